@@ -1,0 +1,118 @@
+"""The embedded default: the ``layout`` detector and the ``skeleton`` derenderer.
+
+Both run on the CPU with no weights and no services. The heavy lifting lives
+in :mod:`inksight_sdk.vision` (ink extraction, page layout) and
+:mod:`inksight_sdk.tracing` (skeleton to ordered strokes); this module adapts
+them to the stage protocols and registers them like any other plugin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+import numpy as np
+
+from ..hookspecs import hookimpl
+from ..registry import StageSpec
+from ..stages import CropSpec, DerenderedStroke, DerenderedWord, Layout, Mode, WordCrop
+
+
+@attrs.frozen
+class LayoutOptions:
+    max_pixels: int = attrs.field(default=4_000_000, validator=attrs.validators.gt(10_000))
+
+
+@attrs.frozen
+class LayoutDetector:
+    """Words, lines and blocks from connected components of the ink mask."""
+
+    options: LayoutOptions
+
+    def detect(self, image: np.ndarray) -> Layout:
+        from ..vision import detect_layout, extract_ink
+
+        ink = extract_ink(image, max_pixels=self.options.max_pixels)
+        return detect_layout(image, ink=ink)
+
+
+@attrs.frozen
+class SkeletonOptions:
+    script: str = attrs.field(default="latin", validator=attrs.validators.in_(("latin", "cjk")))
+    margin: int = attrs.field(default=6, validator=attrs.validators.ge(0))
+    max_pixels: int = attrs.field(default=4_000_000, validator=attrs.validators.gt(0))
+
+
+@attrs.frozen
+class SkeletonDerenderer:
+    """Classical derendering: ink mask -> skeleton graph -> strokes in writing order.
+
+    It reads no text, so every :class:`Mode` gives the same strokes; the
+    crop keeps the page resolution with a small margin of context, and ink
+    outside the word's own quad is left to the neighbouring word.
+    """
+
+    options: SkeletonOptions
+
+    @property
+    def crop_spec(self) -> CropSpec:
+        return CropSpec(size=None, scale=1.0, margin=self.options.margin)
+
+    def derender(self, crops: Sequence[WordCrop], mode: Mode) -> list[DerenderedWord]:
+        return [self._one(crop) for crop in crops]
+
+    def _one(self, crop: WordCrop) -> DerenderedWord:
+        from ..tracing import trace_mask
+        from ..vision import extract_ink
+
+        ink = extract_ink(crop.image, max_pixels=self.options.max_pixels)
+        mask = _within_content(ink.mask, crop.content * ink.scale)
+        strokes = trace_mask(mask, script=self.options.script, stroke_width=ink.stroke_width or None)
+        return DerenderedWord(
+            strokes=[
+                DerenderedStroke(points=s.points / ink.scale, width=s.width / ink.scale) for s in strokes
+            ]
+        )
+
+
+def _within_content(mask: np.ndarray, content: np.ndarray) -> np.ndarray:
+    """Keep the ink components that touch the word's quad; drop neighbours' ink in the margin."""
+    from PIL import Image, ImageDraw
+    from scipy import ndimage
+
+    if not mask.any():
+        return mask
+    region = Image.new("1", (mask.shape[1], mask.shape[0]), 0)
+    ImageDraw.Draw(region).polygon([tuple(p) for p in np.asarray(content, float).tolist()], fill=1)
+    inside = np.asarray(region, dtype=bool)
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
+    if count == 0:
+        return mask
+    touching = np.unique(labels[inside & mask])
+    return np.isin(labels, touching[touching > 0])
+
+
+@hookimpl
+def register_detectors(register):  # type: ignore[no-untyped-def]
+    register(
+        StageSpec(
+            name="layout",
+            description="Builtin page layout: blocks, lines and words from the ink (CPU, no weights)",
+            factory=LayoutDetector,
+            options=LayoutOptions,
+            priority=10,
+        )
+    )
+
+
+@hookimpl
+def register_derenderers(register):  # type: ignore[no-untyped-def]
+    register(
+        StageSpec(
+            name="skeleton",
+            description="Classical tracer: thinning, stroke graph, writing order (CPU, no weights)",
+            factory=SkeletonDerenderer,
+            options=SkeletonOptions,
+            priority=10,
+        )
+    )

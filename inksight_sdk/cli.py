@@ -1,0 +1,259 @@
+"""The ``inksight`` command line.
+
+Every failure is one line on stderr (``inksight: error: ...``) that says what
+to do next, and a stable exit code from :class:`~inksight_sdk.errors.ExitCode`
+(documented in docs/exit-codes.md). ``-v`` adds logging and tracebacks.
+stdout carries only document output (``-o -``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+import click
+
+from .errors import BadArgumentsError, ExitCode, IncompleteOutputError, InkSightError
+from .stages import Mode
+
+__all__ = ["main", "cli"]
+
+log = logging.getLogger("inksight_sdk.cli")
+
+
+def _parse_options(pairs: Sequence[str], flag: str) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs; values are JSON when they parse as JSON, else strings."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise BadArgumentsError(f"{flag} expects KEY=VALUE, got {pair!r}")
+        try:
+            out[key.replace("-", "_")] = json.loads(value)
+        except ValueError:
+            out[key.replace("-", "_")] = value
+    return out
+
+
+class _Progress:
+    """A one-line page counter on stderr, only when stderr is a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.pages = 0
+
+    def __call__(self, done: int, total: int | None) -> None:
+        self.pages += 1
+        if self.enabled:
+            suffix = f"/{total}" if total else ""
+            sys.stderr.write(f"\rinksight: page {self.pages}{suffix} converted")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled and self.pages:
+            sys.stderr.write("\n")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="inksight-sdk", prog_name="inksight")
+def cli() -> None:
+    """Turn photos, scans and PDFs of handwriting into digital ink."""
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=str))
+@click.option("-o", "--output", required=True, help="Output file, '-' for stdout, or an existing folder.")
+@click.option("-f", "--format", "fmt", default=None, help="Output format (default: from the extension).")
+@click.option("--detector", default="auto", show_default=True, help="Word detector name.")
+@click.option("--derenderer", default="auto", show_default=True, help="Derenderer name.")
+@click.option(
+    "--mode",
+    type=click.Choice([m.value for m in Mode]),
+    default=Mode.VANILLA.value,
+    show_default=True,
+    help="vanilla: image only; text: use the detector's text; recognize: derenderer reads and writes.",
+)
+@click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1, 4096))
+@click.option("--detector-option", "detector_opts", multiple=True, metavar="KEY=VALUE")
+@click.option("--derenderer-option", "derenderer_opts", multiple=True, metavar="KEY=VALUE")
+@click.option("--export-option", "export_opts", multiple=True, metavar="KEY=VALUE")
+@click.option("-v", "--verbose", count=True, help="Log progress (-v) and debug details (-vv); show tracebacks.")
+def convert(
+    inputs: tuple[str, ...],
+    output: str,
+    fmt: str | None,
+    detector: str,
+    derenderer: str,
+    mode: str,
+    batch_size: int,
+    detector_opts: tuple[str, ...],
+    derenderer_opts: tuple[str, ...],
+    export_opts: tuple[str, ...],
+    verbose: int,
+) -> None:
+    """Convert INPUTS (images, PDFs, InkML or ink JSON) to ink.
+
+    One output file gets every page of every input, in order; an existing
+    folder gets one file per input (named after it, with --format's
+    extension); '-' writes to stdout.
+    """
+    from .api import exporter_for, write_document
+    from .atomic import atomic_output
+    from .ink import DocumentMetadata, InkDocument
+    from .pipeline import Pipeline, default_registry
+
+    registry = default_registry()
+    pipeline = Pipeline(
+        detector=detector,
+        derenderer=derenderer,
+        mode=mode,
+        detector_options=_parse_options(detector_opts, "--detector-option"),
+        derenderer_options=_parse_options(derenderer_opts, "--derenderer-option"),
+        batch_size=batch_size,
+        registry=registry,
+    )
+    export_options = _parse_options(export_opts, "--export-option")
+    to_folder = os.path.isdir(output)
+    if to_folder:
+        name = registry.select("exporter", fmt or "json").name
+        extension = (registry.select("exporter", name).spec.extensions or (f".{name}",))[0]
+    elif output == "-":
+        if not fmt:
+            raise BadArgumentsError("writing to stdout needs --format (e.g. --format inkml)")
+        name = registry.select("exporter", fmt).name
+    else:
+        name = exporter_for(output, fmt, registry)
+    # build the exporter up front so bad options fail before any work
+    registry.create("exporter", name, export_options)
+
+    progress = _Progress(sys.stderr.isatty() and verbose == 0)
+    documents = []
+    try:
+        for path in inputs:
+            log.info("converting %s", path)
+            document = pipeline.convert(path, progress=progress)
+            if to_folder:
+                stem = os.path.splitext(os.path.basename(path))[0]
+                target = os.path.join(output, stem + extension)
+                with atomic_output(target) as stream:
+                    write_document(document, stream, name, export_options, registry)
+                log.info("wrote %s", target)
+            documents.append(document)
+    finally:
+        progress.close()
+    if not to_folder:
+        pages = []
+        for document in documents:
+            for page in document.pages:
+                pages.append(page if len(documents) == 1 else _reindexed(page, len(pages)))
+        first = documents[0].metadata
+        metadata = DocumentMetadata(
+            source=first.source if len(documents) == 1 else None,
+            sdk_version=first.sdk_version,
+            plugins=first.plugins,
+            dpi=first.dpi,
+            problems=tuple(p for d in documents for p in d.metadata.problems),
+        )
+        combined = InkDocument(pages=pages, metadata=metadata)
+        if output == "-":
+            write_document(combined, sys.stdout.buffer, name, export_options, registry)
+            sys.stdout.buffer.flush()
+        else:
+            with atomic_output(output) as stream:
+                write_document(combined, stream, name, export_options, registry)
+    problems = [p for d in documents for p in d.metadata.problems]
+    if problems:
+        for problem in problems:
+            click.echo(f"inksight: warning: {problem}", err=True)
+        raise IncompleteOutputError(
+            f"output written without {len(problems)} failed word(s)/page(s); rerun with -v for details"
+        )
+
+
+def _reindexed(page: Any, index: int) -> Any:
+    import attrs
+
+    return attrs.evolve(page, index=index)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def plugins(as_json: bool) -> None:
+    """List detectors, derenderers, exporters and page sources."""
+    from .pipeline import default_registry
+    from .registry import STAGE_KINDS
+
+    registry = default_registry()
+    rows = []
+    for kind in STAGE_KINDS:
+        for stage in registry.stages(kind):
+            rows.append(
+                {
+                    "kind": kind,
+                    "name": stage.name,
+                    "available": stage.available(),
+                    "priority": stage.spec.priority,
+                    "distribution": stage.distribution,
+                    "conflicts_with": list(stage.conflicts_with),
+                    "description": stage.spec.description,
+                    "extensions": list(stage.spec.extensions),
+                    "install_hint": stage.spec.install_hint,
+                }
+            )
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for kind in STAGE_KINDS:
+        click.echo(f"{kind.replace('_', ' ')}s:")
+        for row in (r for r in rows if r["kind"] == kind):
+            status = "available" if row["available"] else "not installed"
+            line = f"  {row['name']:<14} {status:<13} [{row['distribution']}] {row['description']}"
+            if row["conflicts_with"]:
+                line += f"  CONFLICT: also registered by {', '.join(row['conflicts_with'])}"
+            if not row["available"] and row["install_hint"]:
+                line += f"  (install: {row['install_hint']})"
+            click.echo(line)
+
+
+def _fail(code: int, message: str) -> NoReturn:
+    click.echo(f"inksight: error: {message}", err=True)
+    sys.exit(int(code))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: add plugin commands, run, map errors to exit codes."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    verbose = any(a in ("-v", "--verbose", "-vv") or a.startswith("-vv") for a in args)
+    if verbose:
+        level = logging.DEBUG if any(a.startswith("-vv") for a in args) else logging.INFO
+        logging.basicConfig(level=level, format="inksight: %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        from .pipeline import default_registry
+
+        default_registry().add_commands(cli)
+        code = cli.main(args=args, prog_name="inksight", standalone_mode=False)
+    except click.exceptions.Abort:
+        _fail(ExitCode.INTERRUPTED, "interrupted; no partial output was left behind")
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(ExitCode.BAD_ARGUMENTS)
+    except KeyboardInterrupt:
+        _fail(ExitCode.INTERRUPTED, "interrupted; no partial output was left behind")
+    except InkSightError as exc:
+        if verbose:
+            traceback.print_exc()
+        _fail(exc.exit_code, str(exc))
+    except MemoryError:
+        _fail(ExitCode.INPUT_LIMIT, "out of memory; the input is too large for this machine, downscale it")
+    except Exception as exc:  # a bug: say so plainly, show details only with -v
+        if verbose:
+            traceback.print_exc()
+        _fail(ExitCode.INTERNAL, f"internal error: {type(exc).__name__}: {exc}; rerun with -v and report it")
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,1 @@
+"""Serialized forms of ink documents: JSON, InkML and SVG (readers and writers)."""

@@ -1,0 +1,256 @@
+"""Layout merging: put derendered words back together as one page of ink.
+
+Three jobs, each a pure function over page-pixel data:
+
+1. :func:`reading_order` sorts words into blocks, lines and words the way the
+   page is read (left to right, right to left, or vertical columns right to
+   left), grouping words into lines itself when the detector did not;
+2. :func:`remove_duplicate_strokes` drops strokes a crop picked up from a
+   neighbouring word and strokes two overlapping crops both produced;
+3. :func:`assign_time` gives the page one monotonic time axis, so the
+   document replays as if written in reading order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+import numpy as np
+
+from .ink import Stroke, WordInk
+
+__all__ = ["reading_order", "remove_duplicate_strokes", "assign_time", "TimingModel"]
+
+
+def _centre(quad: np.ndarray) -> np.ndarray:
+    return np.asarray(quad, dtype=np.float64).mean(axis=0)
+
+
+def _axes(words: Sequence[WordInk], direction: str) -> tuple[np.ndarray, np.ndarray]:
+    """Unit vectors along a line (reading direction) and across lines.
+
+    The line direction is the median direction of the words' top edges, so a
+    page photographed at an angle still reads along its own lines.
+    """
+    if not words:
+        return np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    vectors = np.array([np.asarray(w.quad, np.float64)[1] - np.asarray(w.quad, np.float64)[0] for w in words])
+    angles = np.arctan2(vectors[:, 1], vectors[:, 0])
+    angle = float(np.median(angles)) if len(angles) else 0.0
+    along = np.array([np.cos(angle), np.sin(angle)])
+    if direction == "ttb":
+        # vertical writing: quads are upright boxes; lines are columns going down
+        return np.array([0.0, 1.0]), np.array([-1.0, 0.0])
+    across = np.array([-along[1], along[0]])  # points "down" the page for ltr/rtl
+    if direction == "rtl":
+        along = -along
+    return along, across
+
+
+def _extent(quad: np.ndarray, axis: np.ndarray) -> tuple[float, float]:
+    proj = np.asarray(quad, np.float64) @ axis
+    return float(proj.min()), float(proj.max())
+
+
+def _group_lines(words: list[WordInk], across: np.ndarray) -> list[list[WordInk]]:
+    """Greedy line grouping: a word joins the line it overlaps most across the text."""
+    order = sorted(words, key=lambda w: float(_centre(w.quad) @ across))
+    lines: list[tuple[float, float, list[WordInk]]] = []
+    for word in order:
+        lo, hi = _extent(word.quad, across)
+        best, best_overlap = None, 0.0
+        for i, (llo, lhi, _) in enumerate(lines):
+            overlap = min(hi, lhi) - max(lo, llo)
+            need = 0.5 * min(hi - lo, lhi - llo)
+            if overlap > need and overlap > best_overlap:
+                best, best_overlap = i, overlap
+        if best is None:
+            lines.append((lo, hi, [word]))
+        else:
+            llo, lhi, members = lines[best]
+            members.append(word)
+            lines[best] = (min(lo, llo), max(hi, lhi), members)
+    return [members for _, _, members in lines]
+
+
+def reading_order(
+    words: Sequence[WordInk],
+    direction: str = "ltr",
+    blocks: Sequence[int | None] | None = None,
+    lines: Sequence[int | None] | None = None,
+) -> list[WordInk]:
+    """Sort words into reading order and renumber their ``block`` and ``line``.
+
+    ``blocks``/``lines`` are the detector's grouping per word (``None`` where
+    unknown). Blocks are read in order of their first corner along the page;
+    lines inside a block top to bottom (columns right to left for ``ttb``);
+    words along the line in the reading direction.
+    """
+    words = list(words)
+    if not words:
+        return []
+    along, across = _axes(words, direction)
+    block_ids = list(blocks) if blocks is not None else [None] * len(words)
+    line_ids = list(lines) if lines is not None else [None] * len(words)
+
+    grouped: dict[int | None, list[int]] = {}
+    for i, b in enumerate(block_ids):
+        grouped.setdefault(b, []).append(i)
+
+    def block_key(indices: list[int]) -> tuple[float, float]:
+        pts = np.concatenate([np.asarray(words[i].quad, np.float64) for i in indices])
+        return (float((pts @ across).min()), float((pts @ along).min()))
+
+    ordered: list[WordInk] = []
+    for block_index, indices in enumerate(sorted(grouped.values(), key=block_key)):
+        known: dict[int, list[WordInk]] = {}
+        unknown: list[WordInk] = []
+        for i in indices:
+            if line_ids[i] is None:
+                unknown.append(words[i])
+            else:
+                known.setdefault(int(line_ids[i]), []).append(words[i])  # type: ignore[arg-type]
+        line_groups = list(known.values()) + _group_lines(unknown, across)
+        line_groups.sort(key=lambda ws: float(np.mean([_centre(w.quad) @ across for w in ws])))
+        for line_index, members in enumerate(line_groups):
+            members.sort(key=lambda w: float(_centre(w.quad) @ along))
+            ordered.extend(attrs.evolve(w, block=block_index, line=line_index) for w in members)
+    return ordered
+
+
+def _inside(points: np.ndarray, quad: np.ndarray) -> np.ndarray:
+    """Which points lie inside a convex quad (either winding)."""
+    q = np.asarray(quad, np.float64)
+    p = np.asarray(points, np.float64)
+    signs = []
+    for k in range(4):
+        a, b = q[k], q[(k + 1) % 4]
+        signs.append((b[0] - a[0]) * (p[:, 1] - a[1]) - (b[1] - a[1]) * (p[:, 0] - a[0]))
+    s = np.stack(signs, axis=1)
+    return np.all(s >= 0, axis=1) | np.all(s <= 0, axis=1)
+
+
+def _word_height(word: WordInk) -> float:
+    q = np.asarray(word.quad, np.float64)
+    return float(0.5 * (np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])))
+
+
+def _resampled(stroke: Stroke, step: float) -> np.ndarray:
+    pts = stroke.points.astype(np.float64)
+    if len(pts) < 2:
+        return pts
+    seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
+    s = np.concatenate([[0.0], np.cumsum(seg)])
+    if s[-1] <= 0:
+        return pts[:1]
+    ts = np.linspace(0.0, s[-1], max(2, int(np.ceil(s[-1] / step)) + 1))
+    return np.stack([np.interp(ts, s, pts[:, 0]), np.interp(ts, s, pts[:, 1])], axis=1)
+
+
+def remove_duplicate_strokes(words: Sequence[WordInk], tolerance: float | None = None) -> list[WordInk]:
+    """Drop strokes that belong to another word or that another crop also produced.
+
+    A stroke of word A whose points lie mostly inside B's quad and mostly
+    outside A's was picked up from the neighbour B; it is dropped from A when B
+    has ink there (otherwise it is kept: better a stroke in the wrong word than
+    a lost one). A stroke that lies (nearly) entirely within ``tolerance`` of a
+    stroke of another word is a duplicate from overlapping crops; the copy in
+    the word whose quad contains it less is dropped.
+    """
+    from scipy.spatial import cKDTree
+
+    words = list(words)
+    if len(words) < 2:
+        return words
+    heights = [_word_height(w) for w in words]
+    step = 1.0
+    samples: list[list[np.ndarray]] = [[_resampled(s, step) for s in w.strokes] for w in words]
+    keep: list[list[bool]] = [[True] * len(w.strokes) for w in words]
+
+    # 1. strokes picked up from a neighbouring word
+    for a, word in enumerate(words):
+        for k, pts in enumerate(samples[a]):
+            if len(pts) == 0:
+                continue
+            in_own = _inside(pts, word.quad).mean()
+            if in_own >= 0.5:
+                continue
+            for b, other in enumerate(words):
+                if b == a or not words[b].strokes:
+                    continue
+                if _inside(pts, other.quad).mean() > 0.5 and in_own < 0.5:
+                    keep[a][k] = False
+                    break
+
+    # 2. duplicates from overlapping crops
+    trees = []
+    for b, word in enumerate(words):
+        kept_pts = [p for p, ok in zip(samples[b], keep[b]) if ok and len(p)]
+        trees.append(cKDTree(np.concatenate(kept_pts)) if kept_pts else None)
+    for a, word in enumerate(words):
+        tol_a = tolerance if tolerance is not None else max(2.0, 0.08 * heights[a])
+        for k, pts in enumerate(samples[a]):
+            if not keep[a][k] or len(pts) == 0:
+                continue
+            own_share = _inside(pts, word.quad).mean()
+            for b in range(len(words)):
+                if b == a or trees[b] is None:
+                    continue
+                dist, _ = trees[b].query(pts, distance_upper_bound=tol_a)
+                if np.mean(np.isfinite(dist)) < 0.9:
+                    continue
+                other_share = _inside(pts, words[b].quad).mean()
+                # keep the copy in the word that contains it more; ties keep the earlier word
+                if other_share > own_share or (other_share == own_share and b < a):
+                    keep[a][k] = False
+                    break
+    return [
+        attrs.evolve(w, strokes=tuple(s for s, ok in zip(w.strokes, keep[i]) if ok)) for i, w in enumerate(words)
+    ]
+
+
+@attrs.frozen
+class TimingModel:
+    """How fast synthetic time runs when a derenderer gives no timestamps.
+
+    Pen speed is in word heights per second (people write a few x-heights a
+    second); pauses are in seconds.
+    """
+
+    speed_heights_per_s: float = 6.0
+    stroke_pause: float = 0.12
+    word_pause: float = 0.35
+    line_pause: float = 0.8
+
+
+def assign_time(words: Sequence[WordInk], model: TimingModel = TimingModel(), start: float = 0.0) -> list[WordInk]:
+    """Give every stroke a time channel on one monotonic axis, in the given order.
+
+    Existing time channels keep their internal rhythm and are shifted so that
+    each stroke starts after the previous one ended.
+    """
+    clock = start
+    previous_line: tuple[int, int] | None = None
+    out = []
+    for word in words:
+        key = (word.block, word.line)
+        if previous_line is not None:
+            clock += model.line_pause if key != previous_line else model.word_pause
+        previous_line = key
+        speed = max(1.0, _word_height(word)) * model.speed_heights_per_s
+        strokes = []
+        for i, stroke in enumerate(word.strokes):
+            if i:
+                clock += model.stroke_pause
+            if stroke.t is not None and len(stroke.t):
+                t = stroke.t - stroke.t[0] + clock
+            else:
+                pts = stroke.points.astype(np.float64)
+                seg = np.linalg.norm(np.diff(pts, axis=0), axis=1) if len(pts) > 1 else np.zeros(0)
+                t = clock + np.concatenate([[0.0], np.cumsum(seg)]) / speed
+            if len(t):
+                clock = float(t[-1])
+            strokes.append(stroke.with_time(t))
+        out.append(attrs.evolve(word, strokes=tuple(strokes)))
+    return out

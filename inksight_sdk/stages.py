@@ -1,0 +1,172 @@
+"""What each pipeline stage receives and returns.
+
+Stages never see each other: a detector gets an image and returns a
+:class:`Layout`; a derenderer gets :class:`WordCrop` batches and returns one
+:class:`DerenderedWord` per crop, in the crop's own pixel frame; an exporter
+gets an :class:`~inksight_sdk.ink.InkDocument`. The orchestrator does the
+cropping, the inverse mapping and the layout merging in between.
+
+Plugin authors implement the protocols below (duck typing is enough) and
+register a factory for them with a :class:`~inksight_sdk.registry.StageSpec`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Sequence
+from typing import IO, Any, Protocol, runtime_checkable
+
+import attrs
+import numpy as np
+
+from .ink import InkDocument, Page, _quad
+
+__all__ = [
+    "Mode",
+    "DetectedWord",
+    "Layout",
+    "CropSpec",
+    "WordCrop",
+    "DerenderedStroke",
+    "DerenderedWord",
+    "RasterPage",
+    "Detector",
+    "Derenderer",
+    "Exporter",
+    "PageSource",
+]
+
+
+class Mode(str, enum.Enum):
+    """Inference modes of the InkSight paper.
+
+    ``vanilla`` derenders the image alone ("Derender the ink."), ``text``
+    derenders with the detector's transcription as a hint ("Derender the ink:
+    <text>"), ``recognize`` asks the derenderer to read and derender
+    ("Recognize and derender."). A derenderer that cannot use a mode ignores it.
+    """
+
+    VANILLA = "vanilla"
+    TEXT = "text"
+    RECOGNIZE = "recognize"
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+@attrs.frozen(eq=False)
+class DetectedWord:
+    """A word found on a page: its quad, and what the detector knows about it.
+
+    ``block`` and ``line`` group words the way the detector saw them; leave
+    them ``None`` and the layout merger groups words into lines itself.
+    """
+
+    quad: np.ndarray = attrs.field(converter=_quad)
+    text: str | None = None
+    confidence: float | None = None
+    block: int | None = attrs.field(default=None, converter=_optional_int)
+    line: int | None = attrs.field(default=None, converter=_optional_int)
+
+
+@attrs.frozen
+class Layout:
+    """A detector's result for one page.
+
+    ``direction`` is the reading direction: ``ltr`` (default), ``rtl``
+    (Arabic, Hebrew) or ``ttb`` (vertical CJK: columns right to left).
+    """
+
+    words: tuple[DetectedWord, ...] = attrs.field(default=(), converter=tuple)
+    direction: str = attrs.field(default="ltr", validator=attrs.validators.in_(("ltr", "rtl", "ttb")))
+
+
+@attrs.frozen
+class CropSpec:
+    """How a derenderer wants its word crops.
+
+    ``size`` set: the crop is scaled to fit a ``size`` x ``size`` canvas
+    keeping its aspect ratio and centre-padded with ``fill`` (InkSight's 224
+    canvas). ``size`` None: the crop keeps the page's resolution (scaled by
+    ``scale``) and gets ``margin`` pixels of context on each side, which a
+    classical tracer prefers.
+    """
+
+    size: int | None = 224
+    scale: float = 1.0
+    margin: int = 0
+    fill: tuple[int, int, int] = (255, 255, 255)
+    max_side: int = 4096
+
+
+@attrs.frozen(eq=False)
+class WordCrop:
+    """One word image handed to a derenderer.
+
+    ``image`` is ``(h, w, 3) uint8``. ``content`` is the quad of the word
+    inside the crop (crop pixels), useful to tell padding and context from the
+    word itself. ``text`` is the detector's transcription when known.
+    """
+
+    image: np.ndarray
+    content: np.ndarray
+    text: str | None = None
+
+
+@attrs.frozen(eq=False)
+class DerenderedStroke:
+    """A stroke in the crop's pixel frame (x right, y down)."""
+
+    points: np.ndarray
+    t: np.ndarray | None = None
+    width: np.ndarray | None = None
+    pressure: np.ndarray | None = None
+
+
+@attrs.frozen(eq=False)
+class DerenderedWord:
+    """A derenderer's answer for one crop: strokes in writing order, maybe text."""
+
+    strokes: tuple[DerenderedStroke, ...] = attrs.field(default=(), converter=tuple)
+    text: str | None = None
+
+
+@attrs.frozen(eq=False)
+class RasterPage:
+    """A page image produced by a page source: ``(h, w, 3) uint8`` RGB."""
+
+    image: np.ndarray
+    index: int = 0
+    dpi: float | None = None
+    source: str | None = None
+
+
+@runtime_checkable
+class Detector(Protocol):
+    def detect(self, image: np.ndarray) -> Layout:
+        """Find the words on an ``(h, w, 3) uint8`` RGB page image."""
+        ...
+
+
+@runtime_checkable
+class Derenderer(Protocol):
+    crop_spec: CropSpec
+
+    def derender(self, crops: Sequence[WordCrop], mode: Mode) -> Sequence[DerenderedWord]:
+        """Derender a batch of crops; return exactly one result per crop, in order."""
+        ...
+
+
+@runtime_checkable
+class Exporter(Protocol):
+    def write(self, document: InkDocument, stream: IO[bytes]) -> None:
+        """Serialize ``document`` to a binary stream."""
+        ...
+
+
+@runtime_checkable
+class PageSource(Protocol):
+    def pages(self, path: str) -> Iterator[RasterPage | Page]:
+        """Yield the pages of a file: images to convert, or pages that already hold ink."""
+        ...
