@@ -83,9 +83,9 @@ def reading_order(
     """Sort words into reading order and renumber their ``block`` and ``line``.
 
     ``blocks``/``lines`` are the detector's grouping per word (``None`` where
-    unknown). Blocks are read in order of their first corner along the page;
-    lines inside a block top to bottom (columns right to left for ``ttb``);
-    words along the line in the reading direction.
+    unknown). Blocks are read in the detector's numbering (its reading order,
+    e.g. columns); lines inside a block top to bottom (columns right to left
+    for ``ttb``), by geometry; words along the line in the reading direction.
     """
     words = list(words)
     if not words:
@@ -98,12 +98,14 @@ def reading_order(
     for i, b in enumerate(block_ids):
         grouped.setdefault(b, []).append(i)
 
-    def block_key(indices: list[int]) -> tuple[float, float]:
+    def block_key(item: tuple[int | None, list[int]]) -> tuple[int, float, float]:
+        # the detector's block numbers are its reading order; ungrouped words come last
+        block, indices = item
         pts = np.concatenate([np.asarray(words[i].quad, np.float64) for i in indices])
-        return (float((pts @ across).min()), float((pts @ along).min()))
+        return (block if block is not None else 1 << 30, float((pts @ across).min()), float((pts @ along).min()))
 
     ordered: list[WordInk] = []
-    for block_index, indices in enumerate(sorted(grouped.values(), key=block_key)):
+    for block_index, (_, indices) in enumerate(sorted(grouped.items(), key=block_key)):
         known: dict[int, list[WordInk]] = {}
         unknown: list[WordInk] = []
         for i in indices:

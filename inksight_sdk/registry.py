@@ -29,7 +29,7 @@ import attrs
 import pluggy
 
 from . import hookspecs
-from .errors import BadArgumentsError, DuplicatePluginError, MissingPluginError
+from .errors import BadArgumentsError, DuplicatePluginError, InkSightError, MissingPluginError, PluginError
 
 __all__ = ["StageSpec", "RegisteredStage", "PluginRegistry", "PluginLoadWarning", "STAGE_KINDS"]
 
@@ -151,7 +151,7 @@ class PluginRegistry:
         if entry_points:
             self._load_entry_points()
         for plugin in plugins:
-            name = getattr(plugin, "__name__", type(plugin).__name__)
+            name = getattr(plugin, "__name__", None) or f"{type(plugin).__name__}@{id(plugin):x}"
             self._add(plugin, name, name)
         self._pm.check_pending()
         self._stages = self._collect()
@@ -262,7 +262,15 @@ class PluginRegistry:
         """Build a stage object; returns its resolved name and the object."""
         stage = self.select(kind, name)
         opts = stage.spec.make_options(options)
-        return stage.name, stage.spec.factory(opts)
+        try:
+            return stage.name, stage.spec.factory(opts)
+        except InkSightError:
+            raise
+        except Exception as exc:
+            raise PluginError(
+                f"{kind.replace('_', ' ')} {stage.name} ({stage.distribution}) failed to start: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
 
     def for_extension(self, kind: str, filename: str) -> RegisteredStage | None:
         """The stage whose extensions match ``filename`` (longest match wins)."""

@@ -154,10 +154,7 @@ def loads(text: str | bytes) -> InkDocument:
     except (ValueError, RecursionError) as exc:
         raise InputFileError(f"not valid JSON: {exc}") from exc
     validate(data)
-    try:
-        return document_from_dict(data)
-    except ValueError as exc:
-        raise InputFileError(f"not a valid ink document: {exc}") from exc
+    return document_from_dict(data)  # data-model violations raise InvalidInkError
 
 
 def _reject_constant(name: str) -> float:

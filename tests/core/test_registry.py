@@ -1,0 +1,161 @@
+"""Plugin discovery and selection rules (brief section 5)."""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from inksight_sdk import PluginRegistry, StageSpec, hookimpl
+from inksight_sdk.errors import BadArgumentsError, DuplicatePluginError, MissingPluginError
+from inksight_sdk.registry import PluginLoadWarning
+from tests.conftest import write_dist
+
+
+def test_builtins_are_registered_like_plugins():
+    reg = PluginRegistry(entry_points=False)
+    assert {s.name for s in reg.stages("exporter")} >= {"json", "inkml", "svg"}
+    assert reg.select("detector").name == "layout"
+    assert reg.select("derenderer").name == "skeleton"
+    assert all(s.distribution == "inksight-sdk" for s in reg.stages("exporter"))
+
+
+def test_entry_point_plugins_are_discovered(test_registry):
+    names = {s.name for s in test_registry.stages("derenderer")}
+    assert {"ink-columns", "explode", "nan", "short", "skeleton"} <= names
+    stage = test_registry.select("derenderer", "ink-columns")
+    assert stage.distribution == "inksight-test-plugins"
+
+
+def test_unknown_name_lists_installed_names(test_registry):
+    with pytest.raises(MissingPluginError, match="unknown derenderer 'nope'.*ink-columns.*skeleton"):
+        test_registry.select("derenderer", "nope")
+
+
+def test_unavailable_stage_gives_its_install_hint(test_registry):
+    with pytest.raises(MissingPluginError, match="pip install inksight-imaginary"):
+        test_registry.select("derenderer", "missing-model")
+
+
+class _Plugin:
+    def __init__(self, name, priority, available=True):
+        self.name, self.priority, self.available = name, priority, available
+
+    @hookimpl
+    def register_derenderers(self, register):
+        register(
+            StageSpec(
+                name=self.name,
+                description="test",
+                factory=lambda o: None,
+                priority=self.priority,
+                is_available=lambda: self.available,
+                install_hint=f"pip install {self.name}",
+            )
+        )
+
+
+def test_auto_takes_highest_priority_available_and_order_never_decides():
+    plugins = [_Plugin("b-high", 50), _Plugin("a-high", 50), _Plugin("top-missing", 99, available=False), _Plugin("low", 1)]
+    for order in (plugins, plugins[::-1]):
+        reg = PluginRegistry(order, entry_points=False, builtins=False)
+        assert reg.select("derenderer", "auto").name == "a-high"  # tie broken by name
+
+
+def test_auto_with_nothing_available_names_install_hints():
+    reg = PluginRegistry([_Plugin("only", 5, available=False)], entry_points=False, builtins=False)
+    with pytest.raises(MissingPluginError, match="no derenderer is installed.*pip install only"):
+        reg.select("derenderer")
+
+
+def test_duplicate_names_are_an_error_naming_both(plugin_site):
+    write_dist(plugin_site, "inksight-dupe", {"dupe": "inksight_duplicate_plugin"})
+    reg = PluginRegistry()
+    with pytest.raises(DuplicatePluginError, match="inksight-test-plugins.*inksight-dupe|inksight-dupe.*inksight-test-plugins"):
+        reg.select("derenderer", "ink-columns")
+    # other names still work
+    assert reg.select("derenderer", "explode").name == "explode"
+
+
+def test_broken_plugin_is_a_warning_not_a_crash(plugin_site):
+    write_dist(plugin_site, "inksight-broken", {"broken": "module_that_does_not_exist_anywhere"})
+    with pytest.warns(PluginLoadWarning, match="inksight-broken.*failed to import"):
+        reg = PluginRegistry()
+    assert reg.select("derenderer", "ink-columns")
+
+
+def test_misspelled_hook_is_caught():
+    class Typo:
+        @hookimpl
+        def register_derenderer(self, register):  # missing "s"
+            pass
+
+    from pluggy import PluginValidationError
+
+    with pytest.raises(PluginValidationError):
+        PluginRegistry([Typo()], entry_points=False, builtins=False)
+
+
+def test_two_registries_in_one_process_are_independent():
+    one = PluginRegistry([_Plugin("alpha", 5)], entry_points=False, builtins=False)
+    two = PluginRegistry([_Plugin("beta", 5)], entry_points=False, builtins=False)
+    assert [s.name for s in one.stages("derenderer")] == ["alpha"]
+    assert [s.name for s in two.stages("derenderer")] == ["beta"]
+
+
+def test_options_are_typed_and_unknown_ones_rejected(test_registry):
+    name, stage = test_registry.create("derenderer", "ink-columns", {"size": 128})
+    assert stage.crop_spec.size == 128
+    with pytest.raises(BadArgumentsError, match="unknown option.*colour"):
+        test_registry.create("derenderer", "ink-columns", {"colour": "red"})
+    with pytest.raises(BadArgumentsError, match="takes no options"):
+        test_registry.create("exporter", "inkml", {"pretty": True})
+
+
+def test_plugins_can_add_cli_commands(plugin_site, tmp_path):
+    plugin = tmp_path / "site" / "inksight_cmd_plugin.py"
+    plugin.write_text(textwrap.dedent('''
+        import click
+        import inksight_sdk
+
+        @inksight_sdk.hookimpl
+        def register_commands(cli):
+            @cli.command()
+            @click.argument("name")
+            def hello(name):
+                """Say hello (added by a plugin)."""
+                click.echo(f"hello {name}")
+    '''))
+    write_dist(plugin_site, "inksight-cmd", {"cmd": "inksight_cmd_plugin"})
+    from tests.conftest import run_cli
+
+    result = run_cli("hello", "ink", env_paths=[plugin_site])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode().strip() == "hello ink"
+    assert "hello" in run_cli("--help", env_paths=[plugin_site]).stdout.decode()
+
+
+HEAVY_ROOTS = ("jax", "jaxlib", "torch", "onnxruntime", "doctr", "tensorflow", "flax")
+PROBE = """
+import sys
+loaded = sorted(m for m in sys.modules if m.split('.')[0] in {roots!r} or m.startswith('google.cloud'))
+print('LOADED:' + ','.join(loaded))
+"""
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import inksight_sdk",
+        "from inksight_sdk.pipeline import default_registry; default_registry()",
+        "from inksight_sdk.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass",
+        "from inksight_sdk.cli import main\ntry:\n    main(['plugins'])\nexcept SystemExit:\n    pass",
+    ],
+)
+def test_lazy_imports(code):
+    """Importing the SDK, building the registry, --help and plugins never import heavy ML stacks."""
+    script = code + PROBE.format(roots=HEAVY_ROOTS)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    line = [ln for ln in result.stdout.splitlines() if ln.startswith("LOADED:")][-1]
+    assert line == "LOADED:", line
