@@ -1,0 +1,5 @@
+"""``python -m inksight_sdk`` is the ``inksight`` command."""
+
+from .cli import main
+
+main()
