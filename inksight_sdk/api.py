@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import IO, Any, Mapping
+from collections.abc import Mapping
+from typing import IO, Any
 
 from .atomic import atomic_output
 from .errors import BadArgumentsError
@@ -46,8 +47,8 @@ def convert(
 
 def load(path: str | os.PathLike[str], *, registry: PluginRegistry | None = None) -> InkDocument:
     """Read an existing ink file (InkML or JSON) without converting anything."""
-    from .inputs import open_pages
     from .ink import DocumentMetadata, Page
+    from .inputs import open_pages
 
     pages = []
     for page in open_pages(os.fspath(path), registry or default_registry()):
@@ -65,9 +66,7 @@ def exporter_for(path: str, format: str | None = None, registry: PluginRegistry 
     stage = registry.for_extension("exporter", path)
     if stage is None:
         known = ", ".join(sorted(ext for s in registry.stages("exporter") for ext in s.spec.extensions))
-        raise BadArgumentsError(
-            f"cannot tell the output format from {path!r}; use one of {known} or pass --format"
-        )
+        raise BadArgumentsError(f"cannot tell the output format from {path!r}; use one of {known} or pass --format")
     return stage.name
 
 

@@ -14,12 +14,15 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from .errors import BadArgumentsError, ExitCode, IncompleteOutputError, InkSightError
 from .stages import Mode
+
+if TYPE_CHECKING:
+    from .ink import Page
 
 __all__ = ["main", "cli"]
 
@@ -104,7 +107,7 @@ def convert(
     """
     from .api import exporter_for, write_document
     from .atomic import atomic_output
-    from .ink import DocumentMetadata, InkDocument
+    from .ink import DocumentMetadata, InkDocument, Page
     from .pipeline import Pipeline, default_registry
 
     registry = default_registry()
@@ -147,7 +150,7 @@ def convert(
     finally:
         progress.close()
     if not to_folder:
-        pages = []
+        pages: list[Page] = []
         for document in documents:
             for page in document.pages:
                 pages.append(page if len(documents) == 1 else _reindexed(page, len(pages)))
@@ -175,7 +178,7 @@ def convert(
         )
 
 
-def _reindexed(page: Any, index: int) -> Any:
+def _reindexed(page: Page, index: int) -> Page:
     import attrs
 
     return attrs.evolve(page, index=index)

@@ -41,13 +41,12 @@ def quad_frame(quad: np.ndarray) -> tuple[np.ndarray, float, float]:
     parallelograms and the closest affine map for a general quad.
     """
     q = np.asarray(quad, dtype=np.float64)
-    w = 0.5 * (np.linalg.norm(q[1] - q[0]) + np.linalg.norm(q[2] - q[3]))
-    h = 0.5 * (np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1]))
-    w, h = max(w, 1.0), max(h, 1.0)
+    w = max(1.0, 0.5 * float(np.linalg.norm(q[1] - q[0]) + np.linalg.norm(q[2] - q[3])))
+    h = max(1.0, 0.5 * float(np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])))
     target = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float64)
     design = np.hstack([q, np.ones((4, 1))])
     solution, *_ = np.linalg.lstsq(design, target, rcond=None)
-    return solution.T, float(w), float(h)
+    return solution.T, w, h
 
 
 @attrs.frozen(eq=False)

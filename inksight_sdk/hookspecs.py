@@ -15,7 +15,8 @@ module top, so ``import inksight_sdk`` and ``inksight --help`` stay fast.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pluggy
 

@@ -60,6 +60,22 @@ def _quad(value: Any) -> np.ndarray:
     return _readonly(arr)
 
 
+def _stroke_tuple(value: Iterable[Stroke]) -> tuple[Stroke, ...]:
+    return tuple(value)
+
+
+def _word_tuple(value: Iterable[WordInk]) -> tuple[WordInk, ...]:
+    return tuple(value)
+
+
+def _page_tuple(value: Iterable[Page]) -> tuple[Page, ...]:
+    return tuple(value)
+
+
+def _str_tuple(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
 def _array_eq(a: np.ndarray | None, b: np.ndarray | None) -> bool:
     if a is None or b is None:
         return a is b
@@ -95,9 +111,7 @@ class Stroke:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Stroke):
             return NotImplemented
-        return all(
-            _array_eq(getattr(self, f), getattr(other, f)) for f in ("points", "t", "width", "pressure")
-        )
+        return all(_array_eq(getattr(self, f), getattr(other, f)) for f in ("points", "t", "width", "pressure"))
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -135,7 +149,7 @@ class WordInk:
     """
 
     quad: np.ndarray = attrs.field(converter=_quad)
-    strokes: tuple[Stroke, ...] = attrs.field(default=(), converter=tuple)
+    strokes: tuple[Stroke, ...] = attrs.field(default=(), converter=_stroke_tuple)
     text: str | None = None
     confidence: float | None = None
     block: int = 0
@@ -178,7 +192,7 @@ class Page:
     width: int
     height: int
     index: int = 0
-    words: tuple[WordInk, ...] = attrs.field(default=(), converter=tuple)
+    words: tuple[WordInk, ...] = attrs.field(default=(), converter=_word_tuple)
     image: str | None = None
     dpi: float | None = None
     direction: str = "ltr"
@@ -241,14 +255,14 @@ class DocumentMetadata:
     sdk_version: str | None = None
     plugins: dict[str, str] = attrs.field(factory=dict)
     dpi: float | None = None
-    problems: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    problems: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
 
 
 @attrs.frozen(eq=False)
 class InkDocument:
     """A converted document: pages of ink plus metadata."""
 
-    pages: tuple[Page, ...] = attrs.field(default=(), converter=tuple)
+    pages: tuple[Page, ...] = attrs.field(default=(), converter=_page_tuple)
     metadata: DocumentMetadata = attrs.field(factory=DocumentMetadata)
 
     def __eq__(self, other: object) -> bool:

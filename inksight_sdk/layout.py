@@ -187,7 +187,7 @@ def remove_duplicate_strokes(words: Sequence[WordInk], tolerance: float | None =
 
     # 2. duplicates from overlapping crops
     trees = []
-    for b, word in enumerate(words):
+    for b in range(len(words)):
         kept_pts = [p for p, ok in zip(samples[b], keep[b]) if ok and len(p)]
         trees.append(cKDTree(np.concatenate(kept_pts)) if kept_pts else None)
     for a, word in enumerate(words):
@@ -196,10 +196,10 @@ def remove_duplicate_strokes(words: Sequence[WordInk], tolerance: float | None =
             if not keep[a][k] or len(pts) == 0:
                 continue
             own_share = _inside(pts, word.quad).mean()
-            for b in range(len(words)):
-                if b == a or trees[b] is None:
+            for b, tree in enumerate(trees):
+                if b == a or tree is None:
                     continue
-                dist, _ = trees[b].query(pts, distance_upper_bound=tol_a)
+                dist, _ = tree.query(pts, distance_upper_bound=tol_a)
                 if np.mean(np.isfinite(dist)) < 0.9:
                     continue
                 other_share = _inside(pts, words[b].quad).mean()
@@ -207,9 +207,7 @@ def remove_duplicate_strokes(words: Sequence[WordInk], tolerance: float | None =
                 if other_share > own_share or (other_share == own_share and b < a):
                     keep[a][k] = False
                     break
-    return [
-        attrs.evolve(w, strokes=tuple(s for s, ok in zip(w.strokes, keep[i]) if ok)) for i, w in enumerate(words)
-    ]
+    return [attrs.evolve(w, strokes=tuple(s for s, ok in zip(w.strokes, keep[i]) if ok)) for i, w in enumerate(words)]
 
 
 @attrs.frozen

@@ -73,9 +73,7 @@ class Pipeline:
         try:
             self.mode = Mode(mode)
         except ValueError:
-            raise BadArgumentsError(
-                f"unknown mode {mode!r}; use one of {', '.join(m.value for m in Mode)}"
-            ) from None
+            raise BadArgumentsError(f"unknown mode {mode!r}; use one of {', '.join(m.value for m in Mode)}") from None
         if batch_size < 1:
             raise BadArgumentsError(f"batch size must be at least 1, got {batch_size}")
         self.registry = registry or default_registry()
@@ -114,7 +112,9 @@ class Pipeline:
                 progress(done, None)
         versions = self.registry.versions()
         metadata = DocumentMetadata(
-            source=source if isinstance(source, str) else (os.fspath(source) if isinstance(source, os.PathLike) else None),
+            source=source
+            if isinstance(source, str)
+            else (os.fspath(source) if isinstance(source, os.PathLike) else None),
             sdk_version=__version__,
             plugins={
                 kind: f"{name} ({self._distribution(kind, name, versions)})" for kind, name in sorted(used.items())
@@ -208,7 +208,7 @@ class Pipeline:
             result = results[i]
             strokes = tuple(_to_page(s, transform) for s in result.strokes if len(s.points))
             text = detected.text if detected.text is not None else result.text
-            word = WordInk(
+            ink = WordInk(
                 quad=detected.quad,
                 strokes=strokes,
                 text=text,
@@ -216,7 +216,7 @@ class Pipeline:
                 detector=detector_name,
                 derenderer=derenderer_name,
             )
-            out.append((word, detected.block, detected.line))
+            out.append((ink, detected.block, detected.line))
         return out
 
     def _derender_batch(

@@ -88,9 +88,7 @@ class StageSpec:
         values = dict(values or {})
         if self.options is None:
             if values:
-                raise BadArgumentsError(
-                    f"{self.name} takes no options, got {', '.join(sorted(values))}; remove them"
-                )
+                raise BadArgumentsError(f"{self.name} takes no options, got {', '.join(sorted(values))}; remove them")
             return None
         known = {a.name for a in attrs.fields(self.options)}
         unknown = sorted(set(values) - known)
@@ -194,8 +192,7 @@ class PluginRegistry:
                     impl.function(register=found.append)
                 except Exception as exc:
                     warnings.warn(
-                        f"plugin {impl.plugin_name} failed in {hook_name} and is skipped: "
-                        f"{type(exc).__name__}: {exc}",
+                        f"plugin {impl.plugin_name} failed in {hook_name} and is skipped: {type(exc).__name__}: {exc}",
                         PluginLoadWarning,
                         stacklevel=3,
                     )
@@ -213,9 +210,7 @@ class PluginRegistry:
                     if previous is None:
                         by_name[spec.name] = RegisteredStage(kind, spec, dist)
                     else:
-                        by_name[spec.name] = attrs.evolve(
-                            previous, conflicts_with=(*previous.conflicts_with, dist)
-                        )
+                        by_name[spec.name] = attrs.evolve(previous, conflicts_with=(*previous.conflicts_with, dist))
             stages[kind] = by_name
         return stages
 
@@ -236,9 +231,7 @@ class PluginRegistry:
         if name == "auto":
             candidates = [s for s in stages.values() if s.available()]
             if not candidates:
-                raise MissingPluginError(
-                    f"no {label} is installed; install one: {self._hints(stages.values())}"
-                )
+                raise MissingPluginError(f"no {label} is installed; install one: {self._hints(stages.values())}")
             chosen = min(candidates, key=lambda s: (-s.spec.priority, s.name))
         else:
             chosen = stages.get(name)
@@ -276,10 +269,7 @@ class PluginRegistry:
         """The stage whose extensions match ``filename`` (longest match wins)."""
         lower = filename.lower()
         matches = [
-            (len(ext), s)
-            for s in self._kind(kind).values()
-            for ext in s.spec.extensions
-            if lower.endswith(ext.lower())
+            (len(ext), s) for s in self._kind(kind).values() for ext in s.spec.extensions if lower.endswith(ext.lower())
         ]
         if not matches:
             return None
@@ -319,4 +309,3 @@ class PluginRegistry:
     def _hints(self, stages: Iterable[RegisteredStage]) -> str:
         hints = sorted({f"{s.name}: {s.spec.install_hint}" for s in stages if s.spec.install_hint})
         return "; ".join(hints) or "see 'inksight plugins'"
-

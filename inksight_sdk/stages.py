@@ -13,7 +13,7 @@ register a factory for them with a :class:`~inksight_sdk.registry.StageSpec`.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any, Protocol, runtime_checkable
 
 import attrs
@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 
-class Mode(str, enum.Enum):
+class Mode(enum.StrEnum):
     """Inference modes of the InkSight paper.
 
     ``vanilla`` derenders the image alone ("Derender the ink."), ``text``
@@ -53,6 +53,14 @@ class Mode(str, enum.Enum):
 
 def _optional_int(value: Any) -> int | None:
     return None if value is None else int(value)
+
+
+def _detected_tuple(value: Iterable[DetectedWord]) -> tuple[DetectedWord, ...]:
+    return tuple(value)
+
+
+def _derendered_tuple(value: Iterable[DerenderedStroke]) -> tuple[DerenderedStroke, ...]:
+    return tuple(value)
 
 
 @attrs.frozen(eq=False)
@@ -78,7 +86,7 @@ class Layout:
     (Arabic, Hebrew) or ``ttb`` (vertical CJK: columns right to left).
     """
 
-    words: tuple[DetectedWord, ...] = attrs.field(default=(), converter=tuple)
+    words: tuple[DetectedWord, ...] = attrs.field(default=(), converter=_detected_tuple)
     direction: str = attrs.field(default="ltr", validator=attrs.validators.in_(("ltr", "rtl", "ttb")))
 
 
@@ -128,7 +136,7 @@ class DerenderedStroke:
 class DerenderedWord:
     """A derenderer's answer for one crop: strokes in writing order, maybe text."""
 
-    strokes: tuple[DerenderedStroke, ...] = attrs.field(default=(), converter=tuple)
+    strokes: tuple[DerenderedStroke, ...] = attrs.field(default=(), converter=_derendered_tuple)
     text: str | None = None
 
 

@@ -69,9 +69,7 @@ class SkeletonDerenderer:
         mask = _within_content(ink.mask, crop.content * ink.scale)
         strokes = trace_mask(mask, script=self.options.script, stroke_width=ink.stroke_width or None)
         return DerenderedWord(
-            strokes=[
-                DerenderedStroke(points=s.points / ink.scale, width=s.width / ink.scale) for s in strokes
-            ]
+            strokes=[DerenderedStroke(points=s.points / ink.scale, width=s.width / ink.scale) for s in strokes]
         )
 
 

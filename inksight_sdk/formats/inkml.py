@@ -144,9 +144,7 @@ def _local(tag: Any) -> str:
 
 def _annotations(element: Element) -> dict[str, str]:
     return {
-        (child.get("type") or ""): (child.text or "").strip()
-        for child in element
-        if _local(child.tag) == "annotation"
+        (child.get("type") or ""): (child.text or "").strip() for child in element if _local(child.tag) == "annotation"
     }
 
 
@@ -186,7 +184,9 @@ def _bbox_quad(strokes: Sequence[Stroke]) -> np.ndarray:
 def _word(group: Element, channels: list[str], texts: Iterable[str | None]) -> WordInk:
     notes = _annotations(group)
     strokes = [s for t in group.iter() if _local(t.tag) == "trace" for s in [_stroke(t, channels)] if s]
-    text = next((t for t in (notes.get("transcription"), notes.get("textField"), notes.get("truth"), *texts) if t), None)
+    text = next(
+        (t for t in (notes.get("transcription"), notes.get("textField"), notes.get("truth"), *texts) if t), None
+    )
     quad = _bbox_quad(strokes)
     if "quad" in notes:
         try:

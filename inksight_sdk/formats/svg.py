@@ -47,7 +47,9 @@ def _image_href(path: str) -> str | None:
     return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _page_svg(page: Page, y_offset: float, colour_by_order: bool, with_image: bool, stroke_width: float | None) -> list[str]:
+def _page_svg(
+    page: Page, y_offset: float, colour_by_order: bool, with_image: bool, stroke_width: float | None
+) -> list[str]:
     out = [f'<g transform="translate(0 {y_offset:g})">']
     out.append(f'<rect width="{page.width}" height="{page.height}" fill="white"/>')
     if with_image and page.image:
@@ -84,8 +86,7 @@ def render_svg(
     height = sum(p.height for p in pages)
     title = document.metadata.source or "ink"
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
         f"<title>{quoteattr(title)[1:-1]}</title>",
     ]
     y = 0.0

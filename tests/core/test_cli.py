@@ -6,8 +6,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,7 +13,7 @@ from PIL import Image, ImageDraw
 
 from inksight_sdk.errors import ExitCode
 from inksight_sdk.formats import inkml
-from tests.conftest import REPO, SUPPORT, run_cli, shared
+from tests.conftest import REPO, SUPPORT, shared
 
 TEST_STAGES = ["--detector", "whole-page", "--derenderer", "ink-columns"]
 
@@ -50,7 +48,9 @@ def test_plugins_lists_every_stage_kind(cli_with_test_plugins):
         assert heading in out
     assert re.search(r"missing-model\s+not installed.*pip install inksight-imaginary", out)
     rows = json.loads(cli_with_test_plugins("plugins", "--json").stdout)
-    assert {"kind": "derenderer", "name": "skeleton"}.items() <= next(r for r in rows if r["name"] == "skeleton").items()
+    assert {"kind": "derenderer", "name": "skeleton"}.items() <= next(
+        r for r in rows if r["name"] == "skeleton"
+    ).items()
 
 
 def test_convert_real_photo_to_inkml_with_a_test_plugin(cli_with_test_plugins, tmp_path):
@@ -95,7 +95,10 @@ def test_exit_code_table_matches_the_enum():
 
 
 def test_exit_ok(cli_with_test_plugins, page, tmp_path):
-    assert cli_with_test_plugins("convert", str(page), "-o", str(tmp_path / "a.svg"), *TEST_STAGES).returncode == ExitCode.OK
+    assert (
+        cli_with_test_plugins("convert", str(page), "-o", str(tmp_path / "a.svg"), *TEST_STAGES).returncode
+        == ExitCode.OK
+    )
 
 
 @pytest.mark.parametrize(
@@ -126,7 +129,10 @@ def test_click_usage_errors_are_bad_arguments(cli_with_test_plugins):
         (lambda d: d, r"directory"),
         (lambda d: _write(d / "empty.png", b""), r"empty"),
         (lambda d: _write(d / "notes.jpg", b"just some text, not an image"), r"not a supported input"),
-        (lambda d: _write(d / "cut.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 20), r"not a readable image|cannot be decoded"),
+        (
+            lambda d: _write(d / "cut.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 20),
+            r"not a readable image|cannot be decoded",
+        ),
     ],
 )
 def test_exit_input_file(cli_with_test_plugins, tmp_path, make, pattern):
@@ -173,8 +179,18 @@ def test_pdf_without_adapter_names_the_adapter(cli_with_test_plugins, tmp_path):
 def test_exit_incomplete_keeps_the_rest(cli_with_test_plugins, page, tmp_path):
     out = tmp_path / "a.json"
     result = cli_with_test_plugins(
-        "convert", str(page), "-o", str(out), "--detector", "whole-page", "--derenderer", "explode",
-        "--detector-option", "words=3", "--detector-option", "text=boom",
+        "convert",
+        str(page),
+        "-o",
+        str(out),
+        "--detector",
+        "whole-page",
+        "--derenderer",
+        "explode",
+        "--detector-option",
+        "words=3",
+        "--detector-option",
+        "text=boom",
     )
     assert_clean_failure(result, ExitCode.INCOMPLETE, r"without 3 failed")
     data = json.loads(out.read_text())
@@ -197,12 +213,29 @@ def _png_header(path, width, height):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
+    )
 
 
 def test_exit_invalid_ink(cli_with_test_plugins, tmp_path):
-    bad = {"format": "inksight-ink", "version": 1, "metadata": {}, "pages": [{"width": 10, "height": 10, "words": [
-        {"quad": [[0, 0], [1, 0], [1, 1], [0, 1]], "strokes": [{"points": [[0, 0], [1, 1]], "t": [1.0, 0.5]}]}]}]}
+    bad = {
+        "format": "inksight-ink",
+        "version": 1,
+        "metadata": {},
+        "pages": [
+            {
+                "width": 10,
+                "height": 10,
+                "words": [
+                    {
+                        "quad": [[0, 0], [1, 0], [1, 1], [0, 1]],
+                        "strokes": [{"points": [[0, 0], [1, 1]], "t": [1.0, 0.5]}],
+                    }
+                ],
+            }
+        ],
+    }
     src = _write(tmp_path / "bad.json", json.dumps(bad).encode())
     result = cli_with_test_plugins("convert", str(src), "-o", str(tmp_path / "a.svg"))
     assert_clean_failure(result, ExitCode.INVALID_INK, r"time values must not decrease")
@@ -221,11 +254,25 @@ def test_exit_internal_leaves_no_partial_file(cli_with_test_plugins, page, tmp_p
 
 def test_exit_interrupted_leaves_no_partial_file(plugin_site, page, tmp_path):
     out = tmp_path / "a.json"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(plugin_site), str(SUPPORT), os.environ.get("PYTHONPATH", "")]))
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(plugin_site), str(SUPPORT), os.environ.get("PYTHONPATH", "")])
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from inksight_sdk.cli import main; main()", "convert", str(page), "-o", str(out),
-         "--detector", "whole-page", "--derenderer", "slow"],
-        stderr=subprocess.PIPE, env=env,
+        [
+            sys.executable,
+            "-c",
+            "from inksight_sdk.cli import main; main()",
+            "convert",
+            str(page),
+            "-o",
+            str(out),
+            "--detector",
+            "whole-page",
+            "--derenderer",
+            "slow",
+        ],
+        stderr=subprocess.PIPE,
+        env=env,
     )
     line = proc.stderr.readline()
     assert b"slow derenderer started" in line

@@ -45,10 +45,22 @@ def documents(draw):
             )
             for _ in range(draw(st.integers(0, 3)))
         ]
-        pages.append(Page(width=draw(st.integers(1, 5000)), height=draw(st.integers(1, 5000)), index=index, words=words,
-                          dpi=draw(st.none() | st.floats(1, 1200)), direction=draw(st.sampled_from(["ltr", "rtl", "ttb"]))))
-    meta = DocumentMetadata(source=draw(st.none() | st.text(max_size=20)), sdk_version="0.1.0",
-                            plugins={"derenderer": "x (y 1)"}, problems=tuple(draw(st.lists(st.text(max_size=10), max_size=2))))
+        pages.append(
+            Page(
+                width=draw(st.integers(1, 5000)),
+                height=draw(st.integers(1, 5000)),
+                index=index,
+                words=words,
+                dpi=draw(st.none() | st.floats(1, 1200)),
+                direction=draw(st.sampled_from(["ltr", "rtl", "ttb"])),
+            )
+        )
+    meta = DocumentMetadata(
+        source=draw(st.none() | st.text(max_size=20)),
+        sdk_version="0.1.0",
+        plugins={"derenderer": "x (y 1)"},
+        problems=tuple(draw(st.lists(st.text(max_size=10), max_size=2))),
+    )
     return InkDocument(pages=pages, metadata=meta)
 
 
@@ -75,10 +87,24 @@ def sample_document():
     s1 = Stroke(points=[[10.5, 20.25], [11.0, 22.0], [13.0, 25.5]], t=[0.0, 0.01, 0.03], width=[2.0, 2.5, 2.0])
     s2 = Stroke(points=[[30, 20], [30, 40]], t=[0.2, 0.3], width=[2.0, 2.0])
     words = [
-        WordInk(quad=[[5, 15], [35, 15], [35, 45], [5, 45]], strokes=[s1, s2], text="hé <&>", confidence=0.5, detector="layout", derenderer="skeleton"),
-        WordInk(quad=[[50, 15], [80, 15], [80, 45], [50, 45]], strokes=[Stroke(points=[[55, 30]], t=[0.5], width=[3])], line=0),
+        WordInk(
+            quad=[[5, 15], [35, 15], [35, 45], [5, 45]],
+            strokes=[s1, s2],
+            text="hé <&>",
+            confidence=0.5,
+            detector="layout",
+            derenderer="skeleton",
+        ),
+        WordInk(
+            quad=[[50, 15], [80, 15], [80, 45], [50, 45]],
+            strokes=[Stroke(points=[[55, 30]], t=[0.5], width=[3])],
+            line=0,
+        ),
     ]
-    return InkDocument(pages=[Page(width=100, height=60, words=words, dpi=300)], metadata=DocumentMetadata(source="x.png", sdk_version="0.1.0"))
+    return InkDocument(
+        pages=[Page(width=100, height=60, words=words, dpi=300)],
+        metadata=DocumentMetadata(source="x.png", sdk_version="0.1.0"),
+    )
 
 
 def test_inkml_has_w3c_structure():
@@ -149,7 +175,9 @@ def test_hostile_xml_is_refused(payload):
         inkml.loads(payload)
 
 
-@pytest.mark.parametrize("payload", [b"<ink><trace>1 2, 3</trace></ink>", b"<notink/>", b"<ink><trace>", b"<ink><trace>'1 2</trace></ink>"])
+@pytest.mark.parametrize(
+    "payload", [b"<ink><trace>1 2, 3</trace></ink>", b"<notink/>", b"<ink><trace>", b"<ink><trace>'1 2</trace></ink>"]
+)
 def test_malformed_inkml_is_one_clear_error(payload):
     with pytest.raises(InputFileError):
         inkml.loads(payload)

@@ -22,8 +22,11 @@ def shuffled(words, seed=0):
 
 def test_ltr_lines_then_words_with_jittered_baselines():
     words = [
-        box(10, 10, text="a"), box(60, 13, text="b"), box(110, 8, text="c"),
-        box(12, 50, text="d"), box(70, 47, text="e"),
+        box(10, 10, text="a"),
+        box(60, 13, text="b"),
+        box(110, 8, text="c"),
+        box(12, 50, text="d"),
+        box(70, 47, text="e"),
         box(10, 90, text="f"),
     ]
     for seed in range(5):
@@ -33,7 +36,13 @@ def test_ltr_lines_then_words_with_jittered_baselines():
 
 
 def test_rtl_reads_right_to_left_top_to_bottom():
-    words = [box(110, 10, text="a"), box(60, 10, text="b"), box(10, 10, text="c"), box(100, 50, text="d"), box(20, 50, text="e")]
+    words = [
+        box(110, 10, text="a"),
+        box(60, 10, text="b"),
+        box(10, 10, text="c"),
+        box(100, 50, text="d"),
+        box(20, 50, text="e"),
+    ]
     assert texts(reading_order(shuffled(words), "rtl")) == list("abcde")
 
 
@@ -55,7 +64,7 @@ def test_rotated_page_reads_along_its_own_lines():
             w = box(10 + 50 * i, 10 + 40 * line, text=f"{line}{i}")
             words.append(w.transformed(np.hstack([rot, [[300], [0]]])))
     ordered = reading_order(shuffled(words, 3), "ltr")
-    assert texts(ordered) == [f"{l}{i}" for l in range(3) for i in range(4)]
+    assert texts(ordered) == [f"{line}{i}" for line in range(3) for i in range(4)]
 
 
 def test_detector_blocks_and_lines_are_respected():

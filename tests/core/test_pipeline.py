@@ -41,21 +41,33 @@ def test_strokes_come_back_in_page_pixels(test_registry, angle, size):
 
 
 def test_batches_are_used_not_one_word_per_call(test_registry):
-    pipeline = Pipeline(detector="whole-page", derenderer="ink-columns", detector_options={"words": 10},
-                        batch_size=4, registry=test_registry)
+    pipeline = Pipeline(
+        detector="whole-page",
+        derenderer="ink-columns",
+        detector_options={"words": 10},
+        batch_size=4,
+        registry=test_registry,
+    )
     pipeline.convert(line_image())
     _, derenderer = pipeline._stage("derenderer")
     assert derenderer.calls == [4, 4, 2]
 
 
 def test_mode_reaches_the_derenderer(test_registry):
-    doc = convert(line_image(), detector="whole-page", derenderer="ink-columns", mode="recognize", registry=test_registry)
+    doc = convert(
+        line_image(), detector="whole-page", derenderer="ink-columns", mode="recognize", registry=test_registry
+    )
     assert doc.pages[0].words[0].text == "mode=recognize"
 
 
 def test_detector_text_wins_and_time_is_monotonic(test_registry):
-    doc = convert(line_image(), detector="whole-page", derenderer="ink-columns",
-                  detector_options={"words": 3, "text": "w"}, registry=test_registry)
+    doc = convert(
+        line_image(),
+        detector="whole-page",
+        derenderer="ink-columns",
+        detector_options={"words": 3, "text": "w"},
+        registry=test_registry,
+    )
     assert [w.text for w in doc.pages[0].words] == ["w0", "w1", "w2"]
     t = np.concatenate([s.t for s in doc.strokes()])
     assert np.all(np.diff(t) >= 0)
@@ -63,18 +75,30 @@ def test_detector_text_wins_and_time_is_monotonic(test_registry):
 
 def test_one_failing_word_is_reported_and_the_rest_kept(test_registry):
     # words 'w0'..'w3' -- make the detector text contain 'boom' for all, and check isolation per word
-    doc = convert(line_image(), detector="whole-page", derenderer="explode",
-                  detector_options={"words": 3, "text": "ok"}, registry=test_registry)
+    doc = convert(
+        line_image(),
+        detector="whole-page",
+        derenderer="explode",
+        detector_options={"words": 3, "text": "ok"},
+        registry=test_registry,
+    )
     assert doc.complete and len(doc.pages[0].words) == 3
-    doc = convert(line_image(), detector="whole-page", derenderer="explode",
-                  detector_options={"words": 3, "text": "boom"}, registry=test_registry)
+    doc = convert(
+        line_image(),
+        detector="whole-page",
+        derenderer="explode",
+        detector_options={"words": 3, "text": "boom"},
+        registry=test_registry,
+    )
     assert not doc.complete
     assert len(doc.metadata.problems) == 3 and "injected failure" in doc.metadata.problems[0]
 
 
 @pytest.mark.parametrize("name,message", [("nan", "NaN"), ("short", "returned 0 results for 1 crops")])
 def test_malformed_derenderer_output_is_contained(test_registry, name, message):
-    doc = convert(line_image(), detector="whole-page", derenderer=name, detector_options={"words": 2}, registry=test_registry)
+    doc = convert(
+        line_image(), detector="whole-page", derenderer=name, detector_options={"words": 2}, registry=test_registry
+    )
     assert len(doc.metadata.problems) == 2 and message in doc.metadata.problems[0]
     assert doc.pages[0].words == ()
 

@@ -56,7 +56,12 @@ class _Plugin:
 
 
 def test_auto_takes_highest_priority_available_and_order_never_decides():
-    plugins = [_Plugin("b-high", 50), _Plugin("a-high", 50), _Plugin("top-missing", 99, available=False), _Plugin("low", 1)]
+    plugins = [
+        _Plugin("b-high", 50),
+        _Plugin("a-high", 50),
+        _Plugin("top-missing", 99, available=False),
+        _Plugin("low", 1),
+    ]
     for order in (plugins, plugins[::-1]):
         reg = PluginRegistry(order, entry_points=False, builtins=False)
         assert reg.select("derenderer", "auto").name == "a-high"  # tie broken by name
@@ -71,7 +76,9 @@ def test_auto_with_nothing_available_names_install_hints():
 def test_duplicate_names_are_an_error_naming_both(plugin_site):
     write_dist(plugin_site, "inksight-dupe", {"dupe": "inksight_duplicate_plugin"})
     reg = PluginRegistry()
-    with pytest.raises(DuplicatePluginError, match="inksight-test-plugins.*inksight-dupe|inksight-dupe.*inksight-test-plugins"):
+    with pytest.raises(
+        DuplicatePluginError, match="inksight-test-plugins.*inksight-dupe|inksight-dupe.*inksight-test-plugins"
+    ):
         reg.select("derenderer", "ink-columns")
     # other names still work
     assert reg.select("derenderer", "explode").name == "explode"
@@ -114,7 +121,8 @@ def test_options_are_typed_and_unknown_ones_rejected(test_registry):
 
 def test_plugins_can_add_cli_commands(plugin_site, tmp_path):
     plugin = tmp_path / "site" / "inksight_cmd_plugin.py"
-    plugin.write_text(textwrap.dedent('''
+    plugin.write_text(
+        textwrap.dedent('''
         import click
         import inksight_sdk
 
@@ -125,7 +133,8 @@ def test_plugins_can_add_cli_commands(plugin_site, tmp_path):
             def hello(name):
                 """Say hello (added by a plugin)."""
                 click.echo(f"hello {name}")
-    '''))
+    ''')
+    )
     write_dist(plugin_site, "inksight-cmd", {"cmd": "inksight_cmd_plugin"})
     from tests.conftest import run_cli
 

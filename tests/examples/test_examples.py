@@ -5,9 +5,8 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
 
-from inksight_sdk import Pipeline, PluginRegistry
+from inksight_sdk import PluginRegistry
 from tests.conftest import REPO, shared
 
 
@@ -32,9 +31,20 @@ def test_custom_detector_finds_the_words_of_a_clean_scan():
 def test_custom_detector_drives_the_real_pipeline_from_the_cli(tmp_path):
     out = tmp_path / "line.json"
     result = subprocess.run(
-        [sys.executable, "-m", "inksight_sdk", "convert", str(shared("photos", "simplehtr_line.png")), "-o", str(out),
-         "--detector", "projection"],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "inksight_sdk",
+            "convert",
+            str(shared("photos", "simplehtr_line.png")),
+            "-o",
+            str(out),
+            "--detector",
+            "projection",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     import json
@@ -45,7 +55,9 @@ def test_custom_detector_drives_the_real_pipeline_from_the_cli(tmp_path):
 
 
 def test_embed_in_app_example_runs():
-    result = subprocess.run([sys.executable, str(REPO / "examples" / "embed_in_app.py")], capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "embed_in_app.py")], capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert "words" in lines[0] and "complete" in lines[0]

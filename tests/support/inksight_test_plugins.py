@@ -42,7 +42,14 @@ class WholePage:
         for i in range(n):
             x0 = self.options.inset + i * (w - 2 * self.options.inset) / n
             x1 = x0 + (w - 2 * self.options.inset) / n
-            quad = np.array([[x0, self.options.inset], [x1, self.options.inset], [x1, h - self.options.inset], [x0, h - self.options.inset]])
+            quad = np.array(
+                [
+                    [x0, self.options.inset],
+                    [x1, self.options.inset],
+                    [x1, h - self.options.inset],
+                    [x0, h - self.options.inset],
+                ]
+            )
             if self.options.angle:
                 th = np.deg2rad(self.options.angle)
                 rot = np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
@@ -88,7 +95,9 @@ class InkColumns:
     def derender(self, crops: Sequence[WordCrop], mode: Mode) -> list[DerenderedWord]:
         self.calls.append(len(crops))
         return [
-            DerenderedWord(strokes=[DerenderedStroke(points=s) for s in column_centroids(c.image)], text=f"mode={mode.value}")
+            DerenderedWord(
+                strokes=[DerenderedStroke(points=s) for s in column_centroids(c.image)], text=f"mode={mode.value}"
+            )
             for c in crops
         ]
 
@@ -165,18 +174,26 @@ class CrashingExporter:
 
 @inksight_sdk.hookimpl
 def register_exporters(register):
-    register(StageSpec(name="crash", description="test: fails mid-write", factory=CrashingExporter, extensions=(".crash",)))
+    register(
+        StageSpec(name="crash", description="test: fails mid-write", factory=CrashingExporter, extensions=(".crash",))
+    )
 
 
 @inksight_sdk.hookimpl
 def register_detectors(register):
-    register(StageSpec(name="whole-page", description="test: one word per page", factory=WholePage, options=WholePageOptions))
+    register(
+        StageSpec(name="whole-page", description="test: one word per page", factory=WholePage, options=WholePageOptions)
+    )
     register(StageSpec(name="broken", description="test: always fails", factory=BrokenDetector))
 
 
 @inksight_sdk.hookimpl
 def register_derenderers(register):
-    register(StageSpec(name="ink-columns", description="test: column centroids", factory=InkColumns, options=InkColumnsOptions))
+    register(
+        StageSpec(
+            name="ink-columns", description="test: column centroids", factory=InkColumns, options=InkColumnsOptions
+        )
+    )
     register(StageSpec(name="explode", description="test: raises on 'boom' words", factory=Explode))
     register(StageSpec(name="nan", description="test: NaN points", factory=NanInk))
     register(StageSpec(name="short", description="test: wrong result count", factory=ShortAnswer))
