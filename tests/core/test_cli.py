@@ -281,3 +281,34 @@ def test_exit_interrupted_leaves_no_partial_file(plugin_site, page, tmp_path):
     assert proc.returncode == ExitCode.INTERRUPTED, err
     assert b"interrupted" in err and b"Traceback" not in err
     assert not out.exists() and not list(tmp_path.glob("*.part"))
+
+
+def test_progress_goes_to_stderr_only_when_it_is_a_terminal(plugin_site, tmp_path):
+    import pty
+
+    frames = [Image.new("RGB", (120, 60), "white") for _ in range(3)]
+    for f in frames:
+        ImageDraw.Draw(f).line([(10, 30), (110, 30)], fill="black", width=3)
+    src = tmp_path / "three.tif"
+    frames[0].save(src, save_all=True, append_images=frames[1:])
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(plugin_site), str(SUPPORT), os.environ.get("PYTHONPATH", "")]))
+    args = [sys.executable, "-m", "inksight_sdk", "convert", str(src), "-o", "-", "--format", "json", *TEST_STAGES]
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=follower, env=env)
+    os.close(follower)
+    out, _ = proc.communicate(timeout=120)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(leader)
+    assert proc.returncode == 0
+    assert b"page 3 converted" in b"".join(chunks)
+    assert json.loads(out)["pages"][2]["index"] == 2  # stdout is only the document
+    piped = subprocess.run(args, capture_output=True, env=env, timeout=120)
+    assert piped.returncode == 0 and b"page" not in piped.stderr

@@ -144,3 +144,13 @@ def test_ink_files_are_inputs_too(test_registry, tmp_path):
     assert again.pages == doc.pages
     from_inkml = convert(str(tmp_path / "a.inkml"), registry=test_registry)
     assert len(list(from_inkml.strokes())) == len(list(doc.strokes()))
+
+
+def test_documents_and_words_show_themselves_as_svg(test_registry):
+    import xml.etree.ElementTree as ET
+
+    doc = convert(line_image(), detector="whole-page", derenderer="ink-columns", registry=test_registry)
+    for obj in (doc, doc.pages[0], doc.pages[0].words[0]):
+        root = ET.fromstring(obj._repr_svg_())
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"
+        assert root.findall(".//{http://www.w3.org/2000/svg}path")
