@@ -1,0 +1,212 @@
+"""CJK strokes: paths cut at corners, re-joined where a canonical stroke turns, in canonical order.
+
+A skeleton cannot tell the three strokes of 口 from one ring, nor 横 running
+into 丿 at a corner from one bent stroke. CJK strokes are nearly straight
+and turn at a corner only in a few canonical ways, so every path is cut at
+its corners, each piece is oriented on its own (横 left to right, the rest
+from the top), and pieces are joined again only where the canonical turn
+fits: a horizontal running into a down stroke at its right end (横折, 横撇,
+横钩), or a short hook at the end of a longer stroke (竖钩, 弯钩).
+
+Order: strokes of a component standing clear to the left come first (亻
+before 中); otherwise top to bottom and left to right by start point, with a
+horizontal before the vertical that crosses it (十, 干, 土).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+
+from .paths import Path
+
+__all__ = ["cjk_strokes", "order_cjk"]
+
+# turning by more than this within about two pen widths is a corner between strokes
+_CORNER_DEG = 55.0
+# a piece shorter than this many pen widths at a corner is a hook of its neighbour
+_HOOK_WIDTHS = 3.5
+
+
+def cjk_strokes(paths: Sequence[Path], width: float) -> list[Path]:
+    """Cut paths at corners, merge hooks, orient, and re-join canonical turns."""
+    pieces: list[Path] = []
+    for path in paths:
+        pieces.extend(_merge_hooks(_cut_at_corners(path, width), width))
+    oriented = [_orient(p) for p in pieces]
+    return _join_turns(oriented, width)
+
+
+def _turning(points: np.ndarray, span: float) -> np.ndarray:
+    """Turning angle (degrees) at each point between the chords ``span`` px behind and ahead."""
+    arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(points, axis=0), axis=1))])
+    back = np.searchsorted(arc, arc - span, side="left")
+    ahead = np.minimum(np.searchsorted(arc, arc + span, side="left"), len(points) - 1)
+    u = points - points[back]
+    v = points[ahead] - points
+    nu, nv = np.linalg.norm(u, axis=1), np.linalg.norm(v, axis=1)
+    valid = (nu > 0.5 * span) & (nv > 0.5 * span)
+    cos = np.einsum("ij,ij->i", u, v) / np.maximum(nu * nv, 1e-9)
+    angle = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+    angle[~valid] = 0.0
+    return angle
+
+
+def _cut_at_corners(path: Path, width: float) -> list[Path]:
+    pts, radii = path.points, path.radii
+    if len(pts) < 5:
+        return [path]
+    closed = path.closed
+    smooth = gaussian_filter1d(pts, max(1.0, 0.5 * width), axis=0, mode="wrap" if closed else "nearest")
+    span = 1.5 * width
+    angle = _turning(
+        np.concatenate([smooth[-len(smooth) // 2 :], smooth, smooth[: len(smooth) // 2]]) if closed else smooth, span
+    )
+    if closed:
+        angle = angle[len(smooth) // 2 : len(smooth) // 2 + len(smooth)]
+    cuts: list[int] = []
+    order = np.argsort(-angle)
+    arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(pts, axis=0), axis=1))])
+    for i in order:
+        if angle[i] < _CORNER_DEG:
+            break
+        if all(abs(arc[i] - arc[j]) > 2.0 * width for j in cuts):
+            cuts.append(int(i))
+    if not cuts:
+        return [path]
+    cuts.sort()
+    if closed:
+        ring, ring_r = pts[:-1], radii[:-1]
+        start = cuts[0]
+        ring, ring_r = np.roll(ring, -start, axis=0), np.roll(ring_r, -start)
+        ring, ring_r = np.concatenate([ring, ring[:1]]), np.concatenate([ring_r, ring_r[:1]])
+        bounds = [c - start for c in cuts] + [len(ring) - 1]
+    else:
+        ring, ring_r = pts, radii
+        bounds = [0] + cuts + [len(pts) - 1]
+    return [
+        Path(points=ring[a : b + 1], radii=ring_r[a : b + 1], closed=False)
+        for a, b in zip(bounds[:-1], bounds[1:])
+        if b > a
+    ]
+
+
+def _length(p: Path) -> float:
+    return float(np.linalg.norm(np.diff(p.points, axis=0), axis=1).sum()) if len(p.points) > 1 else 0.0
+
+
+def _merge_hooks(pieces: list[Path], width: float) -> list[Path]:
+    """Fold a short end piece of a cut path into its neighbour: a hook belongs to the stroke it ends."""
+    if len(pieces) < 2:
+        return pieces
+    pieces = list(pieces)
+    for end in (-1, 0):
+        if len(pieces) >= 2 and _length(pieces[end]) < _HOOK_WIDTHS * width < _length(pieces[end - 1 if end else 1]):
+            if end == -1:
+                a, b = pieces[-2], pieces[-1]
+                pieces[-2:] = [
+                    Path(np.concatenate([a.points, b.points[1:]]), np.concatenate([a.radii, b.radii[1:]]), False)
+                ]
+            else:
+                a, b = pieces[0], pieces[1]
+                pieces[:2] = [
+                    Path(np.concatenate([a.points, b.points[1:]]), np.concatenate([a.radii, b.radii[1:]]), False)
+                ]
+    return pieces
+
+
+def _main_direction(p: Path) -> np.ndarray:
+    return p.points[-1] - p.points[0]
+
+
+def _orient(p: Path) -> Path:
+    if len(p.points) < 2 or p.closed:
+        return p
+    dx, dy = _main_direction(p)
+    backwards = dx < 0 if abs(dx) >= abs(dy) else dy < 0
+    return Path(points=p.points[::-1], radii=p.radii[::-1], closed=False) if backwards else p
+
+
+def _is_horizontal(p: Path) -> bool:
+    dx, dy = _main_direction(p)
+    return abs(dx) >= abs(dy)
+
+
+def _is_level(p: Path) -> bool:
+    """A 横 proper: nearly level (a rising 提 is not, and comes after the stroke it crosses, as in 扌)."""
+    dx, dy = _main_direction(p)
+    return abs(dy) < 0.3 * abs(dx)
+
+
+def _join_turns(pieces: list[Path], width: float) -> list[Path]:
+    """Join a horizontal to the down stroke starting where it ends (横折, 横撇, 横钩)."""
+    pieces = list(pieces)
+    joined = True
+    while joined:
+        joined = False
+        for i, a in enumerate(pieces):
+            if len(a.points) < 2 or not _is_horizontal(a) or _main_direction(a)[0] <= 0:
+                continue
+            for j, b in enumerate(pieces):
+                if j == i or len(b.points) < 2 or _is_horizontal(b):
+                    continue
+                if np.linalg.norm(b.points[0] - a.points[-1]) > 0.75 * width:
+                    continue
+                pieces[i] = Path(
+                    np.concatenate([a.points, b.points[1:]]), np.concatenate([a.radii, b.radii[1:]]), False
+                )
+                del pieces[j]
+                joined = True
+                break
+            if joined:
+                break
+    return pieces
+
+
+def _box(p: Path) -> tuple[float, float, float, float]:
+    lo, hi = p.points.min(axis=0), p.points.max(axis=0)
+    return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
+
+
+def order_cjk(strokes: Sequence[Path], width: float) -> list[Path]:
+    """Canonical order of the strokes of one character (see the module docstring)."""
+    if len(strokes) < 2:
+        return list(strokes)
+    boxes = [_box(s) for s in strokes]
+    size = max(max(b[2] for b in boxes) - min(b[0] for b in boxes), max(b[3] for b in boxes) - min(b[1] for b in boxes))
+    slack = max(width, 0.03 * size)
+
+    def before(i: int, j: int) -> int:
+        a, b = boxes[i], boxes[j]
+        if a[2] < b[0] + slack and b[2] - a[0] > 0 and not (a[3] < b[1] + slack or b[3] < a[1] + slack):
+            return -1  # a stands clear to the left of b
+        if b[2] < a[0] + slack and not (a[3] < b[1] + slack or b[3] < a[1] + slack):
+            return 1
+        hi, hj = _is_level(strokes[i]), _is_level(strokes[j])
+        if hi != hj and _crosses(strokes[i], strokes[j], width):
+            return -1 if hi else 1
+        si, sj = strokes[i].points[0], strokes[j].points[0]
+        if abs(si[1] - sj[1]) > slack:
+            return -1 if si[1] < sj[1] else 1
+        return -1 if si[0] < sj[0] else (1 if si[0] > sj[0] else 0)
+
+    order = sorted(range(len(strokes)), key=functools.cmp_to_key(before))
+    return [strokes[k] for k in order]
+
+
+def _crosses(a: Path, b: Path, width: float) -> bool:
+    """Whether ``b`` passes through the interior of ``a`` and vice versa (an X, not a touch at an end)."""
+    d = np.linalg.norm(a.points[:, None, :] - b.points[None, :, :], axis=2)
+    i, j = np.unravel_index(int(np.argmin(d)), d.shape)
+    if d[i, j] > width:
+        return False
+    margin = 1.5 * width
+
+    def inside(p: Path, k: int) -> bool:
+        arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(p.points, axis=0), axis=1))])
+        return margin < arc[k] < arc[-1] - margin
+
+    return inside(a, int(i)) and inside(b, int(j))

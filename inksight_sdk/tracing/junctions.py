@@ -1,0 +1,80 @@
+"""Which edges continue into which at a junction: pairing by direction continuity.
+
+A pen keeps its direction through a crossing, so at an ``X`` the two most
+nearly opposite edges belong to one stroke and the other two to another, and
+the bar of a ``T`` runs straight through while its stem ends there. Edges
+left over once the straight pairs are taken meet at a cusp (the two arms of a
+``k``, the point of a ``v``): one stroke turns there, so they are paired too
+unless the turn folds the pen straight back.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .graph import StrokeGraph
+
+__all__ = ["End", "end_direction", "pair_ends"]
+
+End = tuple[int, int]  # (edge id, side): side 0 = the edge's start node, 1 = its end node
+
+# a pair deviating less than this from a straight line is a stroke running through the junction
+_STRAIGHT_DEG = 50.0
+# leftover ends turning sharper than this (a hairpin) are not joined
+_CUSP_DEG = 165.0
+
+
+def end_direction(graph: StrokeGraph, end: End) -> np.ndarray:
+    """Unit vector pointing away from the node along the edge, measured outside the junction blob.
+
+    Inside the junction's disk the skeleton bends towards the centre whatever
+    the strokes do, so the tangent is read between the disk's rim and about
+    two pen widths further out (or the whole edge when it is shorter).
+    """
+    edge = graph.edge(end[0])
+    points, _ = edge.oriented(end[1])
+    node = graph.node(edge.node(end[1]))
+    arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(points, axis=0), axis=1))])
+    total = arc[-1]
+    if total <= 0:
+        return np.zeros(2)
+    near = min(node.radius, 0.4 * total)
+    far = min(near + 2.0 * graph.width, total)
+    a = np.array([np.interp(near, arc, points[:, 0]), np.interp(near, arc, points[:, 1])])
+    b = np.array([np.interp(far, arc, points[:, 0]), np.interp(far, arc, points[:, 1])])
+    d = b - a
+    norm = float(np.linalg.norm(d))
+    if norm < 1e-9:
+        d = points[-1] - points[0]
+        norm = float(np.linalg.norm(d))
+    return d / norm if norm > 1e-9 else np.zeros(2)
+
+
+def _deviation(a: np.ndarray, b: np.ndarray) -> float:
+    """Degrees by which continuing from direction ``-a`` into ``b`` turns (0 = straight on)."""
+    cos = float(np.clip(-np.dot(a, b), -1.0, 1.0))
+    return float(np.degrees(np.arccos(cos)))
+
+
+def pair_ends(graph: StrokeGraph) -> dict[End, End]:
+    """Pair edge ends at every node; the mapping is symmetric and leaves stroke ends unpaired."""
+    pairs: dict[End, End] = {}
+    for n in graph.live_nodes():
+        ends = list(graph.node(n).ends)
+        if len(ends) < 2:
+            continue
+        if len(ends) == 2:
+            pairs[ends[0]], pairs[ends[1]] = ends[1], ends[0]
+            continue
+        directions = [end_direction(graph, e) for e in ends]
+        candidates = sorted(
+            (_deviation(directions[i], directions[j]), i, j) for i in range(len(ends)) for j in range(i + 1, len(ends))
+        )
+        taken: set[int] = set()
+        for limit in (_STRAIGHT_DEG, _CUSP_DEG):
+            for deviation, i, j in candidates:
+                if deviation > limit or i in taken or j in taken:
+                    continue
+                taken.update((i, j))
+                pairs[ends[i]], pairs[ends[j]] = ends[j], ends[i]
+    return pairs

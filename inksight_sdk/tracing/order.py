@@ -1,0 +1,238 @@
+"""Writing order: where each stroke starts, and which stroke comes first.
+
+Direction follows what pen recordings show almost without exception: a
+stroke that runs mostly sideways starts at its left end, one that runs mostly
+up or down starts at its top (Latin letters and CJK strokes alike: 横 left to
+right, 竖/撇/捺 from the top). A closed ring starts at its top and runs
+counter-clockwise, like an ``o``.
+
+Order is by script. Latin: lines top to bottom, words left to right, pieces
+of connected ink left to right within a word, and small marks (dots, accents,
+detached bars) right after the ink they sit on — after the letter for a
+writer who prints, after the word for one who joins. CJK: characters left to
+right, then strokes top to bottom and left to right within a character.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+import numpy as np
+from scipy import ndimage
+
+from .cjk import cjk_strokes, order_cjk
+from .paths import Path
+
+__all__ = ["orient", "order_paths"]
+
+# a mark whose extent is below this share of the line height is a dot, accent or bar added after its letter
+_MARK_SHARE = 0.3
+# a gap wider than this share of the line height (and than a few pen widths) separates words
+_WORD_GAP_SHARE = 0.35
+# a piece this many line heights long and flatter than _RULE_SLOPE is an underline, drawn after its line
+_RULE_LENGTH = 2.0
+_RULE_SLOPE = 0.3
+# a band of ink rows thinner than this share of a typical line is a mark above or below a line, not a line
+_THIN_BAND_SHARE = 0.45
+
+
+@attrs.frozen(eq=False)
+class _Piece:
+    """One connected piece of ink and its paths."""
+
+    paths: list[Path]
+    box: tuple[float, float, float, float]  # x0, y0, x1, y1
+
+    @property
+    def height(self) -> float:
+        return self.box[3] - self.box[1]
+
+    @property
+    def extent(self) -> float:
+        return max(self.box[2] - self.box[0], self.box[3] - self.box[1])
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        return 0.5 * (self.box[0] + self.box[2]), 0.5 * (self.box[1] + self.box[3])
+
+
+def orient(path: Path) -> Path:
+    """Start the path at its natural end (see the module docstring)."""
+    pts, radii = path.points, path.radii
+    if len(pts) < 2:
+        return path
+    if path.closed:
+        ring, ring_r = pts[:-1], radii[:-1]
+        x, y = ring[:, 0], ring[:, 1]
+        area = float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
+        if area > 0:  # clockwise on screen (y down): reverse to counter-clockwise
+            ring, ring_r = ring[::-1], ring_r[::-1]
+        top = int(np.argmin(ring[:, 1] - 1e-3 * ring[:, 0]))
+        ring, ring_r = np.roll(ring, -top, axis=0), np.roll(ring_r, -top)
+        return Path(points=np.concatenate([ring, ring[:1]]), radii=np.concatenate([ring_r, ring_r[:1]]), closed=True)
+    if (path.start_loop is None) != (path.end_loop is None):
+        # a bowl and a tail: the bowl comes first (a, d, g, q, e, 9) unless it hangs below the tail's end (6)
+        loop = pts[: path.start_loop + 1] if path.start_loop is not None else pts[path.end_loop :]
+        free_end = pts[-1] if path.start_loop is not None else pts[0]
+        bowl_first = float(loop[:, 1].mean()) <= float(free_end[1])
+        return path if bowl_first == (path.start_loop is not None) else path.reversed()
+    d = pts[-1] - pts[0]
+    if abs(d[0]) >= abs(d[1]):
+        backwards = d[0] < 0
+    else:
+        backwards = d[1] < 0
+    return path.reversed() if backwards else path
+
+
+def order_paths(paths: Sequence[Path], mask: np.ndarray, script: str, width: float) -> list[Path]:
+    """Oriented paths in writing order; ``mask`` tells which paths share a connected piece of ink."""
+    if not paths:
+        return []
+    if script == "cjk":
+        return _order_cjk(_pieces(cjk_strokes(paths, width), mask), width)
+    return _order_latin(_pieces([orient(p) for p in paths], mask), mask, width)
+
+
+def _pieces(paths: list[Path], mask: np.ndarray) -> list[_Piece]:
+    labels, _ = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    h, w = mask.shape
+    grouped: dict[int, list[Path]] = {}
+    for p in paths:
+        cols = np.clip(np.rint(p.points[:, 0]).astype(int), 0, w - 1)
+        rows = np.clip(np.rint(p.points[:, 1]).astype(int), 0, h - 1)
+        found = labels[rows, cols]
+        found = found[found > 0]
+        key = int(np.bincount(found).argmax()) if found.size else -len(grouped) - 1
+        grouped.setdefault(key, []).append(p)
+    pieces = []
+    for group in grouped.values():
+        pts = np.concatenate([p.points for p in group])
+        x0, y0 = pts.min(axis=0)
+        x1, y1 = pts.max(axis=0)
+        pieces.append(_Piece(paths=group, box=(float(x0), float(y0), float(x1), float(y1))))
+    return pieces
+
+
+def _within_piece(piece: _Piece, width: float) -> list[Path]:
+    """Paths left to right, bars last: a t-bar or T-top is drawn after the stroke that meets it."""
+    paths = sorted(piece.paths, key=lambda p: float(p.points[:, 0].min()))
+    bars = [p for p in paths if _is_bar(p, [q for q in paths if q is not p], width)]
+    return [p for p in paths if not any(p is b for b in bars)] + bars
+
+
+def _is_bar(path: Path, others: list[Path], width: float) -> bool:
+    """A mostly horizontal open path whose middle another path of the same piece meets or crosses."""
+    if path.closed or len(path.points) < 2 or not others:
+        return False
+    dx, dy = np.abs(path.points[-1] - path.points[0])
+    if dx < 2.0 * dy:
+        return False
+    arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(path.points, axis=0), axis=1))])
+    middle = path.points[(arc > 1.5 * width) & (arc < arc[-1] - 1.5 * width)]
+    if not len(middle):
+        return False
+    for other in others:
+        d = np.linalg.norm(middle[:, None, :] - other.points[None, ::2, :], axis=2)
+        if float(d.min()) <= width:
+            return True
+    return False
+
+
+def _order_latin(pieces: list[_Piece], mask: np.ndarray, width: float) -> list[Path]:
+    bands = _line_bands(mask)
+    lines: dict[int, list[_Piece]] = {}
+    for piece in pieces:
+        cy = piece.centre[1]
+        nearest = int(np.argmin([0.0 if a <= cy <= b else min(abs(cy - a), abs(cy - b)) for a, b in bands]))
+        lines.setdefault(nearest, []).append(piece)
+    out: list[Path] = []
+    for index in sorted(lines):
+        a, b = bands[index]
+        line_height = max(b - a, 2.0 * width)
+        rules = [p for p in lines[index] if _is_rule(p, line_height)]
+        text = [p for p in lines[index] if not _is_rule(p, line_height)]
+        for word in _words(text, line_height, width):
+            out.extend(_order_word(word, line_height, width))
+        for rule in sorted(rules, key=lambda p: (p.box[1], p.box[0])):
+            out.extend(_within_piece(rule, width))
+    return out
+
+
+def _is_rule(piece: _Piece, line_height: float) -> bool:
+    x0, y0, x1, y1 = piece.box
+    return x1 - x0 >= _RULE_LENGTH * line_height and y1 - y0 <= _RULE_SLOPE * (x1 - x0)
+
+
+def _line_bands(mask: np.ndarray) -> list[tuple[float, float]]:
+    """Row ranges of text lines: runs of inked rows, thin runs (dots, accents, underlines) joined to a neighbour."""
+    rows = mask.any(axis=1)
+    if not rows.any():
+        return [(0.0, float(mask.shape[0]))]
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], rows.astype(np.int8), [0]])))
+    runs = [(float(a), float(b - 1)) for a, b in zip(edges[::2], edges[1::2])]
+    typical = float(np.median([b - a for a, b in runs]))
+    tall = [r for r in runs if r[1] - r[0] >= _THIN_BAND_SHARE * typical]
+    if not tall:
+        return [(runs[0][0], runs[-1][1])]
+    bands = [list(r) for r in tall]
+    for a, b in runs:
+        if b - a >= _THIN_BAND_SHARE * typical:
+            continue
+        gaps = [max(band[0] - b, a - band[1], 0.0) for band in bands]
+        k = int(np.argmin(gaps))
+        bands[k][0], bands[k][1] = min(bands[k][0], a), max(bands[k][1], b)
+    return [(a, b) for a, b in bands]
+
+
+def _words(pieces: list[_Piece], line_height: float, width: float) -> list[list[_Piece]]:
+    """Split a line's pieces into words at wide horizontal gaps."""
+    pieces = sorted(pieces, key=lambda p: p.box[0])
+    gap = max(_WORD_GAP_SHARE * line_height, 3.0 * width)
+    words: list[list[_Piece]] = []
+    right = -np.inf
+    for piece in pieces:
+        if not words or piece.box[0] - right > gap:
+            words.append([])
+            right = -np.inf
+        words[-1].append(piece)
+        right = max(right, piece.box[2])
+    return words
+
+
+def _order_word(pieces: list[_Piece], line_height: float, width: float) -> list[Path]:
+    """Bodies left to right; each mark right after the body it sits over."""
+    body = [p for p in pieces if p.extent >= _MARK_SHARE * line_height]
+    marks = [p for p in pieces if p.extent < _MARK_SHARE * line_height]
+    if not body:
+        body, marks = pieces, []
+    body.sort(key=lambda p: p.box[0])
+    after: dict[int, list[_Piece]] = {i: [] for i in range(len(body))}
+    for mark in marks:
+        cx = mark.centre[0]
+        distance = [0.0 if b.box[0] <= cx <= b.box[2] else min(abs(cx - b.box[0]), abs(cx - b.box[2])) for b in body]
+        after[int(np.argmin(distance))].append(mark)
+    out: list[Path] = []
+    for i, piece in enumerate(body):
+        out.extend(_within_piece(piece, width))
+        for mark in sorted(after[i], key=lambda p: p.box[0]):
+            out.extend(_within_piece(mark, width))
+    return out
+
+
+def _order_cjk(pieces: list[_Piece], width: float) -> list[Path]:
+    """Characters (pieces overlapping in x) left to right; strokes top to bottom, left to right inside."""
+    pieces = sorted(pieces, key=lambda p: p.box[0])
+    characters: list[list[_Piece]] = []
+    right = -np.inf
+    for piece in pieces:
+        overlap = right - piece.box[0]
+        if not characters or overlap < 0.3 * (piece.box[2] - piece.box[0]):
+            characters.append([])
+            right = -np.inf
+        characters[-1].append(piece)
+        right = max(right, piece.box[2])
+    out: list[Path] = []
+    for character in characters:
+        out.extend(order_cjk([p for piece in character for p in piece.paths], width))
+    return out

@@ -1,0 +1,174 @@
+"""The classical tracer: masks drawn here (and one real hanzi) traced into strokes in writing order."""
+
+from __future__ import annotations
+
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from inksight_sdk.evaluation import compare_ink, load_hanzi_strokes
+from inksight_sdk.tracing import TracedStroke, trace_mask
+from tests.conftest import shared
+
+
+def draw(shape: tuple[int, int], *polylines: list[tuple[int, int]], pen: int = 4) -> np.ndarray:
+    """A bool mask with each polyline drawn by a round pen ``pen`` pixels wide."""
+    canvas = np.zeros(shape, np.uint8)
+    for line in polylines:
+        pts = np.asarray(line, np.int32)
+        if len(pts) == 1:
+            cv2.circle(canvas, tuple(int(v) for v in pts[0]), pen // 2 + 1, 1, -1)
+        else:
+            cv2.polylines(canvas, [pts], False, 1, pen)
+    return canvas.astype(bool)
+
+
+def max_off_chord(points: np.ndarray) -> float:
+    """Largest distance of a stroke's points from the line through its ends."""
+    a, b = points[0], points[-1]
+    d = b - a
+    rel = points - a
+    return float(np.max(np.abs(d[0] * rel[:, 1] - d[1] * rel[:, 0])) / np.linalg.norm(d))
+
+
+def test_empty_and_tiny_masks():
+    assert trace_mask(np.zeros((0, 0), bool)) == []
+    assert trace_mask(np.zeros((30, 40), bool)) == []
+    assert trace_mask(np.zeros((1, 1), bool)) == []
+    assert trace_mask(np.ones((1, 1), bool)) == []  # a lone pixel is a speck, not a dot
+    (dot,) = trace_mask(np.ones((3, 3), bool))
+    assert np.all(np.abs(dot.points - 1) <= 1)
+
+
+def test_all_ink_mask_gives_strokes_inside_the_image():
+    strokes = trace_mask(np.ones((60, 90), bool))
+    assert strokes
+    for s in strokes:
+        assert s.points.dtype == np.float32 and s.width.dtype == np.float32
+        assert np.all(s.points >= 0) and np.all(s.points[:, 0] <= 89) and np.all(s.points[:, 1] <= 59)
+
+
+def test_rejects_bad_arguments():
+    with pytest.raises(ValueError):
+        trace_mask(np.zeros((5, 5), bool), script="klingon")
+    with pytest.raises(ValueError):
+        trace_mask(np.zeros((5, 5, 3), bool))
+
+
+def test_a_line_is_one_stroke_from_its_left_end_with_the_pen_width():
+    mask = draw((50, 140), [(120, 27), (15, 22)], pen=5)
+    (stroke,) = trace_mask(mask)
+    assert isinstance(stroke, TracedStroke)
+    assert stroke.points[0][0] < 20 and stroke.points[-1][0] > 115  # starts at the left end
+    assert max_off_chord(stroke.points) < 1.5
+    drawn = int(mask[:, 60].sum())  # OpenCV's thick lines come out a little wider than asked
+    assert np.all(np.abs(stroke.width - drawn) <= 1.5)
+    assert len(stroke.points) < 15  # a straight line needs few points after simplification
+
+
+def test_a_vertical_line_starts_at_the_top():
+    (stroke,) = trace_mask(draw((120, 40), [(22, 105), (18, 10)]))
+    assert stroke.points[0][1] < 15 and stroke.points[-1][1] > 100
+
+
+def test_specks_are_not_strokes():
+    mask = draw((50, 140), [(15, 25), (120, 25)])
+    mask[5, 5] = mask[45, 130] = mask[40, 60] = True
+    assert len(trace_mask(mask)) == 1
+
+
+def test_a_ring_stays_one_closed_loop_started_at_the_top_counter_clockwise():
+    canvas = np.zeros((80, 80), np.uint8)
+    cv2.circle(canvas, (40, 40), 22, 1, 4)
+    (stroke,) = trace_mask(canvas.astype(bool))
+    pts = stroke.points
+    assert np.linalg.norm(pts[0] - pts[-1]) < 1.5
+    radius = np.linalg.norm(pts - [40, 40], axis=1)
+    assert np.all(np.abs(radius - 22) < 2.0)
+    assert pts[0][1] < 22  # starts at the top
+    second = pts[len(pts) // 8]
+    assert second[0] < pts[0][0]  # and heads left first, like an 'o'
+
+
+def test_an_x_crossing_is_two_straight_strokes():
+    mask = draw((100, 100), [(10, 10), (90, 90)], [(90, 10), (10, 90)], pen=5)
+    strokes = trace_mask(mask)
+    assert len(strokes) == 2
+    for s in strokes:
+        assert max_off_chord(s.points) < 2.0
+        assert np.linalg.norm(s.points[-1] - s.points[0]) > 100
+
+
+def test_a_t_is_stem_then_bar_each_from_its_natural_end():
+    mask = draw((100, 80), [(40, 10), (40, 90)], [(15, 30), (65, 30)])  # the bar crosses the stem
+    strokes = trace_mask(mask)
+    assert len(strokes) == 2
+    stem, bar = strokes
+    assert np.ptp(stem.points[:, 1]) > 70 and stem.points[0][1] < stem.points[-1][1]
+    assert np.ptp(bar.points[:, 0]) > 40 and bar.points[0][0] < bar.points[-1][0]
+
+
+def test_a_capital_t_keeps_its_bar_whole_and_draws_it_after_the_stem():
+    mask = draw((100, 80), [(10, 12), (70, 12)], [(40, 12), (40, 90)])
+    stem, bar = trace_mask(mask)
+    assert stem.points[0][1] < 20 and stem.points[-1][1] > 85
+    assert bar.points[0][0] < 15 and bar.points[-1][0] > 65
+
+
+def test_an_i_dot_comes_right_after_its_body_and_before_the_next_letter():
+    mask = draw((80, 120), [(20, 35), (20, 70)], [(20, 15)], [(60, 10), (60, 70)], pen=5)
+    body, dot, ell = trace_mask(mask)
+    assert body.points[:, 1].min() > 30 and np.ptp(body.points[:, 1]) > 25
+    assert dot.points[:, 1].max() < 22 and abs(float(dot.points[:, 0].mean()) - 20) < 3
+    assert ell.points[:, 0].min() > 50
+
+
+def test_words_and_lines_are_read_in_order():
+    first = [(10, 20), (10, 50)], [(20, 20), (20, 50)]
+    second = [(80, 20), (80, 50)]
+    below = [(10, 90), (10, 120)]
+    strokes = trace_mask(draw((140, 110), *first, second, below))
+    starts = [(round(float(s.points[0][0])), round(float(s.points[0][1]))) for s in strokes]
+    assert [x for x, _ in starts[:3]] == sorted(x for x, _ in starts[:3])
+    assert starts[3][1] > 80
+
+
+def test_a_cursive_loop_keeps_its_eye():
+    # a cursive 'l' (one arch of a prolate cycloid): up, round the eye, down across the upstroke
+    t = np.linspace(-np.pi, np.pi, 200)
+    line = np.column_stack([55 + 12 * t - 25 * np.sin(t), 60 - 40 * np.cos(t)])
+    mask = draw((110, 110), [tuple(p) for p in np.rint(line).astype(int)], pen=4)
+    strokes = trace_mask(mask)
+    scores = compare_ink([line], [s.points for s in strokes], tolerance=6.0)
+    assert scores.f1 > 0.97
+    assert len(strokes) == 1  # one pen-down, straight through the crossing
+    assert scores.direction == 1.0
+
+
+def test_a_hanzi_is_traced_in_canonical_order_and_direction():
+    true = load_hanzi_strokes(shared("ink", "hanzi", "6211.json"))  # 我, 7 strokes
+    scale, pen = 128 / 1024, 5
+    placed = [s * scale + 16 for s in true]
+    canvas = np.zeros((170, 170), np.uint8)
+    for s in placed:
+        cv2.polylines(canvas, [np.rint(s).astype(np.int32)], False, 1, pen)
+    strokes = trace_mask(canvas.astype(bool), script="cjk")
+    scores = compare_ink(placed, [s.points for s in strokes], tolerance=1.5 * pen)
+    assert scores.f1 > 0.95
+    assert scores.order > 0.7
+    assert scores.direction >= 0.7
+    assert scores.pen_lifts <= 1.3
+
+
+def test_a_long_line_of_ink_traces_quickly():
+    rng = np.random.default_rng(0)
+    canvas = np.zeros((300, 2000), np.uint8)
+    for x in range(20, 1960, 28):  # ~70 scribbled letters
+        pts = np.column_stack([x + rng.uniform(0, 26, 6), rng.uniform(90, 210, 6)]).astype(np.int32)
+        cv2.polylines(canvas, [pts], False, 1, 4)
+    start = time.perf_counter()
+    strokes = trace_mask(canvas.astype(bool))
+    assert strokes
+    assert time.perf_counter() - start < 3.0
