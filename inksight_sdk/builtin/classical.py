@@ -65,7 +65,7 @@ class SkeletonDerenderer:
         from ..tracing import trace_mask
         from ..vision import extract_ink
 
-        ink = extract_ink(crop.image, max_pixels=self.options.max_pixels)
+        ink = extract_ink(crop.image, max_pixels=self.options.max_pixels, whole_page=False)
         mask = _within_content(ink.mask, crop.content * ink.scale)
         strokes = trace_mask(mask, script=self.options.script, stroke_width=ink.stroke_width or None)
         return DerenderedWord(

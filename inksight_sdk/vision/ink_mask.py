@@ -1,0 +1,217 @@
+"""Photo-robust ink extraction: which pixels of a page photo are handwriting.
+
+The steps, all at a *working resolution* (a 12 MP phone photo is reduced by
+a whole factor to at most ``max_pixels`` first, so every later step costs
+about one adaptive threshold):
+
+1. **Background**: a max filter on a downsampled copy, blurred and scaled back
+   up, is the paper without ink; dividing by it removes shadows, uneven light
+   and the paper's tint.
+2. **Darkness**: per pixel, the strongest relative darkening over the three
+   channels (``1 - min_c I_c / B_c``), so blue, violet and red inks are as
+   visible as black, each in the channel that absorbs them.
+3. **Paper region** (:mod:`.paper`): the table or scanner lid around the sheet
+   is excluded.
+4. **Thresholds** from the page's own statistics: a low one from the paper's
+   noise and a high one from the ink's contrast; a component is ink when it
+   holds high pixels (hysteresis), which drops paper texture, specks and
+   faint show-through from the back of the sheet.
+5. **Printed lines** (:mod:`.rules`): ruling, margins and form lines are
+   removed, handwriting crossing them and hand-drawn lines are kept.
+"""
+
+from __future__ import annotations
+
+import math
+
+import attrs
+import cv2
+import numpy as np
+
+from .paper import paper_region
+from .rules import remove_printed_lines
+
+__all__ = ["InkMask", "extract_ink", "working_factor"]
+
+#: the background window in working pixels; widened when the pen turns out to be broad
+_BASE_WINDOW = 48
+#: the working image is reduced by this much for the background estimate
+_CELLS_PER_WINDOW = 6
+#: thresholds never go below these darkness levels (0..255): ink is at least this much darker than paper
+_MIN_LOW = 18
+_MIN_HIGH = 40
+#: fewer candidate ink pixels than this (after subsampling) means a blank page
+_MIN_INK_SAMPLES = 8
+
+
+def _frozen_array(value: np.ndarray) -> np.ndarray:
+    value = np.asarray(value)
+    value.setflags(write=False)
+    return value
+
+
+@attrs.frozen(eq=False)
+class InkMask:
+    """The handwriting of an image at working resolution.
+
+    ``mask`` is ``(h, w) bool`` (True = ink); ``scale`` maps original pixels to
+    working pixels (``scale = 1 / k`` for a whole ``k >= 1``; working pixel
+    ``j`` is the mean of original pixels ``j * k .. j * k + k - 1``, so its
+    centre is at original ``(j + 0.5) / scale - 0.5``);
+    ``stroke_width`` is the median pen width in working pixels (0 when there is
+    no ink); ``ink_color`` the median RGB colour of the ink in the original
+    image (``None`` when there is no ink); ``contrast`` the median darkness of
+    the ink against its paper, 0..1.
+    """
+
+    mask: np.ndarray = attrs.field(converter=_frozen_array)
+    scale: float
+    stroke_width: float = 0.0
+    ink_color: tuple[int, int, int] | None = None
+    contrast: float = 0.0
+
+    @property
+    def empty(self) -> bool:
+        return not bool(self.mask.any())
+
+
+def working_factor(height: int, width: int, max_pixels: int) -> int:
+    """The whole factor ``k >= 1`` that brings ``height x width`` down to at most ``max_pixels``.
+
+    A whole factor makes each working pixel the mean of ``k x k`` original
+    pixels: OpenCV's fast path, and exact to map back (``scale = 1 / k``).
+    """
+    return max(1, math.ceil(math.sqrt(height * width / max_pixels)))
+
+
+def extract_ink(image: np.ndarray, *, max_pixels: int = 4_000_000, whole_page: bool = True) -> InkMask:
+    """Find the handwriting in ``image`` (``(H, W, 3)`` RGB or ``(H, W)`` gray, uint8).
+
+    The result is at working resolution: at most ``max_pixels`` pixels (the
+    image is reduced, never enlarged). A blank or black page, or an image too
+    small to hold a stroke, gives an empty mask. Pass ``whole_page=False`` for
+    a crop of a page (a word crop): a line as dark and as coloured as the ink
+    that crosses the whole crop is then an underline, not a printed form line;
+    faint or coloured rules are removed either way.
+    """
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.dtype != np.uint8 or image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3):
+        raise ValueError(f"extract_ink needs an (H, W, 3) or (H, W) uint8 image, got {image.shape} {image.dtype}")
+    height, width = image.shape[:2]
+    factor = working_factor(height, width, max_pixels)
+    scale = 1.0 / factor
+    size = (width // factor, height // factor)
+    if min(size) < 3:
+        return InkMask(mask=np.zeros((max(1, size[1]), max(1, size[0])), dtype=bool), scale=scale)
+    work = image
+    if factor > 1:  # the last few rows and columns that do not fill a k x k cell are dropped
+        work = cv2.resize(image[: size[1] * factor, : size[0] * factor], size, interpolation=cv2.INTER_AREA)
+    mask, darkness, stroke_width = _extract(work, _BASE_WINDOW, whole_page)
+    if stroke_width * 3 > _BASE_WINDOW:
+        # a broad pen (marker, or a large word crop): the window must hold paper beside each stroke
+        mask, darkness, stroke_width = _extract(work, int(stroke_width * 4), whole_page)
+    if not mask.any():
+        return InkMask(mask=mask, scale=scale)
+    ys, xs = np.nonzero(mask)
+    pick = slice(None, None, max(1, len(ys) // 20_000))
+    pixels = work[ys[pick], xs[pick]]
+    color = np.median(pixels, axis=0) if pixels.ndim == 2 else np.repeat(np.median(pixels), 3)
+    return InkMask(
+        mask=mask,
+        scale=scale,
+        stroke_width=stroke_width,
+        ink_color=(int(color[0]), int(color[1]), int(color[2])),
+        contrast=float(np.median(darkness[ys[pick], xs[pick]])) / 255.0,
+    )
+
+
+def _extract(work: np.ndarray, window: int, whole_page: bool) -> tuple[np.ndarray, np.ndarray, float]:
+    """Mask, darkness image and pen width of a working-resolution image, for one background window."""
+    background, paper = _background(work, window)
+    normalized = cv2.divide(work, background, scale=255)
+    darkness = 255 - (normalized if normalized.ndim == 2 else _channel_min(normalized))
+    if paper is not None:
+        darkness[~paper] = 0
+    thresholds = _thresholds(darkness, paper)
+    if thresholds is None:
+        return np.zeros(darkness.shape, dtype=bool), darkness, 0.0
+    low, high = thresholds
+    strong = darkness >= high
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((darkness >= low).astype(np.uint8), connectivity=8)
+    keep = np.zeros(count, dtype=bool)
+    keep[labels[strong]] = True
+    keep[0] = False
+    width = stroke_width(keep[labels])
+    keep &= stats[:, cv2.CC_STAT_AREA] >= max(3.0, 0.3 * width * width)
+    mask = keep[labels]
+    cleaned = remove_printed_lines(mask, darkness, normalized, high=high, stroke_width=width, whole_page=whole_page)
+    if cleaned is not mask:
+        # what a removed rule leaves between crossing strokes is a speck now: same test again
+        mask = _hysteresis(cleaned, strong, max(3.0, 0.3 * width * width))
+    return mask, darkness, width
+
+
+def _channel_min(image: np.ndarray) -> np.ndarray:
+    r, g, b = cv2.split(image)
+    return cv2.min(cv2.min(r, g), b)
+
+
+def _background(work: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """The paper without ink (same size as ``work``) and the paper region (``None``: all paper).
+
+    Max filter over ``window`` pixels on a copy reduced by ``window / 6``,
+    then a box blur of the same size so the estimate has no seams.
+    """
+    height, width = work.shape[:2]
+    factor = max(1, window // _CELLS_PER_WINDOW)
+    small_size = (max(1, width // factor), max(1, height // factor))
+    small = cv2.resize(work, small_size, interpolation=cv2.INTER_AREA)
+    paper_small = paper_region(small, margin=_CELLS_PER_WINDOW // 2)
+    k = _CELLS_PER_WINDOW + 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
+    small = cv2.blur(cv2.dilate(small, kernel), (k, k))
+    background = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+    np.maximum(background, 1, out=background)
+    if paper_small is None:
+        return background, None
+    paper = cv2.resize(paper_small.astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST)
+    return background, paper.astype(bool)
+
+
+def _thresholds(darkness: np.ndarray, paper: np.ndarray | None) -> tuple[int, int] | None:
+    """(low, high) darkness thresholds from the paper's noise and the ink's contrast; None: no ink."""
+    step = max(1, int(math.sqrt(darkness.size / 250_000)))
+    sample = darkness[::step, ::step]
+    sample = sample[paper[::step, ::step]] if paper is not None else sample.ravel()
+    if sample.size == 0:
+        return None
+    median = float(np.median(sample))
+    sigma = 1.4826 * float(np.median(np.abs(sample - median))) + 1.0
+    ink = sample[sample > median + 6 * sigma + 10]
+    if ink.size < _MIN_INK_SAMPLES:
+        return None
+    level = float(np.percentile(ink, 90))
+    low = max(median + 4 * sigma + 6, 0.25 * level, _MIN_LOW)
+    high = max(low + 8, 0.5 * level, _MIN_HIGH)
+    return int(low), int(high)
+
+
+def _hysteresis(candidate: np.ndarray, strong: np.ndarray, min_area: float) -> np.ndarray:
+    """Components of ``candidate`` that hold a ``strong`` pixel and at least ``min_area`` pixels."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(candidate.astype(np.uint8), connectivity=8)
+    keep = np.zeros(count, dtype=bool)
+    keep[labels[strong]] = True
+    keep &= stats[:, cv2.CC_STAT_AREA] >= min_area
+    keep[0] = False
+    return keep[labels]
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """Median pen width (pixels): twice the median distance to paper on the strokes' ridges."""
+    if not mask.any():
+        return 0.0
+    distance = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)
+    ridge = mask & (distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8)))
+    return 2.0 * float(np.median(distance[ridge]))

@@ -1,0 +1,426 @@
+"""The builtin page layout: blocks -> lines -> words, from the ink's connected components.
+
+1. **Blocks**: the ink, reduced and dilated by about half a text height
+   (more along x), falls apart into paragraphs, notes in a corner, a line
+   written at an angle.
+2. **Orientation** of each block: the angle at which the projection of its
+   ink across the lines is sharpest (a skewed photo, a line written at an
+   angle); vertical when columns are clearly sharper than rows.
+3. **Lines**: in the block's frame, the projection of the ink across the
+   lines has a peak per line and valleys between them; each component falls
+   in the band of its core (the median of its ink across the line, which
+   ascenders, descenders and flourishes barely move), dots and accents
+   included; a component with much ink in two bands (a descender touching
+   the line below) is cut at the valley. A gently curved or skewed line
+   still gives one peak, and gets its own angle below.
+4. **Words**: each line gets its own angle (a least-squares fit of its ink);
+   components overlapping along the line form units; the gaps between units,
+   in units of each line's letter height, are split into letter gaps and
+   word gaps by a two-class (Otsu) threshold in log space, over the page and,
+   where a line has enough gaps of its own, over the line. CJK lines (square
+   units as tall as the line) are cut into characters instead.
+
+Quads come back in original image pixels, padded by half a pen width, with
+corners TL, TR, BR, BL in the word's reading frame (rotated with its line;
+upright for vertical CJK columns).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import attrs
+import cv2
+import numpy as np
+from scipy import ndimage, signal
+
+from ..stages import DetectedWord, Layout
+from .ink_mask import InkMask, extract_ink
+
+__all__ = ["detect_layout"]
+
+#: components lower than this share of the text height (and not long) are dots, accents, punctuation
+_MAIN_HEIGHT = 0.45
+#: blocks: ink closer than this many text heights belongs together
+_BLOCK_REACH = 0.6
+#: line peaks are at least this many text heights apart and this prominent (share of the highest)
+_LINE_SPACING = 0.8
+_LINE_PROMINENCE = 0.15
+#: a component taller than this many text heights with this share of its ink in each of two lines is cut
+_TWO_LINES_HEIGHT = 1.3
+_TWO_LINES_SHARE = 0.15
+#: word gaps lie between these multiples of the line's letter height, whatever the statistics say
+_WORD_GAP_RANGE = (0.15, 0.9)
+#: without enough gaps on the page to learn from, this is the word gap (letter heights)
+_DEFAULT_WORD_GAP = 0.4
+#: the two gap classes must differ this much (ratio of geometric means) to be believed
+_PAGE_SEPARATION = 2.0
+_LINE_SEPARATION = 2.5
+#: a gap this many times the usual letter gap is a word gap
+_LETTER_GAP_MARGIN = 1.4
+#: a CJK character is at most this many line heights wide, and its parts at most this far apart
+_CJK_CHARACTER = 1.3
+_CJK_PART_GAP = 0.25
+
+
+@attrs.frozen
+class _Component:
+    """A connected piece of ink: its pixels (working x, y) and whether it is a main part of the text."""
+
+    xs: np.ndarray = attrs.field(eq=False)
+    ys: np.ndarray = attrs.field(eq=False)
+    main: bool
+
+    def project(self, angle: float) -> tuple[np.ndarray, np.ndarray]:
+        """Coordinates along (u) and across (v) a direction ``angle`` (radians, image frame)."""
+        c, s = math.cos(angle), math.sin(angle)
+        return self.xs * c + self.ys * s, self.ys * c - self.xs * s
+
+    def extent(self, angle: float) -> tuple[float, float, float, float]:
+        """``(u0, u1, v0, v1)``: the component's range along and across ``angle``."""
+        u, v = self.project(angle)
+        return float(u.min()), float(u.max()), float(v.min()), float(v.max())
+
+
+@attrs.frozen
+class _Block:
+    """A block's lines (as plans) and where it sits, for reading order."""
+
+    key: tuple[float, float]
+    lines: tuple[_LinePlan, ...]
+    columns: bool
+    weight: int
+
+
+def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
+    """Blocks, lines and words of handwriting in ``image`` (``(H, W, 3)`` RGB or ``(H, W)`` gray, uint8).
+
+    ``ink`` is the image's :func:`~inksight_sdk.vision.extract_ink` result
+    when the caller already has it. Words come in reading order with their
+    ``block`` and ``line`` numbers (lines numbered within their block) and a
+    confidence (how word-like the box is: its height against its line's
+    letters); ``direction`` is ``ttb`` when most ink stands in vertical
+    columns of CJK characters, else ``ltr``.
+    """
+    if ink is None:
+        ink = extract_ink(image)
+    if ink.empty:
+        return Layout()
+    components, text_height = _components(ink.mask, ink.stroke_width)
+    if not components:
+        return Layout()
+    blocks = []
+    for members in _blocks(ink.mask.shape, components, text_height):
+        block = [components[i] for i in members]
+        angle, vertical = _orientation(block, text_height)
+        plans = tuple(_LinePlan.of(line, angle) for line in _lines(block, angle, text_height))
+        top, left = min(float(c.ys.min()) for c in block), min(float(c.xs.min()) for c in block)
+        blocks.append(
+            _Block(
+                key=(round(top / (2 * text_height)), left),
+                lines=plans,
+                columns=vertical and _looks_cjk(plans),
+                weight=sum(len(c.xs) for c in block),
+            )
+        )
+    blocks.sort(key=lambda block: block.key)
+    page_gap = _word_gap([g for block in blocks for plan in block.lines for g in plan.relative_gaps()])
+    pad = max(1.0, 0.5 * ink.stroke_width)
+    words = []
+    for block_index, block in enumerate(blocks):
+        for line_index, plan in enumerate(block.lines):
+            for members in plan.split(page_gap, cjk=block.columns or _looks_cjk((plan,))):
+                xs = np.concatenate([plan.components[i].xs for i in members])
+                ys = np.concatenate([plan.components[i].ys for i in members])
+                # a character of a vertical column stands upright, a quarter turn from its column
+                quad = _quad(xs, ys, plan.angle - math.pi / 2 if block.columns else plan.angle, pad)
+                height = float(np.linalg.norm(quad[3] - quad[0])) - 2 * pad
+                words.append(
+                    DetectedWord(
+                        quad=(quad + 0.5) / ink.scale - 0.5,
+                        confidence=round(float(np.clip(height / max(plan.scale, 1.0), 0.1, 1.0)), 3),
+                        block=block_index,
+                        line=line_index,
+                    )
+                )
+    columns = sum(block.weight for block in blocks if block.columns)
+    direction = "ttb" if 2 * columns > sum(block.weight for block in blocks) else "ltr"
+    return Layout(words=words, direction=direction)
+
+
+def _components(mask: np.ndarray, stroke_width: float) -> tuple[list[_Component], float]:
+    """The ink's connected components with their pixels, and the text height (working pixels).
+
+    The text height is the median height of the components bigger than a
+    dot; components under half of it (and not long) are dots, accents and
+    punctuation: they follow the main components into lines and words.
+    """
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return [], 0.0
+    ys, xs = np.nonzero(labels)
+    order = np.argsort(labels[ys, xs], kind="stable")
+    ys, xs = ys[order].astype(np.float64), xs[order].astype(np.float64)
+    bounds = np.concatenate([[0], np.cumsum(stats[1:, cv2.CC_STAT_AREA])])
+    widths, heights = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
+    bigger = np.maximum(widths, heights) >= max(3.0, 2.5 * stroke_width)
+    text_height = float(np.median(heights[bigger] if bigger.any() else heights))
+    main = (heights >= _MAIN_HEIGHT * text_height) | (widths >= 1.5 * text_height)
+    components = [
+        _Component(xs=xs[bounds[i] : bounds[i + 1]], ys=ys[bounds[i] : bounds[i + 1]], main=bool(main[i]))
+        for i in range(count - 1)
+    ]
+    return components, text_height
+
+
+def _blocks(shape: tuple[int, ...], components: Sequence[_Component], text_height: float) -> list[list[int]]:
+    """Indices of the components in each block: ink within about half a text height of other ink."""
+    factor = max(1, int(text_height // 4))
+    height, width = max(1, shape[0] // factor), max(1, shape[1] // factor)
+    grid = np.zeros((height, width), np.uint8)
+    cells = [
+        (
+            np.minimum(c.ys.astype(np.int64) // factor, height - 1),
+            np.minimum(c.xs.astype(np.int64) // factor, width - 1),
+        )
+        for c in components
+    ]
+    for rows, cols in cells:
+        grid[rows, cols] = 1
+    # wider along x: words of a line are further apart than lines are (ellipse, so slanted lines still join)
+    reach = max(1, round(_BLOCK_REACH * text_height / factor))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (6 * reach + 1, 2 * reach + 1))
+    grid = cv2.dilate(grid, kernel)
+    _, labels = cv2.connectedComponents(grid, connectivity=8)
+    blocks: dict[int, list[int]] = {}
+    for index, (rows, cols) in enumerate(cells):
+        blocks.setdefault(int(labels[rows[0], cols[0]]), []).append(index)
+    return list(blocks.values())
+
+
+def _orientation(components: Sequence[_Component], text_height: float) -> tuple[float, bool]:
+    """The block's line direction (radians) and whether its lines are vertical columns.
+
+    The ink is projected across candidate directions; lines are where the
+    projection is most concentrated (largest sum of squared histogram bins).
+    Vertical columns must beat horizontal lines clearly, and need a few
+    components (a lone ``l`` is not a column).
+    """
+    xs = np.concatenate([c.xs for c in components])
+    ys = np.concatenate([c.ys for c in components])
+    step = max(1, len(xs) // 6000)
+    xs, ys = xs[::step], ys[::step]
+    binsize = max(1.0, text_height / 6)
+
+    def sharpness(angle: float) -> float:
+        v = ys * math.cos(angle) - xs * math.sin(angle)
+        hist = np.bincount(((v - v.min()) / binsize).astype(np.int64))
+        return float(np.sum(hist.astype(np.float64) ** 2))
+
+    def best(low: float, high: float) -> tuple[float, float]:
+        coarse = np.radians(np.arange(low, high + 1e-9, 3.0))
+        angle = max(coarse, key=sharpness)
+        fine = angle + np.radians(np.arange(-3.0, 3.01, 0.5))
+        angle = float(max(fine, key=sharpness))
+        return angle, sharpness(angle)
+
+    horizontal, h_score = best(-60.0, 60.0)
+    if sum(c.main for c in components) < 3:
+        return horizontal, False
+    vertical, v_score = best(60.0, 120.0)
+    if v_score > 1.2 * h_score:
+        return vertical, True
+    return horizontal, False
+
+
+def _lines(components: Sequence[_Component], angle: float, text_height: float) -> list[list[_Component]]:
+    """Cut a block's ink into lines along ``angle``, top line first (see the module's step 3)."""
+    projected = [c.project(angle)[1] for c in components]
+    v = np.concatenate(projected)
+    # a margin of empty rows so the first and last lines are peaks, not edges
+    low = math.floor(float(v.min())) - math.ceil(text_height)
+    histogram = np.bincount((v - low).astype(np.int64), minlength=int(np.ptp(v) + 2 * text_height + 2))
+    profile = ndimage.gaussian_filter1d(histogram.astype(np.float64), max(1.0, text_height / 4), mode="constant")
+    peaks, _ = signal.find_peaks(
+        profile, distance=max(1.0, _LINE_SPACING * text_height), prominence=_LINE_PROMINENCE * profile.max()
+    )
+    if len(peaks) == 0:
+        peaks = np.array([int(np.argmax(profile))])
+    valleys = np.array([p + int(np.argmin(profile[p:q])) for p, q in zip(peaks[:-1], peaks[1:])]) + low
+    lines: list[list[_Component]] = [[] for _ in peaks]
+    for component, across in zip(components, projected):
+        band = np.searchsorted(valleys, across)
+        counts = np.bincount(band, minlength=len(peaks))
+        if (
+            component.main
+            and np.ptp(across) > _TWO_LINES_HEIGHT * text_height
+            and np.sum(counts >= _TWO_LINES_SHARE * len(across)) >= 2
+        ):
+            for index in np.nonzero(counts)[0]:
+                keep = band == index
+                lines[index].append(attrs.evolve(component, xs=component.xs[keep], ys=component.ys[keep]))
+        else:
+            lines[int(np.searchsorted(valleys, np.median(across)))].append(component)
+    return [line for line in lines if line]
+
+
+def _line_angle(line: Sequence[_Component], angle: float, height: float) -> float:
+    """The line's own direction: the block's, turned by a least-squares fit of the line's ink.
+
+    A short line (a word or two) keeps the block's direction: a fit over a
+    few letters follows their shapes, not the line.
+    """
+    us, vs = zip(*(c.project(angle) for c in line))
+    u, v = np.concatenate(us), np.concatenate(vs)
+    if np.ptp(u) < 4 * height:
+        return angle
+    step = max(1, len(u) // 4000)
+    slope = np.polyfit(u[::step], v[::step], 1)[0]
+    return angle + math.atan(float(slope))
+
+
+@attrs.frozen
+class _LinePlan:
+    """A line cut into units (components overlapping along it), before the units become words.
+
+    ``components`` are the line's ink, ``angle`` its own direction, ``scale``
+    the median height of its main components (working pixels), ``units``
+    indices into ``components``, ``spans`` each unit's extent along the
+    line, ``heights`` each unit's extent across it and ``main`` whether a unit
+    holds more than dots and punctuation.
+    """
+
+    components: tuple[_Component, ...]
+    angle: float
+    scale: float
+    units: tuple[tuple[int, ...], ...]
+    spans: tuple[tuple[float, float], ...]
+    heights: tuple[float, ...]
+    main: tuple[bool, ...]
+
+    @classmethod
+    def of(cls, components: Sequence[_Component], block_angle: float) -> _LinePlan:
+        line = range(len(components))
+        mains = [i for i in line if components[i].main] or list(line)
+        first = [components[i].extent(block_angle) for i in mains]
+        angle = _line_angle(components, block_angle, float(np.median([e[3] - e[2] + 1 for e in first])))
+        extents = sorted((components[i].extent(angle), i) for i in line)
+        scale = float(np.median([e[3] - e[2] + 1 for e, i in extents if i in mains]))
+        units: list[list[int]] = []
+        boxes: list[list[float]] = []
+        for (u0, u1, v0, v1), i in extents:
+            if units and u0 <= boxes[-1][1]:
+                units[-1].append(i)
+                box = boxes[-1]
+                box[1], box[2], box[3] = max(box[1], u1), min(box[2], v0), max(box[3], v1)
+            else:
+                units.append([i])
+                boxes.append([u0, u1, v0, v1])
+        return cls(
+            components=tuple(components),
+            angle=angle,
+            scale=scale,
+            units=tuple(tuple(unit) for unit in units),
+            spans=tuple((box[0], box[1]) for box in boxes),
+            heights=tuple(box[3] - box[2] + 1 for box in boxes),
+            main=tuple(any(components[i].main for i in unit) for unit in units),
+        )
+
+    def relative_gaps(self) -> list[float]:
+        """Gaps of a pixel or more between main units, in letter heights: the evidence for letter and word gaps."""
+        spans = [span for span, main in zip(self.spans, self.main) if main]
+        gaps = [spans[k][0] - spans[k - 1][1] for k in range(1, len(spans))]
+        return [gap / self.scale for gap in gaps if gap >= 1.0]
+
+    def split(self, page_gap: float, *, cjk: bool) -> list[list[int]]:
+        """Component indices of each word, in reading order.
+
+        A gap over the word gap starts a word (for CJK, a gap between parts
+        of a character, or a unit that would make the character wider than a
+        square); a unit of dots or punctuation joins the word before it when
+        it is within a letter height.
+        """
+        threshold = _line_word_gap(self.relative_gaps(), page_gap) * self.scale
+        words: list[list[int]] = [list(self.units[0])]
+        start = self.spans[0][0]
+        for k in range(1, len(self.units)):
+            gap = self.spans[k][0] - self.spans[k - 1][1]
+            if not self.main[k] and gap <= self.scale:
+                split = False
+            elif cjk:
+                split = gap > _CJK_PART_GAP * self.scale or self.spans[k][1] - start > _CJK_CHARACTER * self.scale
+            else:
+                split = gap > threshold
+            if split:
+                words.append(list(self.units[k]))
+                start = self.spans[k][0]
+            else:
+                words[-1].extend(self.units[k])
+        return words
+
+
+def _looks_cjk(plans: Sequence[_LinePlan]) -> bool:
+    """CJK: the main units along the lines are about square and nearly all as tall as their line.
+
+    Separate Latin letters are often x-height (half the line) or narrow
+    (``l``, ``i``), and cursive words are long, so neither passes.
+    """
+    ratios, aspects = [], []
+    for plan in plans:
+        units = [(b - a + 1, h) for (a, b), h, main in zip(plan.spans, plan.heights, plan.main) if main]
+        if len(units) < 3:
+            continue
+        tallest = max(h for _, h in units)
+        ratios += [h / tallest for _, h in units]
+        aspects += [w / h for w, h in units]
+    if len(ratios) < 3:
+        return False
+    # nearly all units full height (no x-height letters) and none narrow (no l, i, t)
+    return bool(np.percentile(ratios, 25) >= 0.85 and np.percentile(aspects, 25) >= 0.65 and np.median(aspects) <= 1.6)
+
+
+def _otsu_split(values: Sequence[float]) -> tuple[float, float] | None:
+    """Two-class split of positive ``values`` in log space: (threshold, ratio of the class means).
+
+    ``None`` with fewer than four values. The threshold lies midway (in log
+    space) between the two classes' nearest members, or lower, at
+    ``_LETTER_GAP_MARGIN`` times the usual (80th percentile) letter gap: a
+    tight word gap is still wider than most letter gaps.
+    """
+    logs = np.sort(np.log(np.asarray([v for v in values if v > 0], dtype=np.float64)))
+    if len(logs) < 4:
+        return None
+    spreads = [logs[:k].var() * k + logs[k:].var() * (len(logs) - k) for k in range(1, len(logs))]
+    k = 1 + int(np.argmin(spreads))
+    low, high = logs[:k], logs[k:]
+    # a gap clearly wider than the usual letter gap is a word gap even if the classes put it with the letters
+    usual = math.log(_LETTER_GAP_MARGIN) + float(np.percentile(low, 80))
+    return math.exp(min((low[-1] + high[0]) / 2, max(usual, low[0]))), math.exp(high.mean() - low.mean())
+
+
+def _word_gap(relative_gaps: Sequence[float]) -> float:
+    """The page's word gap in letter heights: where its gaps split into letter gaps and word gaps."""
+    split = _otsu_split(relative_gaps)
+    if split is None or split[1] < _PAGE_SEPARATION:
+        return _DEFAULT_WORD_GAP
+    return float(np.clip(split[0], *_WORD_GAP_RANGE))
+
+
+def _line_word_gap(relative_gaps: Sequence[float], page_gap: float) -> float:
+    """A line with enough clearly two-sized gaps sets its own word gap; others use the page's."""
+    split = _otsu_split(relative_gaps) if len(relative_gaps) >= 6 else None
+    if split is None or split[1] < _LINE_SEPARATION:
+        return page_gap
+    return float(np.clip(split[0], *_WORD_GAP_RANGE))
+
+
+def _quad(xs: np.ndarray, ys: np.ndarray, angle: float, pad: float) -> np.ndarray:
+    """The padded box of the pixels in a frame turned by ``angle``: TL, TR, BR, BL in page pixels."""
+    c, s = math.cos(angle), math.sin(angle)
+    u = xs * c + ys * s
+    v = ys * c - xs * s
+    u0, u1 = u.min() - pad - 0.5, u.max() + pad + 0.5
+    v0, v1 = v.min() - pad - 0.5, v.max() + pad + 0.5
+    corners = np.array([[u0, v0], [u1, v0], [u1, v1], [u0, v1]])
+    return np.stack([corners[:, 0] * c - corners[:, 1] * s, corners[:, 0] * s + corners[:, 1] * c], axis=1)

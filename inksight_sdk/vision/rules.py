@@ -1,0 +1,264 @@
+"""Printed lines off, handwriting on: ruling, margins and form lines removed from an ink mask.
+
+What tells a printed rule from a hand-drawn line or an underline:
+
+* it is long and thin: found as runs of a few dozen pixels in a slightly
+  thickened copy of the mask (so a rule tilted a few degrees in a photo still
+  forms runs), horizontal for ruling and vertical for margins; the pieces of
+  a rule that fades in places are put back together by collinearity;
+* it spans much of the sheet, and it is much fainter than the ink (a pale
+  blue rule under a ballpoint) or of another colour (a red margin).
+
+A line as dark as the ink is kept unless one piece of it crosses (nearly)
+the whole sheet, so underlines, strike-throughs and hand-drawn fill lines
+survive. Where handwriting crosses a removed rule, the pixels are kept when
+they are clearly darker than the rule or continue a stroke that runs across
+it, so a letter is not cut in two.
+"""
+
+from __future__ import annotations
+
+import attrs
+import cv2
+import numpy as np
+
+__all__ = ["remove_printed_lines"]
+
+#: a line covering this share of the sheet is printed whatever its colour (a form line)
+_SHEET_SPAN = 0.9
+#: a line (or collinear pieces) fainter than the ink and spanning this share of the sheet is printed
+_FAINT_SPAN = 0.35
+#: a line of another colour than the ink spanning this share of the sheet is printed
+_COLOURED_SPAN = 0.6
+#: pieces shorter than this share of the sheet are measured only when fainter than this share of the ink
+_LONG_PIECE = 0.3
+_FAINT_PIECE = 0.65
+#: chroma (share of optical density per channel) differing by more than this is another colour
+_COLOUR_DIFFERENCE = 0.1
+#: a line whose median darkness is below this share of the ink's is fainter than handwriting
+_FAINT_RATIO = 0.45
+
+
+@attrs.frozen
+class _Ink:
+    """How the handwriting looks (chroma, median darkness, pen width), and whether the image is a whole sheet."""
+
+    chroma: np.ndarray = attrs.field(eq=False)
+    darkness: float
+    width: float
+    sheet: bool
+
+
+@attrs.frozen
+class _Line:
+    """A long thin horizontal component: its box, centre line ``y = slope * x + offset``, and looks."""
+
+    index: int
+    x: int
+    y: int
+    w: int
+    h: int
+    slope: float
+    offset: float
+    thickness: float
+    darkness: float
+    chroma: np.ndarray = attrs.field(eq=False)
+
+    def y_at(self, x: float) -> float:
+        return self.slope * x + self.offset
+
+
+def remove_printed_lines(
+    mask: np.ndarray,
+    darkness: np.ndarray,
+    normalized: np.ndarray,
+    *,
+    high: int,
+    stroke_width: float,
+    whole_page: bool = True,
+) -> np.ndarray:
+    """``mask`` (bool ink mask) without printed horizontal and vertical lines (a new array if any).
+
+    ``darkness`` (uint8, 0 = paper) and ``normalized`` (the image divided by
+    its background, 255 = paper) describe each pixel; ``high`` is the
+    darkness that is surely ink and ``stroke_width`` the pen width, in pixels.
+    ``whole_page`` False (a word crop): a line like the ink is kept even when it
+    crosses the whole image, since an underline fills a word crop.
+    """
+    strong = mask & (darkness >= high)
+    if not strong.any():
+        return mask
+    ink = _Ink(
+        chroma=_chroma(normalized[strong]),
+        darkness=float(np.median(darkness[strong])),
+        width=max(stroke_width, 1.0),
+        sheet=whole_page,
+    )
+    horizontal = _remove(mask, darkness, normalized, ink)
+    # vertical lines: the same on transposed views (no copies of the page, only of each line's box)
+    vertical = _remove(horizontal.T, darkness.T, np.swapaxes(normalized, 0, 1), ink)
+    return horizontal if vertical.base is horizontal else vertical.T
+
+
+def _chroma(normalized_pixels: np.ndarray) -> np.ndarray:
+    """Each channel's share of the optical density (black ink: a third each; blue ink: mostly red).
+
+    Optical density, not darkness, so a thin stroke and a thick one of the
+    same ink have the same chroma.
+    """
+    transmitted = np.asarray(normalized_pixels, dtype=np.float64).reshape(len(normalized_pixels), -1)
+    density = -np.log(np.maximum(transmitted, 8.0) / 255.0).sum(axis=0)
+    return density / max(float(density.sum()), 1e-9)
+
+
+def _remove(mask: np.ndarray, darkness: np.ndarray, normalized: np.ndarray, ink: _Ink) -> np.ndarray:
+    """Remove horizontal printed lines (the caller transposes for vertical ones)."""
+    width = mask.shape[1]
+    run = int(np.clip(0.05 * width, 20, 80))
+    if width < run:
+        return mask
+    # thickened by two pixels up and down, a rule tilted by up to ~4 degrees still forms long runs;
+    # OpenCV works on the contiguous (possibly transposed) copy, the stats are swapped back
+    transposed = not mask.flags.c_contiguous
+    m = np.ascontiguousarray(mask.T if transposed else mask).astype(np.uint8)
+    along, across = ((run, 1), (1, 5)) if transposed else ((1, run), (5, 1))
+    thick = cv2.dilate(m, np.ones(across, np.uint8))
+    opened = cv2.morphologyEx(thick, cv2.MORPH_OPEN, np.ones(along, np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
+    if transposed:
+        labels = labels.T
+        stats = stats[:, [1, 0, 3, 2, 4]]
+    # most pieces are bits of handwriting: only long ones (a form line) or faint ones (ruling) are worth measuring
+    inside = (labels > 0) & mask
+    pieces = labels[inside]
+    mean_darkness = np.bincount(pieces, weights=darkness[inside], minlength=count) / np.maximum(
+        np.bincount(pieces, minlength=count), 1
+    )
+    worth = (stats[:, cv2.CC_STAT_WIDTH] >= _LONG_PIECE * width) | (mean_darkness < _FAINT_PIECE * ink.darkness)
+    lines = [
+        line
+        for index in np.nonzero(worth[1:])[0] + 1
+        if (line := _measure(int(index), stats[index], labels, mask, darkness, normalized, ink)) is not None
+    ]
+    out = mask
+    for group in _collinear_groups(lines):
+        if not _is_printed(group, width, ink):
+            continue
+        if out is mask:
+            out = mask.copy()
+        for line in group:
+            # the rule's box with room above and below to see strokes leave it
+            context = int(np.ceil(line.thickness + ink.width)) + 4
+            top, bottom, x, w = max(0, line.y - context), line.y + line.h + context, line.x, line.w
+            band = (labels[top:bottom, x : x + w] == line.index) & mask[top:bottom, x : x + w]
+            region = out[top:bottom, x : x + w]
+            region &= ~_rule_pixels(band, region, darkness[top:bottom, x : x + w], line, ink)
+    return out
+
+
+def _measure(
+    index: int,
+    stat: np.ndarray,
+    labels: np.ndarray,
+    mask: np.ndarray,
+    darkness: np.ndarray,
+    normalized: np.ndarray,
+    ink: _Ink,
+) -> _Line | None:
+    """Fit a centre line to a long component; ``None`` when it is a blob of text rather than a line.
+
+    Only the component's *thin* columns (at most 1.5 times its median
+    thickness) are measured: a letter touching or crossing the rule thickens
+    it locally and must not bend its line or lend it the ink's darkness.
+    """
+    x, y, w, h = (int(v) for v in stat[:4])
+    band = (labels[y : y + h, x : x + w] == index) & mask[y : y + h, x : x + w]
+    counts = band.sum(axis=0)
+    if np.count_nonzero(counts) < 2:
+        return None
+    thickness = float(np.median(counts[counts > 0]))
+    if thickness > 2.0 * ink.width + 2:
+        return None
+    thin = (counts > 0) & (counts <= 1.5 * thickness)
+    columns = np.nonzero(thin)[0]
+    centres = (band[:, thin] * np.arange(h)[:, None]).sum(axis=0) / counts[thin]
+    if np.ptp(columns) > 0:
+        slope, offset = np.polyfit(columns + x, centres + y, 1)
+    else:
+        slope, offset = 0.0, float(centres.mean() + y)
+    rule = band & thin[None, :]
+    return _Line(
+        index=index,
+        x=x,
+        y=y,
+        w=w,
+        h=h,
+        slope=float(slope),
+        offset=float(offset),
+        thickness=thickness,
+        darkness=float(np.median(darkness[y : y + h, x : x + w][rule])),
+        chroma=_chroma(normalized[y : y + h, x : x + w][rule]),
+    )
+
+
+def _collinear_groups(lines: list[_Line]) -> list[list[_Line]]:
+    """Pieces of one rule (broken where it fades) lie on one straight line and look alike: group them."""
+    parent = list(range(len(lines)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, a in enumerate(lines):
+        for j in range(i + 1, len(lines)):
+            # the longer piece's line (the better fit) must pass through the shorter one's centre,
+            # and the two must look alike (a baseline stroke in line with a rule is not part of it)
+            long, short = (a, lines[j]) if a.w >= lines[j].w else (lines[j], a)
+            centre = short.x + short.w / 2
+            if (
+                abs(long.y_at(centre) - short.y_at(centre)) <= max(2.0, long.thickness, short.thickness)
+                and float(np.abs(long.chroma - short.chroma).max()) <= _COLOUR_DIFFERENCE / 2
+                and 0.7 <= long.darkness / max(short.darkness, 1.0) <= 1.4
+            ):
+                parent[root(i)] = root(j)
+    groups: dict[int, list[_Line]] = {}
+    for i, line in enumerate(lines):
+        groups.setdefault(root(i), []).append(line)
+    return list(groups.values())
+
+
+def _is_printed(group: list[_Line], width: int, ink: _Ink) -> bool:
+    """Printed: a line across the sheet, or a long line (maybe in pieces) fainter than or unlike the ink.
+
+    Across the sheet means one piece, or pieces covering nearly all of it (a
+    margin line cut where the ruling crossing it was removed).
+    """
+    span = (max(line.x + line.w for line in group) - min(line.x for line in group)) / width
+    if ink.sheet and sum(line.w for line in group) >= _SHEET_SPAN * width:
+        return True
+    # judged by most of its length: a letter crossing the rule may add a short, dark piece
+    lengths = np.array([line.w for line in group], dtype=np.float64)
+    order = np.argsort([line.darkness for line in group])
+    middle = order[np.searchsorted(np.cumsum(lengths[order]), lengths.sum() / 2)]
+    darkness = group[middle].darkness
+    chroma = np.average([line.chroma for line in group], axis=0, weights=lengths)
+    faint = darkness < _FAINT_RATIO * ink.darkness
+    other_colour = float(np.abs(chroma - ink.chroma).max()) > _COLOUR_DIFFERENCE
+    return bool((span >= _FAINT_SPAN and faint) or (span >= _COLOURED_SPAN and other_colour))
+
+
+def _rule_pixels(band: np.ndarray, region: np.ndarray, darkness: np.ndarray, line: _Line, ink: _Ink) -> np.ndarray:
+    """The pixels of the rule in ``band`` that belong to no handwriting stroke (line frame: the rule runs along x)."""
+    band, region = np.ascontiguousarray(band), np.ascontiguousarray(region)
+    # the rule with its anti-aliased fringe, a pixel above and below
+    rule = cv2.dilate(band.astype(np.uint8), np.ones((3, 1), np.uint8)).astype(bool) & region
+    darker = darkness >= max(1.4 * line.darkness, 0.6 * ink.darkness)
+    # strokes leaving the rule above or below: ink outside the rule with some vertical extent
+    reach = max(1, int(round(ink.width / 2)))
+    outside = (region & ~rule).astype(np.uint8)
+    leaving = cv2.erode(outside, np.ones((2 * reach + 1, 1), np.uint8))
+    span = int(np.ceil(line.thickness)) + reach + 2
+    crossing = cv2.dilate(leaving, np.ones((2 * span + 1, 1), np.uint8)).astype(bool)
+    return rule & ~darker & ~crossing
