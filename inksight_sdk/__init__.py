@@ -13,6 +13,7 @@ from .api import convert, exporter_for, load, save_document, write_document
 from .errors import ExitCode, InkSightError
 from .hookspecs import hookimpl
 from .ink import DocumentMetadata, InkDocument, Page, Stroke, WordInk
+from .limits import Limits
 from .pipeline import Pipeline
 from .registry import PluginRegistry, StageSpec
 from .stages import (
@@ -34,6 +35,7 @@ __all__ = [
     "write_document",
     "exporter_for",
     "Pipeline",
+    "Limits",
     "PluginRegistry",
     "StageSpec",
     "hookimpl",

@@ -9,6 +9,7 @@ from typing import IO, Any
 from .atomic import atomic_output
 from .errors import BadArgumentsError
 from .ink import InkDocument
+from .limits import Limits
 from .pipeline import Pipeline, ProgressCallback, default_registry
 from .registry import PluginRegistry
 from .stages import Mode
@@ -27,13 +28,20 @@ def convert(
     batch_size: int = 32,
     registry: PluginRegistry | None = None,
     progress: ProgressCallback | None = None,
+    limits: Limits | Mapping[str, Any] | None = None,
+    source_options: Mapping[str, Any] | None = None,
+    isolation: str = "thread",
 ) -> InkDocument:
     """Convert an image file, PDF, ink file, numpy array or PIL image to ink.
 
+    ``limits`` (a :class:`~inksight_sdk.limits.Limits` or a dict of its
+    fields, see docs/limits.md) bounds what the input may cost;
+    ``source_options`` go to the file's reader (e.g. ``{"dpi": 200}`` for a
+    PDF); ``isolation`` is how pages run under ``limits.page_timeout``.
     For repeated conversions build a :class:`Pipeline` once instead: it keeps
     its stages (and any loaded model) between calls.
     """
-    pipeline = Pipeline(
+    with Pipeline(
         detector=detector,
         derenderer=derenderer,
         mode=mode,
@@ -41,8 +49,11 @@ def convert(
         derenderer_options=derenderer_options,
         batch_size=batch_size,
         registry=registry,
-    )
-    return pipeline.convert(source, progress=progress)
+        limits=limits,
+        source_options=source_options,
+        isolation=isolation,
+    ) as pipeline:
+        return pipeline.convert(source, progress=progress)
 
 
 def load(path: str | os.PathLike[str], *, registry: PluginRegistry | None = None) -> InkDocument:

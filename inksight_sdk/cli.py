@@ -85,6 +85,38 @@ def cli() -> None:
 @click.option("--detector-option", "detector_opts", multiple=True, metavar="KEY=VALUE")
 @click.option("--derenderer-option", "derenderer_opts", multiple=True, metavar="KEY=VALUE")
 @click.option("--export-option", "export_opts", multiple=True, metavar="KEY=VALUE")
+@click.option(
+    "--input-option",
+    "input_opts",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Reader option, e.g. first_page=2 for PDFs; readers ignore keys they do not take.",
+)
+@click.option(
+    "--dpi", type=click.FloatRange(min=1, max=2400), default=None, help="Render PDFs at this DPI (default 300)."
+)
+@click.option("--max-bytes", type=click.IntRange(min=1), default=None, help="Limit: bytes per input file [1 GiB].")
+@click.option(
+    "--max-pixels", type=click.IntRange(min=1), default=None, help="Limit: pixels per image or PDF page [400M]."
+)
+@click.option("--max-pages", type=click.IntRange(min=1), default=None, help="Limit: pages per input [10000].")
+@click.option(
+    "--max-words", type=click.IntRange(min=1), default=None, help="Limit: words a detector may find on a page [100000]."
+)
+@click.option(
+    "--page-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    metavar="SECONDS",
+    help="Skip a page whose detector+derenderer take longer (reported, exit 6). Default: no limit.",
+)
+@click.option(
+    "--isolation",
+    type=click.Choice(["thread", "process"]),
+    default="thread",
+    show_default=True,
+    help="How pages run under --page-timeout: a thread, or a worker process that is killed on timeout or crash.",
+)
 @click.option("-v", "--verbose", count=True, help="Log progress (-v) and debug details (-vv); show tracebacks.")
 def convert(
     inputs: tuple[str, ...],
@@ -97,6 +129,14 @@ def convert(
     detector_opts: tuple[str, ...],
     derenderer_opts: tuple[str, ...],
     export_opts: tuple[str, ...],
+    input_opts: tuple[str, ...],
+    dpi: float | None,
+    max_bytes: int | None,
+    max_pixels: int | None,
+    max_pages: int | None,
+    max_words: int | None,
+    page_timeout: float | None,
+    isolation: str,
     verbose: int,
 ) -> None:
     """Convert INPUTS (images, PDFs, InkML or ink JSON) to ink.
@@ -105,12 +145,15 @@ def convert(
     folder gets one file per input (named after it, with --format's
     extension); '-' writes to stdout.
     """
-    from .api import exporter_for, write_document
-    from .atomic import atomic_output
-    from .ink import DocumentMetadata, InkDocument, Page
+    from .limits import Limits
     from .pipeline import Pipeline, default_registry
 
     registry = default_registry()
+    given = {"max_bytes": max_bytes, "max_pixels": max_pixels, "max_pages": max_pages, "max_words": max_words}
+    limits = Limits(page_timeout=page_timeout, **{k: v for k, v in given.items() if v is not None})
+    source_options = _parse_options(input_opts, "--input-option")
+    if dpi is not None:
+        source_options["dpi"] = dpi
     pipeline = Pipeline(
         detector=detector,
         derenderer=derenderer,
@@ -119,7 +162,27 @@ def convert(
         derenderer_options=_parse_options(derenderer_opts, "--derenderer-option"),
         batch_size=batch_size,
         registry=registry,
+        limits=limits,
+        source_options=source_options,
+        isolation=isolation,
     )
+    with pipeline:
+        _convert_all(pipeline, registry, inputs, output, fmt, export_opts, verbose)
+
+
+def _convert_all(
+    pipeline: Any,
+    registry: Any,
+    inputs: tuple[str, ...],
+    output: str,
+    fmt: str | None,
+    export_opts: tuple[str, ...],
+    verbose: int,
+) -> None:
+    from .api import exporter_for, write_document
+    from .atomic import atomic_output
+    from .ink import DocumentMetadata, InkDocument
+
     export_options = _parse_options(export_opts, "--export-option")
     to_folder = os.path.isdir(output)
     if to_folder:
@@ -224,6 +287,7 @@ def plugins(as_json: bool) -> None:
 
 
 def _fail(code: int, message: str) -> NoReturn:
+    message = "; ".join(line.strip() for line in str(message).splitlines() if line.strip())  # always one line
     click.echo(f"inksight: error: {message}", err=True)
     sys.exit(int(code))
 
@@ -235,6 +299,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if verbose:
         level = logging.DEBUG if any(a.startswith("-vv") for a in args) else logging.INFO
         logging.basicConfig(level=level, format="inksight: %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    restore = _stop_on_sigterm()
     try:
         from .pipeline import default_registry
 
@@ -259,4 +324,24 @@ def main(argv: Sequence[str] | None = None) -> None:
         if verbose:
             traceback.print_exc()
         _fail(ExitCode.INTERNAL, f"internal error: {type(exc).__name__}: {exc}; rerun with -v and report it")
+    finally:
+        restore()
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _stop_on_sigterm() -> Any:
+    """Treat SIGTERM (kill, a service manager stopping us) like Ctrl-C: clean up, exit 130.
+
+    Returns a function that puts the previous handler back.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    return lambda: signal.signal(signal.SIGTERM, previous)

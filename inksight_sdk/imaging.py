@@ -7,19 +7,31 @@ pixel is decoded; a decompression bomb (a tiny PNG that claims 100 000 x
 
 from __future__ import annotations
 
+import struct
 import threading
 from collections.abc import Iterator
 
 from PIL import Image, ImageOps
 
 from .errors import InputFileError, InputLimitError
+from .limits import DEFAULT_MAX_PAGES, DEFAULT_MAX_PIXELS
 
-__all__ = ["DEFAULT_MAX_PIXELS", "open_image_frames", "to_rgb"]
-
-#: default limit on pixels per image (20 000 x 20 000 fits; override per source)
-DEFAULT_MAX_PIXELS = 400_000_000
+__all__ = ["DEFAULT_MAX_PIXELS", "check_pixels", "open_image_frames", "to_rgb"]
 
 _pil_limit_lock = threading.Lock()
+
+#: what Pillow's decoders raise on damaged or hostile files (found by the fuzz tests)
+_DECODE_ERRORS = (
+    OSError,
+    ValueError,
+    SyntaxError,
+    struct.error,
+    EOFError,
+    IndexError,
+    KeyError,
+    TypeError,
+    ZeroDivisionError,
+)
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
@@ -33,8 +45,22 @@ def to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def open_image_frames(path: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Iterator[Image.Image]:
+def check_pixels(what: str, width: int, height: int, max_pixels: int) -> None:
+    """Refuse an image of ``width`` x ``height`` over ``max_pixels`` (:class:`InputLimitError`)."""
+    if width * height > max_pixels:
+        raise InputLimitError(
+            f"{what} is {width}x{height} = {width * height:,} pixels, over the limit of "
+            f"{max_pixels:,}; downscale it or raise the limit (--max-pixels)"
+        )
+
+
+def open_image_frames(
+    path: str, max_pixels: int = DEFAULT_MAX_PIXELS, max_pages: int = DEFAULT_MAX_PAGES
+) -> Iterator[Image.Image]:
     """Yield each frame of an image file as RGB (EXIF rotation applied).
+
+    A file with more than ``max_pages`` frames (a multi-page TIFF) is refused
+    before the first frame is decoded.
 
     Pillow's own bomb check is a process-wide setting; it is lifted only while
     the header is read (under a lock), because this function enforces
@@ -48,23 +74,27 @@ def open_image_frames(path: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Iterat
                 image = Image.open(path)
             finally:
                 Image.MAX_IMAGE_PIXELS = saved
-    except OSError as exc:
+    except _DECODE_ERRORS as exc:
         raise InputFileError(f"{path} is not a readable image: {exc}") from exc
     with image:
-        frames = getattr(image, "n_frames", 1)
+        try:
+            frames = getattr(image, "n_frames", 1)
+        except _DECODE_ERRORS as exc:
+            raise InputFileError(f"{path} cannot be decoded: {exc}") from exc
+        if frames > max_pages:
+            raise InputLimitError(
+                f"{path} has {frames:,} pages, over the limit of {max_pages:,}; "
+                "split it or raise the limit (--max-pages)"
+            )
         for index in range(frames):
             try:
                 image.seek(index)
                 width, height = image.size
-                if width * height > max_pixels:
-                    raise InputLimitError(
-                        f"{path} is {width}x{height} = {width * height:,} pixels, over the limit of "
-                        f"{max_pixels:,}; downscale it or raise the limit (--max-pixels)"
-                    )
+                check_pixels(path if frames == 1 else f"{path} (page {index + 1})", width, height, max_pixels)
                 frame = ImageOps.exif_transpose(image) if index == 0 else image.copy()
                 frame.load()
                 yield to_rgb(frame)
             except InputLimitError:
                 raise
-            except (OSError, ValueError, SyntaxError) as exc:
+            except _DECODE_ERRORS as exc:
                 raise InputFileError(f"{path} (frame {index + 1}) cannot be decoded: {exc}") from exc

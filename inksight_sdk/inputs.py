@@ -8,19 +8,22 @@ PNG named ``notes.pdf`` still opens as an image and a text file named
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import numpy as np
 
-from .errors import InputFileError, MissingPluginError
+from .errors import BadArgumentsError, InputFileError, InputLimitError, MissingPluginError
+from .imaging import check_pixels
 from .ink import Page
+from .limits import SOURCE_LIMIT_FIELDS, Limits
 from .stages import RasterPage
 
 if TYPE_CHECKING:
     from .registry import PluginRegistry
 
-__all__ = ["open_pages", "raster_from_array", "read_head", "HEAD_BYTES"]
+__all__ = ["open_pages", "raster_from_array", "read_head", "check_source_options", "source_option_names", "HEAD_BYTES"]
 
 #: how many leading bytes page sources get to recognise a file
 HEAD_BYTES = 4096
@@ -37,6 +40,8 @@ def read_head(path: str) -> bytes:
         raise InputFileError(f"input file not found: {path}; check the path")
     if os.path.isdir(path):
         raise InputFileError(f"input is a directory, not a file: {path}; pass the files inside it")
+    if not os.path.isfile(path):  # a FIFO or device would block or never end
+        raise InputFileError(f"input is not a regular file (a FIFO, socket or device): {path}; save it to a file first")
     try:
         with open(path, "rb") as fh:
             return fh.read(HEAD_BYTES)
@@ -44,11 +49,31 @@ def read_head(path: str) -> bytes:
         raise InputFileError(f"cannot read {path}: {exc.strerror or exc}; check its permissions") from exc
 
 
-def open_pages(path: str, registry: PluginRegistry) -> Iterator[RasterPage | Page]:
-    """Yield the pages of ``path`` from the first page source that recognises it."""
+def open_pages(
+    path: str,
+    registry: PluginRegistry,
+    limits: Limits | None = None,
+    options: Mapping[str, Any] | None = None,
+) -> Iterator[RasterPage | Page]:
+    """Yield the pages of ``path`` from the first page source that recognises it.
+
+    ``limits`` are checked here before the source opens the file (size), handed
+    to the source through the limit fields its options class declares, and
+    enforced again on what it yields (page count, pixels per page), so a
+    source that ignores them cannot bypass them. ``options`` are the user's
+    reader options (e.g. ``dpi`` for PDFs); keys the chosen source does not
+    declare are ignored, because one run may mix images and PDFs.
+    """
+    limits = limits or Limits()
     head = read_head(path)
     if not head:
         raise InputFileError(f"input file is empty: {path}")
+    size = os.path.getsize(path)
+    if size > limits.max_bytes:
+        raise InputLimitError(
+            f"{path} is {size:,} bytes, over the limit of {limits.max_bytes:,}; "
+            "split it or raise the limit (--max-bytes)"
+        )
     sources = registry.sniff(head)
     if not sources:
         for magic, hint in _KNOWN_UNSUPPORTED.items():
@@ -61,8 +86,49 @@ def open_pages(path: str, registry: PluginRegistry) -> Iterator[RasterPage | Pag
     stage = sources[0]
     if not stage.available():
         raise MissingPluginError(f"{path} needs the {stage.name} reader; {stage.spec.install_hint}")
-    _, source = registry.create("page_source", stage.name)
-    yield from source.pages(path)
+    options_class = stage.spec.options
+    declared = {a.name for a in attrs.fields(options_class)} if options_class and attrs.has(options_class) else set()
+    values = {k: v for k, v in (options or {}).items() if k in declared and k not in SOURCE_LIMIT_FIELDS}
+    values.update(limits.for_source(stage.spec.options))
+    _, source = registry.create("page_source", stage.name, values)
+    count = 0
+    for page in source.pages(path):
+        count += 1
+        if count > limits.max_pages:
+            raise InputLimitError(
+                f"{path} has more than {limits.max_pages:,} pages; split it or raise the limit (--max-pages)"
+            )
+        if isinstance(page, RasterPage):
+            height, width = page.image.shape[:2]
+            check_pixels(f"{path} page {count}", width, height, limits.max_pixels)
+        yield page
+
+
+def source_option_names(registry: PluginRegistry) -> set[str]:
+    """Every option some installed page source declares (limits excluded)."""
+    names: set[str] = set()
+    for stage in registry.stages("page_source"):
+        options_class = stage.spec.options
+        if options_class is not None and attrs.has(options_class):
+            names.update(a.name for a in attrs.fields(options_class))
+    return names - set(SOURCE_LIMIT_FIELDS)
+
+
+def check_source_options(options: Mapping[str, Any], registry: PluginRegistry) -> None:
+    """Refuse reader options that no installed page source understands, or that are limits."""
+    limits = sorted(set(options) & set(SOURCE_LIMIT_FIELDS))
+    if limits:
+        raise BadArgumentsError(
+            f"{', '.join(limits)} is a limit, not a reader option; use --{limits[0].replace('_', '-')} "
+            "(or Limits in the API)"
+        )
+    unknown = sorted(set(options) - source_option_names(registry))
+    if unknown:
+        known = ", ".join(sorted(source_option_names(registry))) or "none"
+        raise BadArgumentsError(
+            f"no installed reader takes the option(s) {', '.join(unknown)}; known: {known}"
+            + ("; PDF options need the PDF adapter: pip install ./adapters/pdf" if "dpi" in unknown else "")
+        )
 
 
 def raster_from_array(image: Any, index: int = 0) -> RasterPage:

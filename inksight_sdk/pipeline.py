@@ -5,7 +5,26 @@ objects, so several pipelines with different plugins can live in one process
 and one pipeline can be used from several threads. Failures are contained: a
 derenderer that fails on a batch is retried word by word, and a word or page
 that still fails is recorded in ``metadata.problems`` while the rest of the
-document is kept.
+document is kept. Malformed stage output (NaN, points or quads far outside the
+page, the wrong number of results, absurd word counts) is treated as a
+failure of that word or page.
+
+Limits (:class:`~inksight_sdk.limits.Limits`) are enforced on every page,
+whichever source produced it. With ``limits.page_timeout`` set, each page's
+detector and derenderer calls run in a worker and a page that does not finish
+in time is reported and skipped:
+
+- ``isolation="thread"`` (default): a daemon thread per page. Cheap, works
+  with any registry, but a Python thread cannot be killed: a hung stage keeps
+  its thread (and CPU) until the process ends, so the pipeline drops that
+  stage object and builds a fresh one for the next page. A stage stuck in C
+  code that holds the GIL cannot be interrupted this way.
+- ``isolation="process"``: one worker process (spawned, with its own stages)
+  converts the pages; a page over time is stopped by killing the worker, and a
+  worker that crashes (a segfault in a native library) costs only its page. A
+  new worker starts for the next page, so the stage's start-up cost is paid
+  again after each kill. Plugins must be loadable in the worker (installed
+  entry points or importable modules).
 """
 
 from __future__ import annotations
@@ -13,19 +32,24 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+import attrs
 import numpy as np
 
 from ._version import __version__
 from .errors import BadArgumentsError, InkSightError, StageError
 from .geometry import CropTransform, crop_word, plan_crop
+from .imaging import check_pixels
 from .ink import DocumentMetadata, InkDocument, Page, Stroke, WordInk
-from .inputs import open_pages, raster_from_array
+from .inputs import check_source_options, open_pages, raster_from_array
 from .layout import assign_time, reading_order, remove_duplicate_strokes
+from .limits import Limits
 from .registry import PluginRegistry
-from .stages import DerenderedWord, Layout, Mode, RasterPage, WordCrop
+from .stages import DerenderedWord, DetectedWord, Layout, Mode, RasterPage, WordCrop
 
 __all__ = ["Pipeline", "ProgressCallback", "default_registry"]
 
@@ -56,7 +80,13 @@ class Pipeline:
 
     ``detector`` and ``derenderer`` are stage names or ``"auto"``; options
     are passed to the stage's typed options class. ``batch_size`` is how many
-    word crops one derenderer call receives.
+    word crops one derenderer call receives. ``source_options`` go to the
+    page source that reads each file (e.g. ``{"dpi": 200}`` for PDFs; a
+    source ignores keys it does not declare). ``limits`` is a
+    :class:`~inksight_sdk.limits.Limits` or a dict of its fields;
+    ``isolation`` (``"thread"`` or ``"process"``) says how a page runs when
+    ``limits.page_timeout`` is set. Call :meth:`close` (or use ``with``) to
+    stop a worker process early; it also stops when the process exits.
     """
 
     def __init__(
@@ -69,6 +99,9 @@ class Pipeline:
         derenderer_options: Mapping[str, Any] | None = None,
         batch_size: int = 32,
         registry: PluginRegistry | None = None,
+        limits: Limits | Mapping[str, Any] | None = None,
+        source_options: Mapping[str, Any] | None = None,
+        isolation: str = "thread",
     ) -> None:
         try:
             self.mode = Mode(mode)
@@ -82,9 +115,47 @@ class Pipeline:
         self._options = {"detector": dict(detector_options or {}), "derenderer": dict(derenderer_options or {})}
         self._stages: dict[str, tuple[str, Any]] = {}
         self._lock = threading.Lock()
+        self.limits = Limits.of(dict(limits) if isinstance(limits, Mapping) else limits)
+        if isolation not in ("thread", "process"):
+            raise BadArgumentsError(f"unknown isolation {isolation!r}; use thread or process")
+        self.isolation = isolation
+        self._source_options = dict(source_options or {})
+        check_source_options(self._source_options, self.registry)
+        self._worker: _PageWorker | None = None
+        self._worker_lock = threading.Lock()
         # fail fast on unknown names, before any page is read
         for kind, name in self._requested.items():
             self.registry.select(kind, name)
+        if isolation == "process":
+            self.registry.recipe()  # plugins must be loadable in a worker: fail now, not on page 1
+
+    def _worker_args(self) -> dict[str, Any]:
+        return {
+            "detector": self._requested["detector"],
+            "derenderer": self._requested["derenderer"],
+            "mode": self.mode.value,
+            "detector_options": self._options["detector"],
+            "derenderer_options": self._options["derenderer"],
+            "batch_size": self.batch_size,
+            "limits": attrs.evolve(self.limits, page_timeout=None),
+        }
+
+    def close(self) -> None:
+        """Stop the worker process, if one runs (thread isolation needs nothing)."""
+        with self._worker_lock:
+            if self._worker is not None:
+                self._worker.stop()
+                self._worker = None
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _discard_stage(self, kind: str) -> None:
+        with self._lock:
+            self._stages.pop(kind, None)
 
     def _stage(self, kind: str) -> tuple[str, Any]:
         with self._lock:
@@ -105,7 +176,7 @@ class Pipeline:
                 pages.append(item)
             else:
                 dpi = dpi or item.dpi
-                page = self._convert_raster(item, problems, used)
+                page = self._convert_guarded(item, problems, used)
                 if page is not None:
                     pages.append(page)
             if progress is not None:
@@ -127,7 +198,7 @@ class Pipeline:
     def convert_page(self, image: np.ndarray, index: int = 0) -> Page:
         """Convert one ``(h, w, 3) uint8`` page image; raises if anything fails."""
         problems: list[str] = []
-        page = self._convert_raster(raster_from_array(image, index=index), problems, {})
+        page = self._convert_guarded(raster_from_array(image, index=index), problems, {})
         if problems or page is None:
             raise StageError("; ".join(problems))
         return page
@@ -140,17 +211,100 @@ class Pipeline:
 
     def _page_inputs(self, source: Any) -> Iterator[RasterPage | Page]:
         if isinstance(source, (str, os.PathLike)):
-            yield from open_pages(os.fspath(source), self.registry)
+            yield from open_pages(os.fspath(source), self.registry, self.limits, self._source_options)
         else:
             yield raster_from_array(source)
 
-    def _convert_raster(self, raster: RasterPage, problems: list[str], used: dict[str, str]) -> Page | None:
+    def _convert_guarded(self, raster: RasterPage, problems: list[str], used: dict[str, str]) -> Page | None:
+        """Convert one page, within ``limits.page_timeout`` when it is set."""
+        height, width = raster.image.shape[:2]
+        check_pixels(f"page {raster.index + 1}", width, height, self.limits.max_pixels)
+        timeout = self.limits.page_timeout
+        if timeout is None:
+            return self._convert_raster(raster, problems, used)
+        if self.isolation == "process":
+            return self._convert_in_process(raster, problems, used, timeout)
+        return self._convert_in_thread(raster, problems, used, timeout)
+
+    def _convert_in_thread(
+        self, raster: RasterPage, problems: list[str], used: dict[str, str], timeout: float
+    ) -> Page | None:
+        # stages are built here, outside the clock: loading a model is not the page's time
+        self._stage("detector")
+        self._stage("derenderer")
+        box: dict[str, Any] = {"stage": "detector"}
+        local_problems: list[str] = []
+        local_used: dict[str, str] = {}
+
+        def on_stage(kind: str) -> None:
+            box["stage"] = kind
+
+        def run() -> None:
+            try:
+                box["page"] = self._convert_raster(raster, local_problems, local_used, on_stage)
+            except BaseException as exc:  # handed to the caller's thread
+                box["error"] = exc
+
+        worker = threading.Thread(target=run, name=f"inksight-page-{raster.index + 1}", daemon=True)
+        worker.start()
+        worker.join(timeout)
+        if worker.is_alive():
+            kind = box["stage"]
+            name = self._requested[kind] if kind not in used else used[kind]
+            name = self._stages.get(kind, (name,))[0]
+            problems.append(_timeout_message(raster.index, kind, name, timeout))
+            log.warning("%s", problems[-1])
+            # the stuck thread keeps its stage object; later pages get a fresh one
+            self._discard_stage(kind)
+            return None
+        if "error" in box:
+            raise box["error"]
+        problems.extend(local_problems)
+        used.update(local_used)
+        return box.get("page")
+
+    def _convert_in_process(
+        self, raster: RasterPage, problems: list[str], used: dict[str, str], timeout: float
+    ) -> Page | None:
+        with self._worker_lock:
+            if self._worker is not None and not self._worker.alive():
+                self._worker.stop()  # died between pages (e.g. its parent thread ended): replace it
+                self._worker = None
+            if self._worker is None:
+                self._worker = _PageWorker(self.registry.recipe(), self._worker_args())
+            worker = self._worker
+            try:
+                outcome = worker.convert(raster, timeout)
+            except BaseException:
+                # an error (or Ctrl-C) mid-page leaves the worker in an unknown state
+                worker.stop()
+                self._worker = None
+                raise
+            if outcome.failure is not None:
+                worker.stop()
+                self._worker = None
+                problems.append(outcome.failure)
+                log.warning("%s", outcome.failure)
+                return None
+            problems.extend(outcome.problems)
+            used.update(outcome.used)
+            return outcome.page
+
+    def _convert_raster(
+        self,
+        raster: RasterPage,
+        problems: list[str],
+        used: dict[str, str],
+        on_stage: Callable[[str], None] | None = None,
+    ) -> Page | None:
         where = f"page {raster.index + 1}"
         height, width = raster.image.shape[:2]
+        on_stage = on_stage or _ignore_stage
         try:
+            on_stage("detector")
             detector_name, detector = self._stage("detector")
             used["detector"] = detector_name
-            layout = _checked_layout(detector.detect(raster.image), detector_name)
+            layout = _checked_layout(detector.detect(raster.image), detector_name, self.limits.max_words)
         except InkSightError as exc:
             if not isinstance(exc, StageError):
                 raise
@@ -161,6 +315,7 @@ class Pipeline:
             problems.append(f"{where}: detector failed: {type(exc).__name__}: {exc}")
             log.warning("%s skipped: detector failed: %s", where, exc, exc_info=log.isEnabledFor(logging.DEBUG))
             return None
+        on_stage("derenderer")
         derenderer_name, derenderer = self._stage("derenderer")
         used["derenderer"] = derenderer_name
         words = self._derender_words(raster, layout, detector_name, derenderer_name, derenderer, problems)
@@ -191,11 +346,20 @@ class Pipeline:
         problems: list[str],
     ) -> list[tuple[WordInk, int | None, int | None]]:
         spec = derenderer.crop_spec
+        where = f"page {raster.index + 1}"
+        height, width = raster.image.shape[:2]
         jobs: list[tuple[int, CropTransform, WordCrop]] = []
         for i, word in enumerate(layout.words):
-            transform = plan_crop(word.quad, spec)
-            image = crop_word(raster.image, transform, spec.fill)
-            jobs.append((i, transform, WordCrop(image=image, content=transform.to_crop(word.quad), text=word.text)))
+            try:
+                _check_word(word, width, height)
+                transform = plan_crop(word.quad, spec)
+                image = crop_word(raster.image, transform, spec.fill)
+                crop = WordCrop(image=image, content=transform.to_crop(word.quad), text=word.text)
+            except Exception as exc:
+                problems.append(f"{where}, word {i + 1}: detector {detector_name} gave a bad word: {_describe(exc)}")
+                log.warning("%s", problems[-1])
+                continue
+            jobs.append((i, transform, crop))
         results: dict[int, DerenderedWord] = {}
         for start in range(0, len(jobs), self.batch_size):
             batch = jobs[start : start + self.batch_size]
@@ -206,16 +370,24 @@ class Pipeline:
                 continue
             detected = layout.words[i]
             result = results[i]
-            strokes = tuple(_to_page(s, transform) for s in result.strokes if len(s.points))
-            text = detected.text if detected.text is not None else result.text
-            ink = WordInk(
-                quad=detected.quad,
-                strokes=strokes,
-                text=text,
-                confidence=detected.confidence,
-                detector=detector_name,
-                derenderer=derenderer_name,
-            )
+            try:
+                strokes = tuple(_to_page(s, transform) for s in result.strokes if len(s.points))
+                _check_on_page(strokes, detected.quad, width, height)
+                text = detected.text if detected.text is not None else result.text
+                ink = WordInk(
+                    quad=detected.quad,
+                    strokes=strokes,
+                    text=text,
+                    confidence=detected.confidence,
+                    detector=detector_name,
+                    derenderer=derenderer_name,
+                )
+            except Exception as exc:
+                problems.append(
+                    f"{where}, word {i + 1}: derenderer {derenderer_name} returned bad ink: {_describe(exc)}"
+                )
+                log.warning("%s", problems[-1])
+                continue
             out.append((ink, detected.block, detected.line))
         return out
 
@@ -248,10 +420,63 @@ def _describe(exc: BaseException) -> str:
     return str(exc) if isinstance(exc, InkSightError) else f"{type(exc).__name__}: {exc}"
 
 
-def _checked_layout(layout: Any, name: str) -> Layout:
+def _ignore_stage(kind: str) -> None:
+    return None
+
+
+def _timeout_message(index: int, kind: str, name: str, timeout: float) -> str:
+    return f"page {index + 1}: {kind} {name} did not finish within {timeout:g} s (--page-timeout); page skipped"
+
+
+def _checked_layout(layout: Any, name: str, max_words: int) -> Layout:
     if not isinstance(layout, Layout):
         raise StageError(f"detector {name} returned {type(layout).__name__}, expected inksight_sdk.Layout")
+    if len(layout.words) > max_words:
+        raise StageError(
+            f"detector {name} returned {len(layout.words):,} words, over the limit of {max_words:,} (--max-words)"
+        )
     return layout
+
+
+def _outside(points: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    x0, y0, x1, y1 = box
+    return (points[:, 0] < x0) | (points[:, 0] > x1) | (points[:, 1] < y0) | (points[:, 1] > y1)
+
+
+def _check_word(word: Any, width: int, height: int) -> None:
+    """A detected word must be a DetectedWord whose quad has an area and overlaps the page.
+
+    Corners may stick out (a rotated word at the edge), but not by more than
+    the page's own size: a quad at (1e6, 1e6) is garbage, not a word.
+    """
+    if not isinstance(word, DetectedWord):
+        raise StageError(f"a {type(word).__name__} instead of a DetectedWord")
+    quad = np.asarray(word.quad, dtype=np.float64)
+    reach = float(max(width, height))
+    bad = _outside(quad, (-reach, -reach, width - 1 + reach, height - 1 + reach))
+    lo, hi = quad.min(axis=0), quad.max(axis=0)
+    if bad.any() or hi[0] < 0 or hi[1] < 0 or lo[0] > width - 1 or lo[1] > height - 1:
+        x, y = quad[int(np.argmax(bad))]
+        raise StageError(f"quad corner ({x:.4g}, {y:.4g}) far outside the {width}x{height} page")
+    x, y = quad[:, 0], quad[:, 1]
+    area = 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+    if area < 1.0:
+        raise StageError(f"degenerate quad (area {area:.3g} px^2)")
+
+
+def _check_on_page(strokes: Sequence[Stroke], quad: np.ndarray, width: int, height: int) -> None:
+    """Ink must lie on the page or the word's quad, give or take 10% (at least 16 px)."""
+    q = np.asarray(quad, dtype=np.float64)
+    x0, y0 = min(0.0, float(q[:, 0].min())), min(0.0, float(q[:, 1].min()))
+    x1, y1 = max(width - 1.0, float(q[:, 0].max())), max(height - 1.0, float(q[:, 1].max()))
+    tol = max(16.0, 0.1 * max(x1 - x0, y1 - y0))
+    box = (x0 - tol, y0 - tol, x1 + tol, y1 + tol)
+    for stroke in strokes:
+        points = np.asarray(stroke.points, dtype=np.float64)
+        bad = _outside(points, box)
+        if bad.any():
+            x, y = points[int(np.argmax(bad))]
+            raise StageError(f"point ({x:.4g}, {y:.4g}) far outside the {width}x{height} page")
 
 
 def _checked_results(results: Any, expected: int, name: str) -> list[DerenderedWord]:
@@ -274,3 +499,203 @@ def _to_page(stroke: Any, transform: CropTransform) -> Stroke:
     scale = transform.scale
     width = None if stroke.width is None else np.asarray(stroke.width, np.float64) / scale
     return Stroke(points=transform.to_page(points), t=stroke.t, width=width, pressure=stroke.pressure)
+
+
+# -- process isolation ------------------------------------------------------
+
+
+@attrs.frozen
+class _Outcome:
+    page: Page | None = None
+    problems: tuple[str, ...] = ()
+    used: Mapping[str, str] = attrs.field(factory=dict)
+    failure: str | None = None  # the page was lost (timeout, worker died); the worker must be replaced
+
+
+#: how long a worker may take to start (imports, building stages, loading a model)
+WORKER_START_TIMEOUT = 600.0
+
+
+#: the worker's bootstrap: read the parent's sys.path first, then import the SDK from it
+_WORKER_BOOT = (
+    "import os, sys\n"
+    "from multiprocessing.connection import Connection\n"
+    "inbox = Connection(os.dup(0), writable=False)\n"
+    "outbox = Connection(os.dup(1), readable=False)\n"
+    "os.dup2(2, 1)\n"  # plugin prints go to stderr, never into the message stream
+    "sys.path[:] = inbox.recv()\n"
+    "from inksight_sdk.pipeline import _worker_main\n"
+    "_worker_main(inbox, outbox)\n"
+)
+
+
+class _PageWorker:
+    """One worker process that converts pages with its own pipeline.
+
+    It is a plain ``python -c`` subprocess rather than ``multiprocessing``:
+    spawn would re-run the caller's ``__main__`` (a script without an
+    ``if __name__ == "__main__"`` guard would start converting again), and
+    fork would copy a process that may hold threads and locks. Messages are
+    pickles over the child's stdin/stdout; its stdout proper goes to stderr.
+    """
+
+    def __init__(self, recipe: tuple[tuple[str, ...], bool, bool], pipeline_args: dict[str, Any]) -> None:
+        import subprocess
+        import sys
+        from multiprocessing.connection import Connection
+
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", _WORKER_BOOT],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        # killed when the pipeline is collected or the interpreter exits, whichever comes first
+        self._finalizer = weakref.finalize(self, _kill_process, self._process)
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._outbox = Connection(os.dup(self._process.stdin.fileno()), readable=False)
+        self._inbox = Connection(os.dup(self._process.stdout.fileno()), writable=False)
+        self._process.stdin.close()
+        self._process.stdout.close()
+        self._started = False
+        try:
+            import sys as _sys
+
+            self._outbox.send(list(_sys.path))
+            self._outbox.send((recipe, pipeline_args))
+        except OSError:
+            pass  # the worker died at once; _start reports it
+
+    def _receive(self, deadline: float) -> Any:
+        """The next message, ``None`` on timeout; raises EOFError when the worker died."""
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            try:
+                if self._inbox.poll(min(remaining, 1.0)):
+                    return self._inbox.recv()
+            except (OSError, EOFError) as exc:
+                raise EOFError from exc
+            if self._process.poll() is not None and not self._inbox.poll(0):
+                raise EOFError
+
+    def _exit_code(self) -> Any:
+        try:
+            return self._process.wait(5)
+        except Exception:
+            return None
+
+    def _start(self) -> None:
+        try:
+            message = self._receive(time.monotonic() + WORKER_START_TIMEOUT)
+        except EOFError:
+            message = ("error", StageError(f"the page worker exited while starting (exit code {self._exit_code()})"))
+        if message is None:
+            raise StageError(f"the page worker did not start within {WORKER_START_TIMEOUT:g} s")
+        if message[0] == "error":
+            raise message[1]
+        self._started = True
+
+    def convert(self, raster: RasterPage, timeout: float) -> _Outcome:
+        if not self._started:
+            self._start()
+        stage, name = "detector", "?"
+        try:
+            self._outbox.send(("page", raster))
+        except OSError:
+            return _Outcome(failure=f"page {raster.index + 1}: the worker process died (exit code {self._exit_code()})")
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                message = self._receive(deadline)
+            except EOFError:
+                return _Outcome(
+                    failure=f"page {raster.index + 1}: the worker process died (exit code {self._exit_code()}) "
+                    f"in {stage} {name}; page skipped"
+                )
+            if message is None:
+                return _Outcome(failure=_timeout_message(raster.index, stage, name, timeout))
+            if message[0] == "stage":
+                stage, name = message[1], message[2]
+            elif message[0] == "done":
+                return _Outcome(page=message[1], problems=tuple(message[2]), used=message[3])
+            else:
+                raise message[1]
+
+    def alive(self) -> bool:
+        return self._process.poll() is None
+
+    def stop(self) -> None:
+        self._finalizer()
+        for conn in (self._inbox, self._outbox):
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+
+def _kill_process(process: Any) -> None:
+    if process.poll() is None:
+        process.kill()
+    try:
+        process.wait(5)
+    except Exception:
+        pass
+
+
+def _portable_error(exc: BaseException) -> BaseException:
+    """An exception that survives pickling back to the parent."""
+    import pickle
+
+    if isinstance(exc, InkSightError):
+        try:
+            pickle.loads(pickle.dumps(exc))
+            return exc
+        except Exception:
+            return InkSightError(str(exc))
+    return RuntimeError(f"{type(exc).__name__}: {exc}")
+
+
+def _worker_main(inbox: Any, outbox: Any) -> None:
+    """The worker process: build the stages once, then convert pages until the parent goes."""
+    import importlib
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the worker
+    try:  # Linux: die with the parent, even when it is killed (PR_SET_PDEATHSIG = 1)
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+    except Exception:
+        pass
+    try:
+        (modules, entry_points, builtins), pipeline_args = inbox.recv()
+        registry = PluginRegistry(
+            [importlib.import_module(m) for m in modules], entry_points=entry_points, builtins=builtins
+        )
+        pipeline = Pipeline(registry=registry, **pipeline_args)
+        pipeline._stage("detector")
+        pipeline._stage("derenderer")
+    except BaseException as exc:
+        outbox.send(("error", _portable_error(exc)))
+        return
+    outbox.send(("ready",))
+
+    def on_stage(kind: str) -> None:
+        outbox.send(("stage", kind, pipeline._stage(kind)[0]))
+
+    while True:
+        try:
+            message = inbox.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        problems: list[str] = []
+        used: dict[str, str] = {}
+        try:
+            page = pipeline._convert_raster(message[1], problems, used, on_stage)
+        except BaseException as exc:
+            outbox.send(("error", _portable_error(exc)))
+            continue
+        outbox.send(("done", page, problems, used))

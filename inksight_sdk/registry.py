@@ -143,6 +143,8 @@ class PluginRegistry:
         self._pm = pluggy.PluginManager(hookspecs.PROJECT)
         self._pm.add_hookspecs(hookspecs)
         self._distributions: dict[int, str] = {}
+        plugins = tuple(plugins)
+        self._recipe = (plugins, entry_points, builtins)
         if builtins:
             for module_name in BUILTIN_MODULES:
                 self._add(importlib.import_module(module_name), "inksight-sdk", module_name)
@@ -158,6 +160,25 @@ class PluginRegistry:
     @property
     def plugin_manager(self) -> pluggy.PluginManager:
         return self._pm
+
+    def recipe(self) -> tuple[tuple[str, ...], bool, bool]:
+        """How to build the same registry in another process (a page worker).
+
+        Returns ``(plugin module names, entry_points, builtins)``; a registry
+        given plugin objects that are not importable modules cannot be rebuilt
+        and raises :class:`PluginError`.
+        """
+        plugins, entry_points, builtins = self._recipe
+        names = []
+        for plugin in plugins:
+            name = getattr(plugin, "__name__", None)
+            if not isinstance(plugin, type(importlib)) or not name:
+                raise PluginError(
+                    f"plugin {plugin!r} is not an importable module, so a worker process cannot load it; "
+                    "register it through a module or an entry point, or use thread isolation"
+                )
+            names.append(name)
+        return tuple(names), entry_points, builtins
 
     def _add(self, plugin: object, distribution: str, name: str) -> None:
         if self._pm.is_registered(plugin):

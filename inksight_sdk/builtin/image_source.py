@@ -8,7 +8,8 @@ import attrs
 import numpy as np
 
 from ..hookspecs import hookimpl
-from ..imaging import DEFAULT_MAX_PIXELS, open_image_frames
+from ..imaging import open_image_frames
+from ..limits import DEFAULT_MAX_PAGES, DEFAULT_MAX_PIXELS
 from ..registry import StageSpec
 from ..stages import RasterPage
 
@@ -32,7 +33,9 @@ def is_image(head: bytes) -> bool:
 
 @attrs.frozen
 class ImageSourceOptions:
+    # limit fields: the pipeline fills them from its Limits (docs/limits.md)
     max_pixels: int = attrs.field(default=DEFAULT_MAX_PIXELS, validator=attrs.validators.gt(0))
+    max_pages: int = attrs.field(default=DEFAULT_MAX_PAGES, validator=attrs.validators.gt(0))
 
 
 @attrs.frozen
@@ -40,7 +43,7 @@ class ImageSource:
     options: ImageSourceOptions
 
     def pages(self, path: str) -> Iterator[RasterPage]:
-        for index, frame in enumerate(open_image_frames(path, self.options.max_pixels)):
+        for index, frame in enumerate(open_image_frames(path, self.options.max_pixels, self.options.max_pages)):
             dpi = frame.info.get("dpi")
             yield RasterPage(
                 image=np.asarray(frame),

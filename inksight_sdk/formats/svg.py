@@ -34,25 +34,35 @@ def _path(points: np.ndarray) -> str:
 
 
 def _image_href(path: str) -> str | None:
-    """Embed the page image (never link to it: the SVG must stand alone)."""
-    from PIL import Image
+    """Embed the page image (never link to it: the SVG must stand alone).
 
+    Decoded with the size-checked reader (a decompression bomb is no
+    underlay, not a crash); only regular files are opened (never a FIFO or a
+    device that could block).
+    """
+    import os
+
+    from ..errors import InkSightError
+    from ..imaging import open_image_frames
+
+    if not os.path.isfile(path):
+        return None
     try:
-        with Image.open(path) as image:
-            image.thumbnail((2048, 2048))
-            buffer = io.BytesIO()
-            image.convert("RGB").save(buffer, format="JPEG", quality=80)
-    except (OSError, ValueError):
+        image = next(open_image_frames(path, max_pages=1 << 30))
+        image.thumbnail((2048, 2048))
+        buffer = io.BytesIO()
+        image.save(buffer, format="JPEG", quality=80)
+    except (InkSightError, OSError, ValueError, StopIteration):
         return None
     return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def _page_svg(
-    page: Page, y_offset: float, colour_by_order: bool, with_image: bool, stroke_width: float | None
+    page: Page, y_offset: float, colour_by_order: bool, image_source: str | None, stroke_width: float | None
 ) -> list[str]:
     out = [f'<g transform="translate(0 {y_offset:g})">']
     out.append(f'<rect width="{page.width}" height="{page.height}" fill="white"/>')
-    if with_image and page.image:
+    if image_source is not None and page.image == image_source:
         href = _image_href(page.image)
         if href:
             out.append(
@@ -80,7 +90,13 @@ def render_svg(
     with_image: bool = False,
     stroke_width: float | None = None,
 ) -> str:
-    """Render every page of ``document`` to one SVG string."""
+    """Render every page of ``document`` to one SVG string.
+
+    ``with_image`` puts the converted input image under the ink. Only the
+    document's own source (``metadata.source``, the file this conversion
+    read) is embedded: a path written inside an ink file is never followed,
+    so a hostile InkML/JSON upload cannot pull other files into the SVG.
+    """
     pages = document.pages or (Page(width=1, height=1),)
     width = max(p.width for p in pages)
     height = sum(p.height for p in pages)
@@ -91,7 +107,8 @@ def render_svg(
     ]
     y = 0.0
     for page in pages:
-        out.extend(_page_svg(page, y, colour_by_order, with_image, stroke_width))
+        image_source = document.metadata.source if with_image else None
+        out.extend(_page_svg(page, y, colour_by_order, image_source, stroke_width))
         y += page.height
     out.append("</svg>")
     return "\n".join(out) + "\n"

@@ -291,7 +291,9 @@ def test_progress_goes_to_stderr_only_when_it_is_a_terminal(plugin_site, tmp_pat
         ImageDraw.Draw(f).line([(10, 30), (110, 30)], fill="black", width=3)
     src = tmp_path / "three.tif"
     frames[0].save(src, save_all=True, append_images=frames[1:])
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(plugin_site), str(SUPPORT), os.environ.get("PYTHONPATH", "")]))
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(plugin_site), str(SUPPORT), os.environ.get("PYTHONPATH", "")])
+    )
     args = [sys.executable, "-m", "inksight_sdk", "convert", str(src), "-o", "-", "--format", "json", *TEST_STAGES]
     leader, follower = pty.openpty()
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=follower, env=env)

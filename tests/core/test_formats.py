@@ -155,7 +155,8 @@ def test_reads_inksight_released_files_with_swapped_separators():
 
 
 def test_standard_single_point_traces_and_crohme_style_groups():
-    text = b"""<ink xmlns="http://www.w3.org/2003/InkML"><traceFormat><channel name="X"/><channel name="Y"/></traceFormat>
+    text = b"""<ink xmlns="http://www.w3.org/2003/InkML">
+    <traceFormat><channel name="X"/><channel name="Y"/></traceFormat>
     <traceGroup><annotation type="truth">x</annotation><trace>1 2, 3 4</trace><trace>5 6</trace></traceGroup></ink>"""
     word = inkml.loads(text).pages[0].words[0]
     assert word.text == "x" and len(word.strokes) == 2 and word.strokes[1].points.tolist() == [[5, 6]]
