@@ -1,0 +1,24 @@
+"""Evaluation of derendered ink against ground truth.
+
+``compare_ink`` scores traced strokes against the pen's true strokes (the
+metrics of issue 3: precision/recall/F1 within a tolerance, order, direction,
+pen lifts); ``load_wacom_strokes`` and ``load_hanzi_strokes`` read real pen
+recordings; ``render_page`` turns true strokes into a photo-like image whose
+ink geometry is known exactly. The benchmarks in ``benchmarks/`` use them.
+"""
+
+from .groundtruth import catmull_rom, load_hanzi_strokes, load_wacom_strokes
+from .metrics import InkScores, compare_ink, resample
+from .render import STYLES, RenderedPage, render_page
+
+__all__ = [
+    "InkScores",
+    "compare_ink",
+    "resample",
+    "load_wacom_strokes",
+    "load_hanzi_strokes",
+    "catmull_rom",
+    "RenderedPage",
+    "render_page",
+    "STYLES",
+]

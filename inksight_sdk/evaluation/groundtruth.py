@@ -1,0 +1,91 @@
+"""Readers for real pen recordings used as ground truth.
+
+Two sources (see ``../shared/data/NOTICE.md``): a Wacom Universal Ink Model
+note (JSON export, strokes stored as Catmull-Rom splines) and hanzi-writer-data
+characters (stroke medians in canonical stroke order and direction). Both
+readers return strokes in writing order as ``(n, 2) float64`` arrays of
+``(x, y)`` with y pointing down, like image pixels.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+__all__ = ["load_wacom_strokes", "load_hanzi_strokes", "catmull_rom"]
+
+# hanzi-writer-data draws in a 1024 box with y up and the baseline at 900
+# (its README: "transform: scale(1, -1) translate(0, -900)").
+_HANZI_FLIP = 900.0
+
+
+def catmull_rom(control: np.ndarray, step: float = 0.5) -> np.ndarray:
+    """Sample a uniform Catmull-Rom spline about every ``step`` pixels.
+
+    WILL/UIM strokes repeat their first and last control points so that the
+    curve runs from the second to the second-to-last point; each segment
+    ``P[i+1] -> P[i+2]`` is shaped by ``P[i]`` and ``P[i+3]``. With fewer than
+    four points the control polygon itself is returned.
+    """
+    p = np.asarray(control, dtype=np.float64).reshape(-1, 2)
+    if len(p) < 4:
+        return p.copy()
+    out = [p[1:2]]
+    for i in range(len(p) - 3):
+        p0, p1, p2, p3 = p[i], p[i + 1], p[i + 2], p[i + 3]
+        n = max(1, int(np.ceil(np.linalg.norm(p2 - p1) / step)))
+        t = (np.arange(1, n + 1) / n)[:, None]
+        seg = 0.5 * (
+            2 * p1 + (-p0 + p2) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t**2 + (-p0 + 3 * p1 - 3 * p2 + p3) * t**3
+        )
+        out.append(seg)
+    return np.concatenate(out)
+
+
+def load_wacom_strokes(path: str | os.PathLike[str]) -> list[np.ndarray]:
+    """Strokes of a Universal Ink Model JSON note, in writing order.
+
+    The order is taken from the sensor timestamps of each stroke (stable, so
+    the file order breaks ties); the list order of the file agrees with them
+    for the shared note. Coordinates are the note's own pixels (96 dpi).
+    """
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    timestamps = {s["id"]: int(s["timestamp"]) for s in data.get("inputData", {}).get("sensorData", [])}
+    strokes = data["inkData"]["strokes"]
+    order = sorted(range(len(strokes)), key=lambda i: timestamps.get(strokes[i].get("sensorDataID"), 0))
+    out = []
+    for i in order:
+        s = strokes[i]
+        xs, ys = _number_list(s["splineX"]), _number_list(s["splineY"])
+        out.append(catmull_rom(np.column_stack([xs, ys])))
+    return out
+
+
+def _number_list(value: Any) -> np.ndarray:
+    """A coordinate list stored either as a JSON array or as a JSON-encoded string."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    return np.asarray(value, dtype=np.float64)
+
+
+def load_hanzi_strokes(source: str | os.PathLike[str] | Mapping[str, Any]) -> list[np.ndarray]:
+    """The stroke medians of a hanzi-writer-data character (file path or parsed dict).
+
+    Medians run in the stroke's writing direction and the list is in canonical
+    stroke order. Returned in the 1024 box with y down (``y = 900 - y_data``).
+    """
+    if isinstance(source, Mapping):
+        data = source
+    else:
+        with open(source, encoding="utf-8") as f:
+            data = json.load(f)
+    out = []
+    for median in data["medians"]:
+        pts = np.asarray(median, dtype=np.float64).reshape(-1, 2)
+        out.append(np.column_stack([pts[:, 0], _HANZI_FLIP - pts[:, 1]]))
+    return out

@@ -1,0 +1,113 @@
+"""The evaluation library: metrics behave, loaders read the shared recordings, renders match their strokes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from inksight_sdk.evaluation import (
+    STYLES,
+    compare_ink,
+    load_hanzi_strokes,
+    load_wacom_strokes,
+    render_page,
+    resample,
+)
+from tests.conftest import shared
+
+TOL = 6.0
+
+
+def _strokes() -> list[np.ndarray]:
+    """Five well separated strokes, each long enough to count for direction."""
+    out = []
+    for i in range(5):
+        t = np.linspace(0, 1, 30)
+        x = 100.0 * i + 60 * t
+        y = 50 + 20 * np.sin(3 * t) + 10 * i
+        out.append(np.column_stack([x, y]))
+    return out
+
+
+def test_resample_is_one_pixel_apart_and_keeps_ends():
+    pts = resample(np.array([[0.0, 0.0], [10.5, 0.0]]))
+    assert len(pts) == 12
+    np.testing.assert_allclose(np.diff(pts[:, 0])[:-1], 1.0)
+    np.testing.assert_allclose(pts[[0, -1]], [[0, 0], [10.5, 0]])
+    assert resample(np.array([[3.0, 4.0]])).shape == (1, 2)
+
+
+def test_identical_strokes_score_perfectly():
+    s = compare_ink(_strokes(), _strokes(), TOL)
+    assert (s.precision, s.recall, s.f1, s.order, s.direction, s.pen_lifts) == (1, 1, 1, 1, 1, 1)
+
+
+def test_reversed_strokes_have_wrong_direction():
+    s = compare_ink(_strokes(), [p[::-1] for p in _strokes()], TOL)
+    assert s.direction == 0.0
+    assert s.f1 == 1.0
+
+
+def test_shuffled_strokes_have_low_order():
+    true = _strokes()
+    s = compare_ink(true, [true[i] for i in (4, 1, 3, 0, 2)], TOL)
+    assert s.order < 0.3
+    assert s.direction == 1.0
+
+
+def test_shift_by_three_tolerances_misses_everything():
+    s = compare_ink(_strokes(), [p + [0, 3 * TOL] for p in _strokes()], TOL)
+    assert s.f1 < 0.05
+
+
+def test_split_strokes_count_as_pen_lifts_and_missing_output_scores_zero():
+    true = _strokes()
+    split = [part for p in true for part in (p[:15], p[15:])]
+    assert compare_ink(true, split, TOL).pen_lifts == 2.0
+    empty = compare_ink(true, [], TOL)
+    assert (empty.f1, empty.order, empty.direction) == (0.0, 0.0, 0.0)
+
+
+def test_wacom_note_has_177_strokes_in_time_order():
+    strokes = load_wacom_strokes(shared("ink", "wacom_digital_ink_is_processable.json"))
+    assert len(strokes) == 177
+    assert all(s.ndim == 2 and s.shape[1] == 2 and len(s) >= 2 for s in strokes)
+    every = np.concatenate(strokes)
+    assert every.min() > 100 and every.max() < 1200  # the note's own 96-dpi pixels
+
+
+def test_hanzi_medians_flip_y():
+    strokes = load_hanzi_strokes(shared("ink", "hanzi", "6211.json"))
+    assert len(strokes) == 7
+    # 我 starts with the short top stroke written right to left and downwards (y grows down in the image)
+    first = strokes[0]
+    assert first[0, 0] > first[-1, 0] and first[0, 1] < first[-1, 1]
+    every = np.concatenate(strokes)
+    assert every.min() >= -124 and every.max() <= 1024  # the 1024 box, shifted by the 900 baseline
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_rendered_strokes_lie_on_dark_pixels(style):
+    page = render_page(_strokes(), style=style, pen_width=4.0, seed=3)
+    gray = page.image.astype(np.float64).mean(axis=2)
+    h, w = gray.shape
+    pts = np.concatenate([resample(s) for s in page.strokes])
+    x = np.clip(np.rint(pts[:, 0]).astype(int), 0, w - 1)
+    y = np.clip(np.rint(pts[:, 1]).astype(int), 0, h - 1)
+    on_ink = gray[y, x]
+    assert page.image.dtype == np.uint8 and page.image.shape[2] == 3
+    assert np.median(on_ink) < np.median(gray) - 60
+    # one pen width away from any stroke the paper shows again
+    assert np.median(gray[np.clip(y + 8, 0, h - 1), x]) > np.median(on_ink) + 60
+
+
+def test_render_is_deterministic_and_rotates_only_dim_pages():
+    a = render_page(_strokes(), style="dim_rotated", seed=1)
+    b = render_page(_strokes(), style="dim_rotated", seed=1)
+    assert np.array_equal(a.image, b.image)
+    clean = render_page(_strokes(), style="clean", seed=1)
+    offset = clean.strokes[0][0] - _strokes()[0][0]
+    np.testing.assert_allclose(clean.strokes[4] - _strokes()[4], np.broadcast_to(offset, clean.strokes[4].shape))
+    da, db = a.strokes[0][-1] - a.strokes[0][0], clean.strokes[0][-1] - clean.strokes[0][0]
+    angle = np.degrees(np.arctan2(da[1], da[0]) - np.arctan2(db[1], db[0]))
+    assert 2.0 <= abs(angle) <= 4.0
