@@ -65,6 +65,10 @@ def test_crop_pixels_follow_the_matrix(angle, spec, dx, dy):
     cy_, cx_ = np.indices(darkness.shape)
     found = np.array([(darkness * cx_).sum(), (darkness * cy_).sum()]) / darkness.sum()
     expected = transform.to_crop(np.array([[x, y]]))[0]
+    # a dot cut by the crop's border has its centroid pulled inwards: judge whole dots only
+    reach = 2.5 * np.sqrt(2) * transform.scale + 1
+    if not (reach <= expected[0] <= transform.width - reach and reach <= expected[1] <= transform.height - reach):
+        return
     tolerance = max(1.0, 1.0 * transform.scale)
     assert np.abs(found - expected).max() < tolerance
 
