@@ -4,8 +4,10 @@ Importing this package imports jax and flax; the core never imports it
 until a pipeline asks for the ``jax`` derenderer.
 """
 
+from inksight_sdk.seq2seq.decoding import DecodeOptions, Derendering, GreedyResult, greedy_decode, with_fallback
+from inksight_sdk.seq2seq.vocab import PROMPT_DERENDER, PROMPT_RECOGNIZE_AND_DERENDER, derender_with_text
+
 from .config import CONFIGS, MT5_VOCAB_ROWS, ModelConfig, get_config
-from .decoding import DecodeOptions, Derendering, GreedyResult, greedy_decode, with_fallback
 from .inference import (
     JaxDecoder,
     ParamsMismatchError,
@@ -17,7 +19,6 @@ from .inference import (
     param_shapes,
 )
 from .model import InkSightModel
-from .vocab import PROMPT_DERENDER, PROMPT_RECOGNIZE_AND_DERENDER, derender_with_text
 
 __version__ = "0.1.0"
 

@@ -5,7 +5,7 @@ crop (196 patch embeddings, learned position embeddings, pre-LayerNorm blocks)
 and a linear layer maps them to ``d_model``; the prompt's byte ids are embedded
 with the decoder's token embedding; ``[image (196) ; prompt (<= max_prompt_len)]``
 goes through a T5-style encoder and a T5-style decoder writes text and ink
-tokens (see :mod:`inksight_jax.vocab`).
+tokens (see :mod:`inksight_sdk.seq2seq.vocab`).
 
 T5 style means what mT5 uses: pre-RMSNorm residual blocks without biases,
 gated-GELU feed-forward layers, relative position biases (log buckets, shared
@@ -43,7 +43,7 @@ import dataclasses
 import json
 from typing import Any
 
-from .vocab import VOCAB_SIZE
+from inksight_sdk.seq2seq.vocab import VOCAB_SIZE
 
 __all__ = ["ModelConfig", "CONFIGS", "get_config", "MT5_VOCAB_ROWS"]
 

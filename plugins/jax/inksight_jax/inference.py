@@ -18,10 +18,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from inksight_sdk.seq2seq.decoding import DecodeOptions, Derendering, greedy_decode, to_derenderings, with_fallback
+from inksight_sdk.seq2seq.vocab import PAD, encode_prompts
+
 from .config import ModelConfig, get_config
-from .decoding import DecodeOptions, Derendering, greedy_decode, to_derenderings, with_fallback
 from .model import InkSightModel
-from .vocab import PAD, encode_prompts
 
 __all__ = [
     "init_params",

@@ -19,8 +19,9 @@ from inksight_jax import (  # noqa: E402
     greedy_decode,
     with_fallback,
 )
-from inksight_jax.decoding import find_repetition  # noqa: E402
-from inksight_jax.vocab import (  # noqa: E402
+
+from inksight_sdk.seq2seq.decoding import find_repetition  # noqa: E402
+from inksight_sdk.seq2seq.vocab import (  # noqa: E402
     BYTE_OFFSET,
     EOS,
     INK_OFFSET,
@@ -29,7 +30,6 @@ from inksight_jax.vocab import (  # noqa: E402
     PROMPT_RECOGNIZE_AND_DERENDER,
     derender_with_text,
 )
-
 from inksight_sdk.tokenizer import BOS_STROKE  # noqa: E402
 
 pytestmark = pytest.mark.jax

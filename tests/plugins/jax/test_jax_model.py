@@ -22,7 +22,8 @@ from inksight_jax import (  # noqa: E402
     param_shapes,
 )
 from inksight_jax.model import relative_position_bucket  # noqa: E402
-from inksight_jax.vocab import PAD, VOCAB_SIZE, encode_prompts  # noqa: E402
+
+from inksight_sdk.seq2seq.vocab import PAD, VOCAB_SIZE, encode_prompts  # noqa: E402
 
 pytestmark = pytest.mark.jax
 

@@ -7,9 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-pytest.importorskip("jax")
-
-from inksight_jax.vocab import (  # noqa: E402
+from inksight_sdk.seq2seq.vocab import (
     BYTE_OFFSET,
     EOS,
     INK_OFFSET,

@@ -30,8 +30,7 @@ from typing import Protocol
 
 import numpy as np
 
-from inksight_sdk.tokenizer import decode_ink
-
+from ..tokenizer import decode_ink
 from .vocab import EOS, PAD, PROMPT_DERENDER, PROMPT_RECOGNIZE_AND_DERENDER, is_ink_id, split_output
 
 __all__ = [

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from inksight_sdk.tokenizer import VOCAB_SIZE as INK_VOCAB_SIZE
+from ..tokenizer import VOCAB_SIZE as INK_VOCAB_SIZE
 
 __all__ = [
     "PAD",
