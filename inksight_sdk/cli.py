@@ -271,6 +271,24 @@ def plugins(as_json: bool) -> None:
                     "install_hint": stage.spec.install_hint,
                 }
             )
+    from .catalog import KNOWN_PLUGINS
+
+    registered = {(row["kind"], row["name"]) for row in rows}
+    for plugin in KNOWN_PLUGINS:
+        if (plugin.kind, plugin.name) not in registered:
+            rows.append(
+                {
+                    "kind": plugin.kind,
+                    "name": plugin.name,
+                    "available": False,
+                    "priority": None,
+                    "distribution": plugin.distribution,
+                    "conflicts_with": [],
+                    "description": plugin.description,
+                    "extensions": [],
+                    "install_hint": plugin.install_hint,
+                }
+            )
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return

@@ -257,6 +257,13 @@ class PluginRegistry:
         else:
             chosen = stages.get(name)
             if chosen is None:
+                from .catalog import known_plugin
+
+                first_party = known_plugin(kind, name)
+                if first_party is not None:
+                    raise MissingPluginError(
+                        f"{label} {name!r} is not installed; install it: {first_party.install_hint}"
+                    )
                 known = ", ".join(sorted(stages)) or "none"
                 raise MissingPluginError(
                     f"unknown {label} {name!r}; installed: {known}; run 'inksight plugins' to see all"

@@ -37,6 +37,14 @@ def test_unavailable_stage_gives_its_install_hint(test_registry):
         test_registry.select("derenderer", "missing-model")
 
 
+def test_first_party_plugin_that_is_not_installed_names_its_distribution():
+    reg = PluginRegistry(entry_points=False)  # only the builtins: no first-party distribution
+    with pytest.raises(MissingPluginError, match="'onnx' is not installed.*pip install inksight-onnx.*plugins/onnx"):
+        reg.select("derenderer", "onnx")
+    with pytest.raises(MissingPluginError, match="'pdf' is not installed.*pip install inksight-pdf"):
+        reg.select("page_source", "pdf")
+
+
 class _Plugin:
     def __init__(self, name, priority, available=True):
         self.name, self.priority, self.available = name, priority, available

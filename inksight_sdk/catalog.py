@@ -1,0 +1,44 @@
+"""First-party plugins that live in their own distributions, so the core can name them.
+
+A user who asks for ``--derenderer onnx`` without ``inksight-onnx`` installed
+should be told what to install, and ``inksight plugins`` should show what
+exists, not only what is installed. The core cannot import these packages
+(they carry heavy dependencies), so this table is the one place that knows
+their names; the plugins themselves still register through entry points like
+any third-party plugin.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.frozen
+class KnownPlugin:
+    """A first-party stage and how to get it."""
+
+    kind: str
+    name: str
+    distribution: str
+    folder: str
+    description: str
+
+    @property
+    def install_hint(self) -> str:
+        return f"pip install {self.distribution}, or pip install -e {self.folder} from a checkout"
+
+
+KNOWN_PLUGINS: tuple[KnownPlugin, ...] = (
+    KnownPlugin(
+        "page_source", "pdf", "inksight-pdf", "adapters/pdf", "PDF pages rendered with poppler at a recorded DPI"
+    ),
+    KnownPlugin(
+        "derenderer", "jax", "inksight-jax", "plugins/jax", "InkSight model in JAX/Flax (CPU, GPU or TPU); training"
+    ),
+    KnownPlugin("derenderer", "onnx", "inksight-onnx", "plugins/onnx", "InkSight model on ONNX Runtime (CPU, no JAX)"),
+)
+
+
+def known_plugin(kind: str, name: str) -> KnownPlugin | None:
+    """The first-party plugin of that kind and name, if there is one."""
+    return next((p for p in KNOWN_PLUGINS if p.kind == kind and p.name == name), None)
