@@ -67,9 +67,13 @@ def count_params(config: ModelConfig | str) -> int:
 def init_params(config: ModelConfig | str, seed: int = 0) -> Params:
     """Randomly initialized parameters (float32)."""
     config = get_config(config)
-    model = InkSightModel(config)
     xs = [jnp.zeros(s.shape, s.dtype) for s in _dummy_inputs(config)]
-    return jax.jit(model.init)(jax.random.key(seed), *xs)
+    return _jitted_init(config)(jax.random.key(seed), *xs)
+
+
+@functools.lru_cache(maxsize=16)
+def _jitted_init(config: ModelConfig) -> Any:
+    return jax.jit(InkSightModel(config).init)
 
 
 def check_params(params: Params, config: ModelConfig | str) -> None:
