@@ -538,9 +538,10 @@ def export_checkpoint(checkpoint: str | os.PathLike[str], out_dir: str | os.Path
     from .checkpoint import load_checkpoint
 
     config, params, meta = load_checkpoint(checkpoint)
+    path = Path(checkpoint)
+    resolved = (path / "latest").resolve() if (path / "latest").exists() else path.resolve()
     source = {
-        "checkpoint": str(checkpoint),
-        "resolved": str(Path(checkpoint).resolve()),
+        "checkpoint": resolved.name if resolved.parent.name == path.name else f"{resolved.parent.name}/{resolved.name}",
         "step": meta.get("step"),
         "seed": meta.get("seed"),
     }
