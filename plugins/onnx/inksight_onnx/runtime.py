@@ -159,6 +159,9 @@ class OnnxModel:
         options.intra_op_num_threads = int(threads)
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        # worker threads sleep instead of spinning between operators: the decoder step is many small
+        # operators, and spinning threads starve each other (and everything else) on a shared CPU
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             session = ort.InferenceSession(str(file), options, providers=["CPUExecutionProvider"])
         except Exception as exc:
