@@ -354,7 +354,7 @@ class Pipeline:
                 _check_word(word, width, height)
                 transform = plan_crop(word.quad, spec)
                 image = crop_word(raster.image, transform, spec.fill)
-                crop = WordCrop(image=image, content=transform.to_crop(word.quad), text=word.text)
+                crop = WordCrop(image=image, content=transform.to_crop(word.quad), text=word.text, script=word.script)
             except Exception as exc:
                 problems.append(f"{where}, word {i + 1}: detector {detector_name} gave a bad word: {_describe(exc)}")
                 log.warning("%s", problems[-1])

@@ -76,6 +76,8 @@ class DetectedWord:
     confidence: float | None = None
     block: int | None = attrs.field(default=None, converter=_optional_int)
     line: int | None = attrs.field(default=None, converter=_optional_int)
+    script: str | None = None
+    """A hint for derenderers: ``latin`` or ``cjk`` when the detector can tell; ``None`` when not."""
 
 
 @attrs.frozen
@@ -120,6 +122,8 @@ class WordCrop:
     image: np.ndarray
     content: np.ndarray
     text: str | None = None
+    script: str | None = None
+    """The detector's script hint (``latin`` / ``cjk``), passed on unchanged; ``None`` when unknown."""
 
 
 @attrs.frozen(eq=False)

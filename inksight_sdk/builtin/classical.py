@@ -38,7 +38,8 @@ class LayoutDetector:
 
 @attrs.frozen
 class SkeletonOptions:
-    script: str = attrs.field(default="latin", validator=attrs.validators.in_(("latin", "cjk")))
+    #: ``auto``: the crop's script hint from the detector (``WordCrop.script``), else ``latin``
+    script: str = attrs.field(default="auto", validator=attrs.validators.in_(("auto", "latin", "cjk")))
     margin: int = attrs.field(default=6, validator=attrs.validators.ge(0))
     max_pixels: int = attrs.field(default=4_000_000, validator=attrs.validators.gt(0))
 
@@ -67,7 +68,10 @@ class SkeletonDerenderer:
 
         ink = extract_ink(crop.image, max_pixels=self.options.max_pixels, whole_page=False)
         mask = _within_content(ink.mask, crop.content * ink.scale)
-        strokes = trace_mask(mask, script=self.options.script, stroke_width=ink.stroke_width or None)
+        script = self.options.script
+        if script == "auto":
+            script = crop.script if crop.script in ("latin", "cjk") else "latin"
+        strokes = trace_mask(mask, script=script, stroke_width=ink.stroke_width or None)
         return DerenderedWord(
             strokes=[DerenderedStroke(points=s.points / ink.scale, width=s.width / ink.scale) for s in strokes]
         )

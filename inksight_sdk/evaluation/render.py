@@ -97,16 +97,16 @@ def render_page(
     paper = _paper(rng, (height, width), style)
     image = paper
     for mask, rgb in layers:
-        image = _over(image, mask * 0.85, rgb)
+        image = over(image, mask * 0.85, rgb)
     ink_field = ink_rgb + rng.normal(0.0, 6.0, size=(height, width, 1)).astype(np.float32)
-    image = _over(image, ink_mask * rng.uniform(0.9, 0.97), ink_field)
+    image = over(image, ink_mask * rng.uniform(0.9, 0.97), ink_field)
 
     blur = {"clean": 0.5, "ruled": 0.7, "dim_rotated": 0.9}[style]
     image = cv2.GaussianBlur(image, (0, 0), blur)
     if style == "dim_rotated":
         image = image * _lighting(rng, (height, width))[..., None]
         image = image + rng.normal(0.0, 4.0, size=image.shape).astype(np.float32)
-        image = _jpeg(image, quality=int(rng.integers(55, 75)))
+        image = jpeg(image, quality=int(rng.integers(55, 75)))
     else:
         image = image + rng.normal(0.0, 1.5, size=image.shape).astype(np.float32)
     image = np.clip(np.rint(image), 0, 255).astype(np.uint8)
@@ -177,7 +177,7 @@ def _warp(mask: np.ndarray, matrix: np.ndarray, width: int, height: int) -> np.n
     return cv2.warpAffine(mask, matrix[:2], (width, height), flags=cv2.INTER_LINEAR, borderValue=0.0)
 
 
-def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], cell: int) -> np.ndarray:
+def smooth_noise(rng: np.random.Generator, shape: tuple[int, int], cell: int) -> np.ndarray:
     """Zero-mean, unit-ish noise varying over about ``cell`` pixels (paper fibre, cockling)."""
     small = rng.normal(size=(max(2, shape[0] // cell + 2), max(2, shape[1] // cell + 2))).astype(np.float32)
     return cv2.resize(small, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC)
@@ -190,11 +190,11 @@ def _paper(rng: np.random.Generator, shape: tuple[int, int], style: str) -> np.n
         "dim_rotated": (236, 232, 222),
     }[style]
     tint = np.array(base, np.float32) + rng.normal(0.0, 3.0, size=3).astype(np.float32)
-    texture = 2.5 * _smooth_noise(rng, shape, 24) + 1.2 * _smooth_noise(rng, shape, 3)
+    texture = 2.5 * smooth_noise(rng, shape, 24) + 1.2 * smooth_noise(rng, shape, 3)
     return tint + texture[..., None]
 
 
-def _over(image: np.ndarray, alpha: np.ndarray, rgb: np.ndarray) -> np.ndarray:
+def over(image: np.ndarray, alpha: np.ndarray, rgb: np.ndarray) -> np.ndarray:
     a = alpha[..., None]
     return image * (1.0 - a) + rgb * a
 
@@ -213,7 +213,7 @@ def _lighting(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
     return (rng.uniform(0.62, 0.72) + gradient + vignette + shadow).astype(np.float32)
 
 
-def _jpeg(image: np.ndarray, quality: int) -> np.ndarray:
+def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
     rgb = np.clip(np.rint(image), 0, 255).astype(np.uint8)
     ok, buf = cv2.imencode(".jpg", rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
     decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else None

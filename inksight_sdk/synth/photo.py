@@ -24,7 +24,7 @@ import attrs
 import cv2
 import numpy as np
 
-from ..evaluation.render import _jpeg, _over, _smooth_noise
+from ..evaluation.render import jpeg, over, smooth_noise
 from ..geometry import apply_affine, plan_crop
 from ..stages import CropSpec
 from .style import HandwrittenWord
@@ -241,23 +241,23 @@ def render_word(
     coverage = cv2.resize(big, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
 
     paper_rgb = np.array(PAPER_COLOURS[params.paper], np.float32) + rng.normal(0.0, 4.0, size=3).astype(np.float32)
-    texture = rng.uniform(1.0, 4.0) * _smooth_noise(rng, (size, size), 24) + rng.uniform(0.5, 2.5) * _smooth_noise(
+    texture = rng.uniform(1.0, 4.0) * smooth_noise(rng, (size, size), 24) + rng.uniform(0.5, 2.5) * smooth_noise(
         rng, (size, size), 3
     )
     image = paper_rgb + texture[..., None]
     if params.ruling != "none":
         rule_rgb = np.array((130, 170, 205) if rng.random() < 0.75 else (150, 150, 150), np.float32)
-        image = _over(image, _rules((size, size), params, matrix, scale) * params.rule_alpha, rule_rgb)
+        image = over(image, _rules((size, size), params, matrix, scale) * params.rule_alpha, rule_rgb)
     if params.margin_line is not None:
         margin_x = x0 + params.margin_line * h
-        image = _over(image, _margin_line((size, size), margin_x, matrix, scale) * 0.7, np.array((220, 120, 125)))
+        image = over(image, _margin_line((size, size), margin_x, matrix, scale) * 0.7, np.array((220, 120, 125)))
 
     ink_rgb = np.array(INK_COLOURS[params.ink], np.float32) + rng.normal(0.0, 6.0, size=3).astype(np.float32)
-    grain = 1.0 - rng.uniform(0.0, 0.15) * np.clip(_smooth_noise(rng, (size, size), 2), 0.0, None)
+    grain = 1.0 - rng.uniform(0.0, 0.15) * np.clip(smooth_noise(rng, (size, size), 2), 0.0, None)
     if params.ink == "pencil":
         grain = grain * (0.8 + 0.2 * rng.random((size, size)).astype(np.float32))
     alpha = np.clip(coverage * params.ink_density * grain, 0.0, 1.0)
-    image = _over(image, alpha, np.clip(ink_rgb, 0, 255))
+    image = over(image, alpha, np.clip(ink_rgb, 0, 255))
 
     image = image * _lighting(rng, size, params)[..., None]
     if params.downscale < 1.0:
@@ -268,6 +268,6 @@ def render_word(
         image = cv2.GaussianBlur(image, (0, 0), params.blur)
     image = image + rng.normal(0.0, params.noise, size=image.shape).astype(np.float32)
     if params.jpeg is not None:
-        image = _jpeg(image, quality=params.jpeg)
+        image = jpeg(image, quality=params.jpeg)
     image = np.clip(np.rint(image), 0, 255).astype(np.uint8)
     return image, [s.astype(np.float32) for s in strokes_px], [w.astype(np.float32) for w in widths_px]

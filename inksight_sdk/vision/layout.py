@@ -130,7 +130,8 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
     words = []
     for block_index, block in enumerate(blocks):
         for line_index, plan in enumerate(block.lines):
-            for members in plan.split(page_gap, cjk=block.columns or _looks_cjk((plan,))):
+            cjk = block.columns or _looks_cjk((plan,))
+            for members in plan.split(page_gap, cjk=cjk):
                 xs = np.concatenate([plan.components[i].xs for i in members])
                 ys = np.concatenate([plan.components[i].ys for i in members])
                 # a character of a vertical column stands upright, a quarter turn from its column
@@ -142,6 +143,7 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
                         confidence=round(float(np.clip(height / max(plan.scale, 1.0), 0.1, 1.0)), 3),
                         block=block_index,
                         line=line_index,
+                        script="cjk" if cjk else "latin",
                     )
                 )
     columns = sum(block.weight for block in blocks if block.columns)
@@ -375,9 +377,47 @@ def _looks_cjk(plans: Sequence[_LinePlan]) -> bool:
         ratios += [h / tallest for _, h in units]
         aspects += [w / h for w, h in units]
     if len(ratios) < 3:
-        return False
+        # too few units for statistics: a lone character (or one in parts) is told by its shape
+        return len(plans) == 1 and _square_glyph(plans[0])
     # nearly all units full height (no x-height letters) and none narrow (no l, i, t)
     return bool(np.percentile(ratios, 25) >= 0.85 and np.percentile(aspects, 25) >= 0.65 and np.median(aspects) <= 1.6)
+
+
+#: a glyph is square when its width / height lies in this range
+_SQUARE = (0.65, 1.6)
+#: a long straight stroke spans at least this share of the glyph's width (horizontal) or height (vertical)
+_LONG_STROKE = 0.4
+
+
+def _square_glyph(plan: _LinePlan) -> bool:
+    """A short line that looks like one CJK character: square, with two long horizontals and a long vertical.
+
+    Handwritten Latin words of one or two units are rarely square, and when
+    they are (``by``, ``to``) they lack two straight bars running across
+    most of the word; most CJK characters have them (``一``-like bars, a
+    ``丨``-like post). Measured in the line's own frame, so a slight rotation
+    does not matter.
+    """
+    if not any(plan.main):
+        return False
+    us, vs = zip(*(c.project(plan.angle) for c in plan.components))
+    u, v = np.concatenate(us), np.concatenate(vs)
+    u, v = (u - u.min()).astype(np.int64), (v - v.min()).astype(np.int64)
+    width, height = int(u.max()) + 1, int(v.max()) + 1
+    if not _SQUARE[0] <= width / height <= _SQUARE[1] or min(width, height) < 8:
+        return False
+    grid = np.zeros((height, width), np.uint8)
+    grid[v, u] = 1
+    grid = cv2.morphologyEx(grid, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    # thickened across its direction first, a hand-drawn bar rising a little still runs along one row
+    slack = max(3, round(0.08 * max(width, height)))
+    across = cv2.dilate(grid, np.ones((slack, 1), np.uint8))
+    bars = cv2.morphologyEx(across, cv2.MORPH_OPEN, np.ones((1, max(3, round(_LONG_STROKE * width))), np.uint8))
+    along = cv2.dilate(grid, np.ones((1, slack), np.uint8))
+    posts = cv2.morphologyEx(along, cv2.MORPH_OPEN, np.ones((max(3, round(_LONG_STROKE * height)), 1), np.uint8))
+    horizontal = cv2.connectedComponents(bars, connectivity=8)[0] - 1
+    vertical = cv2.connectedComponents(posts, connectivity=8)[0] - 1
+    return horizontal >= 2 and vertical >= 1
 
 
 def _otsu_split(values: Sequence[float]) -> tuple[float, float] | None:
