@@ -41,9 +41,17 @@ from _common import (
     shared,
 )
 
-from inksight_sdk.evaluation import RenderedPage, compare_ink, load_hanzi_strokes, load_wacom_strokes, render_page
+from inksight_sdk.evaluation import (
+    RenderedPage,
+    compare_by_line,
+    compare_ink,
+    load_hanzi_strokes,
+    load_wacom_strokes,
+    render_page,
+    text_lines,
+)
 
-METRICS = ("f1", "precision", "recall", "order", "direction", "pen_lifts")
+METRICS = ("f1", "precision", "recall", "order", "line_order", "direction", "pen_lifts")
 
 # The note is in 96-dpi screen pixels with ascenders ~45 px tall; at 0.9 they
 # are ~40 px and the x-height ~18 px, with a 3.5 px pen: a phone photo or a
@@ -73,6 +81,12 @@ def hanzi_sample(count: int, seed: int) -> list[tuple[str, dict]]:
     return out
 
 
+def note_lines() -> list[list[int]]:
+    """The note's four text lines (indices of true strokes), grouped on the unrotated recording."""
+    strokes = load_wacom_strokes(shared("ink", "wacom_digital_ink_is_processable.json"))
+    return text_lines(strokes, 0.4 * NOTE_RULES[0])
+
+
 def note_pages() -> Iterator[tuple[str, RenderedPage]]:
     strokes = load_wacom_strokes(shared("ink", "wacom_digital_ink_is_processable.json"))
     for seed, style in enumerate(("clean", "ruled", "dim_rotated")):
@@ -94,16 +108,31 @@ def char_pages(chars: list[tuple[str, dict]], style: str) -> list[RenderedPage]:
 
 
 def score(
-    pages: list[RenderedPage], trace: Callable[[RenderedPage], list[np.ndarray]]
+    pages: list[RenderedPage],
+    trace: Callable[[RenderedPage], list[np.ndarray]],
+    lines: list[list[int]] | None = None,
 ) -> tuple[dict[str, float], list[list[np.ndarray]], float]:
-    """Mean scores over pages (each page weighs the same), the traces, and seconds per page."""
+    """Mean scores over pages (each page weighs the same), the traces, and seconds per page.
+
+    With ``lines`` (the text lines of a page, as true stroke indices) ``line_order``
+    is the mean order over the lines, each line's true strokes against the output
+    over it; without, a page is one line and ``line_order`` equals ``order``.
+    """
     traces, rows = [], []
-    start = time.perf_counter()
+    seconds = 0.0
     for page in pages:
+        start = time.perf_counter()
         pred = trace(page)
+        seconds += time.perf_counter() - start
         traces.append(pred)
-        rows.append(compare_ink(page.strokes, pred, 1.5 * page.pen_width).as_dict())
-    seconds = (time.perf_counter() - start) / max(len(pages), 1)
+        row = compare_ink(page.strokes, pred, 1.5 * page.pen_width).as_dict()
+        if lines is None:
+            row["line_order"] = row["order"]
+        else:
+            per_line = compare_by_line(page.strokes, pred, 1.5 * page.pen_width, lines)
+            row["line_order"] = float(np.mean([s.order for s in per_line]))
+        rows.append(row)
+    seconds /= max(len(pages), 1)
     means = {m: float(np.nanmean([r[m] for r in rows])) for m in METRICS}
     return means, traces, seconds
 
@@ -145,6 +174,7 @@ def main() -> int:
     for style in ("clean", "dim_rotated"):
         conditions.append((f"{len(chars)} hanzi (odd code points), {style}", "cjk", char_pages(chars, style)))
 
+    lines = note_lines()
     rows = []
     for label, script, pages in conditions:
         runs: dict[str, Callable[[RenderedPage], list[np.ndarray]]] = {
@@ -153,7 +183,7 @@ def main() -> int:
         runs["true strokes (harness check)"] = lambda page: page.strokes
         traces: dict[str, list[list[np.ndarray]]] = {}
         for name, run in runs.items():
-            means, traced, seconds = score(pages, run)
+            means, traced, seconds = score(pages, run, lines if script == "latin" else None)
             if not name.startswith("true"):
                 traces[name] = traced
             rows.append([label, name] + [means[m] for m in METRICS] + [seconds])
@@ -168,7 +198,18 @@ def main() -> int:
         if script == "cjk" and slug == "clean" and not args.no_pipeline:
             save_png(character_sheet(pages, traces, 8), IMAGES / "groundtruth_hanzi.png")
 
-    header = ["condition", "tracer", "F1", "precision", "recall", "order", "direction", "pen lifts", "s/image"]
+    header = [
+        "condition",
+        "tracer",
+        "F1",
+        "precision",
+        "recall",
+        "order (page)",
+        "order (per line)",
+        "direction",
+        "pen lifts",
+        "s/image",
+    ]
     text = [
         "# Quality against ground truth",
         "",
@@ -182,10 +223,16 @@ def main() -> int:
         "scores are means over characters. The SDK runs with its defaults: the `layout` detector marks "
         "characters it recognises as CJK `cjk`, and the `skeleton` derenderer (`script=auto`) follows that hint.",
         "- Metrics on points resampled every pixel: F1/precision/recall within the tolerance; order = Kendall tau "
-        "of true vs output time over matched points; direction = share of true strokes (>= 3 tolerances long) "
+        "of true vs output time over matched points, over the whole page and per text line (mean over the note's "
+        "4 lines: each line's true strokes against the output over that line; for characters both are the same); "
+        "direction = share of true strokes (>= 3 tolerances long) "
         "traversed the same way; pen lifts = output strokes / true strokes.",
         "- Targets (issue 3): pages F1 >= 0.95, order >= 0.8, direction >= 0.85, pen lifts 0.8-1.25; "
         "characters F1 >= 0.95, order >= 0.8, direction >= 0.85, pen lifts <= 1.25.",
+        "- Why two orders: the writer of the note wrote its title line *last*, so no tracer that reads top to "
+        "bottom can score well on whole-page order (a perfect within-line order with lines read top to bottom "
+        "scores about 0.4). The order target is judged per line, where it measures how a tracer orders strokes "
+        "inside words and lines; the page number stays to show the effect.",
         "",
         markdown_table(header, rows),
         "",

@@ -8,12 +8,14 @@ ink geometry is known exactly. The benchmarks in ``benchmarks/`` use them.
 """
 
 from .groundtruth import catmull_rom, load_hanzi_strokes, load_wacom_strokes
-from .metrics import InkScores, compare_ink, resample
+from .metrics import InkScores, compare_by_line, compare_ink, resample, text_lines
 from .render import STYLES, RenderedPage, render_page
 
 __all__ = [
     "InkScores",
     "compare_ink",
+    "compare_by_line",
+    "text_lines",
     "resample",
     "load_wacom_strokes",
     "load_hanzi_strokes",
