@@ -56,8 +56,11 @@ def paper_region(small: np.ndarray, margin: int) -> np.ndarray | None:
     chroma = (value - np.min(rgb, axis=2)).astype(np.float32)
     saturation = np.clip(chroma * 255.0 / np.maximum(value, 1), 0, 255).astype(np.uint8)
     white = whiteness(rgb)
-    if min(value.shape) > 2 * margin:
-        value, saturation, white = (cv2.medianBlur(a, 2 * margin + 1) for a in (value, saturation, white))
+    if min(value.shape) <= 2 * margin:
+        # too few cells for the median to erase the handwriting (a word crop a few cells high): the ink
+        # itself would pass for a table and cut the paper in two; an image this small shows no table
+        return None
+    value, saturation, white = (cv2.medianBlur(a, 2 * margin + 1) for a in (value, saturation, white))
     level = float(np.percentile(white, 90))
     if level < _MIN_PAPER_LEVEL:
         return np.zeros(value.shape, dtype=bool)
