@@ -35,6 +35,9 @@ __all__ = ["InkMask", "extract_ink", "working_factor"]
 
 #: the background window in working pixels; widened when the pen turns out to be broad
 _BASE_WINDOW = 48
+#: with a fine pen the window narrows to this many pen widths (never below _MIN_WINDOW pixels)
+_NARROW_PENS = 2.5
+_MIN_WINDOW = 16
 #: the working image is reduced by this much for the background estimate
 _CELLS_PER_WINDOW = 6
 #: thresholds never go below these darkness levels (0..255): ink is at least this much darker than paper
@@ -112,6 +115,10 @@ def extract_ink(image: np.ndarray, *, max_pixels: int = 4_000_000, whole_page: b
     if stroke_width * 3 > _BASE_WINDOW:
         # a broad pen (marker, or a large word crop): the window must hold paper beside each stroke
         mask, darkness, stroke_width = _extract(work, int(stroke_width * 4), whole_page)
+    elif 0 < _NARROW_PENS * stroke_width <= _BASE_WINDOW / 2:
+        # a fine pen (the window can at least halve): a few pen widths still hold paper beside each stroke,
+        # and the narrow window follows a shadow's edge or a vignette that the wide one takes for ink
+        mask, darkness, stroke_width = _extract(work, max(_MIN_WINDOW, int(_NARROW_PENS * stroke_width)), whole_page)
     if not mask.any():
         return InkMask(mask=mask, scale=scale)
     ys, xs = np.nonzero(mask)
