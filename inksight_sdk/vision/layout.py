@@ -33,7 +33,7 @@ from collections.abc import Sequence
 import attrs
 import cv2
 import numpy as np
-from scipy import ndimage, signal
+from scipy import ndimage
 
 from ..stages import DetectedWord, Layout
 from .ink_mask import InkMask, extract_ink
@@ -244,9 +244,7 @@ def _lines(components: Sequence[_Component], angle: float, text_height: float) -
     low = math.floor(float(v.min())) - math.ceil(text_height)
     histogram = np.bincount((v - low).astype(np.int64), minlength=int(np.ptp(v) + 2 * text_height + 2))
     profile = ndimage.gaussian_filter1d(histogram.astype(np.float64), max(1.0, text_height / 4), mode="constant")
-    peaks, _ = signal.find_peaks(
-        profile, distance=max(1.0, _LINE_SPACING * text_height), prominence=_LINE_PROMINENCE * profile.max()
-    )
+    peaks = _find_peaks(profile, max(1.0, _LINE_SPACING * text_height), _LINE_PROMINENCE * profile.max())
     if len(peaks) == 0:
         peaks = np.array([int(np.argmax(profile))])
     valleys = np.array([p + int(np.argmin(profile[p:q])) for p, q in zip(peaks[:-1], peaks[1:])]) + low
@@ -265,6 +263,57 @@ def _lines(components: Sequence[_Component], angle: float, text_height: float) -
         else:
             lines[int(np.searchsorted(valleys, np.median(across)))].append(component)
     return [line for line in lines if line]
+
+
+def _find_peaks(x: np.ndarray, distance: float, prominence: float) -> np.ndarray:
+    """Indices of the peaks of ``x`` at least ``distance`` apart and ``prominence`` high, ascending.
+
+    The rules of ``scipy.signal.find_peaks(x, distance=..., prominence=...)``
+    (local maxima, a plateau's middle; then the higher of two close peaks
+    wins; then prominence = height above the higher of the lowest points on
+    either side before higher ground), written out because importing
+    ``scipy.signal`` costs half a second, more than laying out a page.
+    """
+    n = len(x)
+    peaks = []
+    i = 1
+    while i < n - 1:
+        if x[i - 1] < x[i]:
+            j = i
+            while j + 1 < n - 1 and x[j + 1] == x[i]:
+                j += 1
+            if x[j + 1] < x[i]:
+                peaks.append((i + j) // 2)
+            i = j + 1
+        else:
+            i += 1
+    if not peaks:
+        return np.zeros(0, dtype=np.int64)
+    index = np.array(peaks, dtype=np.int64)
+    keep = np.ones(len(index), dtype=bool)
+    reach = math.ceil(distance)
+    for k in np.argsort(x[index])[::-1]:
+        if not keep[k]:
+            continue
+        near = np.abs(index - index[k]) < reach
+        near[k] = False
+        keep &= ~near
+    index = index[keep]
+    out = []
+    for peak in index:
+        left = peak
+        low_left = x[peak]
+        while left > 0 and x[left - 1] <= x[peak]:
+            left -= 1
+            low_left = min(low_left, x[left])
+        right = peak
+        low_right = x[peak]
+        while right < n - 1 and x[right + 1] <= x[peak]:
+            right += 1
+            low_right = min(low_right, x[right])
+        if x[peak] - max(low_left, low_right) >= prominence:
+            out.append(peak)
+    return np.asarray(out, dtype=np.int64)
 
 
 def _line_angle(line: Sequence[_Component], angle: float, height: float) -> float:
