@@ -111,14 +111,15 @@ def extract_ink(image: np.ndarray, *, max_pixels: int = 4_000_000, whole_page: b
     work = image
     if factor > 1:  # the last few rows and columns that do not fill a k x k cell are dropped
         work = cv2.resize(image[: size[1] * factor, : size[0] * factor], size, interpolation=cv2.INTER_AREA)
-    mask, darkness, stroke_width = _extract(work, _BASE_WINDOW, whole_page)
-    if stroke_width * 3 > _BASE_WINDOW:
+    done = _threshold(work, _BASE_WINDOW)
+    if done.width * 3 > _BASE_WINDOW:
         # a broad pen (marker, or a large word crop): the window must hold paper beside each stroke
-        mask, darkness, stroke_width = _extract(work, int(stroke_width * 4), whole_page)
-    elif 0 < _NARROW_PENS * stroke_width <= _BASE_WINDOW / 2:
+        done = _threshold(work, int(done.width * 4))
+    elif 0 < _NARROW_PENS * done.width <= _BASE_WINDOW / 2:
         # a fine pen (the window can at least halve): a few pen widths still hold paper beside each stroke,
         # and the narrow window follows a shadow's edge or a vignette that the wide one takes for ink
-        mask, darkness, stroke_width = _extract(work, max(_MIN_WINDOW, int(_NARROW_PENS * stroke_width)), whole_page)
+        done = _threshold(work, max(_MIN_WINDOW, int(_NARROW_PENS * done.width)))
+    mask, darkness, stroke_width = _without_printed_lines(done, whole_page), done.darkness, done.width
     if not mask.any():
         return InkMask(mask=mask, scale=scale)
     ys, xs = np.nonzero(mask)
@@ -134,8 +135,20 @@ def extract_ink(image: np.ndarray, *, max_pixels: int = 4_000_000, whole_page: b
     )
 
 
-def _extract(work: np.ndarray, window: int, whole_page: bool) -> tuple[np.ndarray, np.ndarray, float]:
-    """Mask, darkness image and pen width of a working-resolution image, for one background window."""
+@attrs.frozen(eq=False)
+class _Pass:
+    """One thresholding of a working image for one background window, before printed lines are removed."""
+
+    mask: np.ndarray
+    darkness: np.ndarray
+    normalized: np.ndarray
+    strong: np.ndarray | None
+    high: int
+    width: float
+
+
+def _threshold(work: np.ndarray, window: int) -> _Pass:
+    """Hysteresis ink mask, darkness image and pen width of a working-resolution image, for one window."""
     background, paper = _background(work, window)
     normalized = cv2.divide(work, background, scale=255)
     darkness = 255 - (normalized if normalized.ndim == 2 else _channel_min(normalized))
@@ -143,7 +156,7 @@ def _extract(work: np.ndarray, window: int, whole_page: bool) -> tuple[np.ndarra
         darkness[~paper] = 0
     thresholds = _thresholds(darkness, paper)
     if thresholds is None:
-        return np.zeros(darkness.shape, dtype=bool), darkness, 0.0
+        return _Pass(np.zeros(darkness.shape, dtype=bool), darkness, normalized, None, 0, 0.0)
     low, high = thresholds
     strong = darkness >= high
     count, labels, stats, _ = cv2.connectedComponentsWithStats((darkness >= low).astype(np.uint8), connectivity=8)
@@ -152,12 +165,21 @@ def _extract(work: np.ndarray, window: int, whole_page: bool) -> tuple[np.ndarra
     keep[0] = False
     width = stroke_width(keep[labels])
     keep &= stats[:, cv2.CC_STAT_AREA] >= max(3.0, 0.3 * width * width)
-    mask = keep[labels]
-    cleaned = remove_printed_lines(mask, darkness, normalized, high=high, stroke_width=width, whole_page=whole_page)
+    return _Pass(keep[labels], darkness, normalized, strong, high, width)
+
+
+def _without_printed_lines(done: _Pass, whole_page: bool) -> np.ndarray:
+    """The pass's mask with ruling, margins and form lines removed (see :mod:`.rules`)."""
+    if done.strong is None:
+        return done.mask
+    mask = done.mask
+    cleaned = remove_printed_lines(
+        mask, done.darkness, done.normalized, high=done.high, stroke_width=done.width, whole_page=whole_page
+    )
     if cleaned is not mask:
         # what a removed rule leaves between crossing strokes is a speck now: same test again
-        mask = _hysteresis(cleaned, strong, max(3.0, 0.3 * width * width))
-    return mask, darkness, width
+        mask = _hysteresis(cleaned, done.strong, max(3.0, 0.3 * done.width * done.width))
+    return mask
 
 
 def _channel_min(image: np.ndarray) -> np.ndarray:
