@@ -59,6 +59,9 @@ _PAGE_SEPARATION = 2.0
 _LINE_SEPARATION = 2.5
 #: a gap this many times the usual letter gap is a word gap
 _LETTER_GAP_MARGIN = 1.4
+#: a block no longer than this many text heights whose principal axes differ less than this is shapeless
+_SHAPELESS_SIZE = 3.0
+_SHAPELESS_RATIO = 2.0
 #: a CJK character is at most this many line heights wide, and its parts at most this far apart
 _CJK_CHARACTER = 1.3
 _CJK_PART_GAP = 0.25
@@ -213,6 +216,10 @@ def _orientation(components: Sequence[_Component], text_height: float) -> tuple[
     ys = np.concatenate([c.ys for c in components])
     step = max(1, len(xs) // 6000)
     xs, ys = xs[::step], ys[::step]
+    if _shapeless(xs, ys, text_height):
+        # a lone character or a short word: no line to measure (the sharpest projection of a square
+        # glyph is along a diagonal); the page's own axes are the best guess
+        return 0.0, False
     binsize = max(1.0, text_height / 6)
 
     def sharpness(angle: float) -> float:
@@ -234,6 +241,16 @@ def _orientation(components: Sequence[_Component], text_height: float) -> tuple[
     if v_score > 1.2 * h_score:
         return vertical, True
     return horizontal, False
+
+
+def _shapeless(xs: np.ndarray, ys: np.ndarray, text_height: float) -> bool:
+    """Ink that sets no direction: about as wide as it is tall (principal axes within a factor 2)
+    and no longer than ``_SHAPELESS_SIZE`` text heights."""
+    if len(xs) < 3:
+        return True
+    low, high = np.linalg.eigvalsh(np.cov(np.stack([xs, ys])))
+    size = max(float(np.ptp(xs)), float(np.ptp(ys)))
+    return bool(high <= _SHAPELESS_RATIO**2 * max(low, 1e-9) and size <= _SHAPELESS_SIZE * text_height)
 
 
 def _lines(components: Sequence[_Component], angle: float, text_height: float) -> list[list[_Component]]:
