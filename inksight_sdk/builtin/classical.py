@@ -8,6 +8,7 @@ them to the stage protocols and registers them like any other plugin.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import attrs
@@ -16,6 +17,8 @@ import numpy as np
 from ..hookspecs import hookimpl
 from ..registry import StageSpec
 from ..stages import CropSpec, DerenderedStroke, DerenderedWord, Layout, Mode, WordCrop
+
+log = logging.getLogger(__name__)
 
 
 @attrs.frozen
@@ -33,7 +36,16 @@ class LayoutDetector:
         from ..vision import detect_layout, extract_ink
 
         ink = extract_ink(image, max_pixels=self.options.max_pixels)
-        return detect_layout(image, ink=ink)
+        layout = detect_layout(image, ink=ink)
+        if not layout.words:
+            height, width = np.asarray(image).shape[:2]
+            log.warning(
+                "layout: no handwriting found in a %dx%d image (blank or ruled paper, a solid colour, or too small "
+                "to hold a stroke); the page has no words",
+                width,
+                height,
+            )
+        return layout
 
 
 @attrs.frozen

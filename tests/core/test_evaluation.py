@@ -111,3 +111,18 @@ def test_render_is_deterministic_and_rotates_only_dim_pages():
     da, db = a.strokes[0][-1] - a.strokes[0][0], clean.strokes[0][-1] - clean.strokes[0][0]
     angle = np.degrees(np.arctan2(da[1], da[0]) - np.arctan2(db[1], db[0]))
     assert 2.0 <= abs(angle) <= 4.0
+
+
+def test_text_lines_and_per_line_order():
+    from inksight_sdk.evaluation import compare_by_line, compare_ink, text_lines
+
+    # two lines of three strokes, the lower line written first; a lone underline joins its line
+    top = [np.array([[x, 10.0], [x + 8, 30.0]]) for x in (0.0, 20.0, 40.0)]
+    bottom = [np.array([[x, 110.0], [x + 8, 130.0]]) for x in (0.0, 20.0, 40.0)]
+    underline = [np.array([[0.0, 45.0], [50.0, 45.0]])]
+    true = bottom + top + underline
+    lines = text_lines(true, gap=30.0)
+    assert lines == [[3, 4, 5, 6], [0, 1, 2]]
+    read_top_down = [true[i] for line in lines for i in line]
+    assert compare_ink(true, read_top_down, 3.0).order < 0.5  # the page order punishes reading top-down
+    assert all(s.order > 0.99 for s in compare_by_line(true, read_top_down, 3.0, lines))

@@ -257,3 +257,26 @@ def test_testaments_violet_ink_hand_lines_kept_and_page_edges_dropped():
     assert mask[318:340, 840:1430].any(axis=0).mean() > 0.9
     # the black scanner background above and right of the sheet
     assert not mask[:15].any() and not mask[:, 1520:].any()
+
+
+def test_a_word_crop_few_cells_high_keeps_its_underline():
+    # a crop of an underline alone, ~30 px high: too small for the paper finder to tell ink from a table
+    crop = np.full((31, 860, 3), 246, np.uint8)
+    cv2.line(crop, (10, 15), (850, 16), (40, 40, 40), 4)
+    ink = extract_ink(crop, whole_page=False)
+    assert ink.mask[:, 20:840].any(axis=0).mean() > 0.95
+
+
+def test_a_shadowed_small_image_gives_ink_only_on_the_strokes():
+    # a vignette darkening one corner of a small image is lighting, not ink
+    yy, xx = np.mgrid[0:160, 0:160].astype(np.float64)
+    light = 0.7 - 0.35 * (((xx - 20) / 160) ** 2 + ((yy - 20) / 160) ** 2) - 0.25 * np.clip((24 - yy) / 24, 0, 1)
+    page = np.full((160, 160), 235.0)
+    cv2.line(page, (40, 80), (120, 80), 40, 5)
+    cv2.line(page, (80, 40), (80, 120), 40, 5)
+    image = np.repeat(np.clip(cv2.GaussianBlur(page, (3, 3), 0.9) * light, 0, 255).astype(np.uint8)[:, :, None], 3, 2)
+    ink = extract_ink(image)
+    strokes = np.zeros((160, 160), np.uint8)
+    cv2.line(strokes, (40, 80), (120, 80), 1, 13)
+    cv2.line(strokes, (80, 40), (80, 120), 1, 13)
+    assert ink.mask.sum() > 0 and (ink.mask & ~strokes.astype(bool)).sum() <= 0.02 * ink.mask.sum()

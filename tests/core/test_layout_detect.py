@@ -241,3 +241,67 @@ def test_quads_are_in_original_pixels_when_the_photo_is_reduced():
 def test_no_ink_no_words(image):
     layout = detect_layout(image)
     assert layout.words == () and layout.direction == "ltr"
+
+
+def test_a_lone_character_is_marked_cjk_and_upright():
+    from inksight_sdk.evaluation import load_hanzi_strokes, render_page
+
+    data = json.loads(shared("ink", "hanzi", "6211.json").read_text(encoding="utf-8"))
+    page = render_page(load_hanzi_strokes(data), style="clean", pen_width=5.0, scale=128 / 1024, seed=1)
+    layout = detect_layout(page.image)
+    assert [w.script for w in layout.words] == ["cjk"]
+    assert abs(_angle(np.asarray(layout.words[0].quad))) < 5, "a lone glyph sets no line direction"
+
+
+def test_latin_words_are_marked_latin():
+    layout = detect_layout(_photo("simplehtr_line.png"))
+    assert layout.words and all(w.script == "latin" for w in layout.words)
+
+
+def test_find_peaks_follows_scipy():
+    from scipy import ndimage, signal
+
+    from inksight_sdk.vision.layout import _find_peaks
+
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        n = int(rng.integers(5, 300))
+        x = rng.poisson(rng.uniform(0, 20), n).astype(float) * (rng.random(n) < 0.5)
+        x = ndimage.gaussian_filter1d(x, rng.uniform(0.5, 6), mode="constant")
+        distance, prominence = float(rng.uniform(1, 40)), float(rng.uniform(0, 0.5)) * x.max()
+        expected = signal.find_peaks(x, distance=distance, prominence=prominence)[0]
+        assert np.array_equal(_find_peaks(x, distance, prominence), expected)
+
+
+@pytest.mark.parametrize(
+    ("name", "image"),
+    [
+        ("empty", np.full((300, 400, 3), 250, np.uint8)),
+        ("black", np.zeros((300, 400, 3), np.uint8)),
+        ("1x1", np.full((1, 1, 3), 128, np.uint8)),
+        ("ruled-no-handwriting", None),
+    ],
+)
+def test_cli_bad_pages_give_an_empty_document_and_a_warning(tmp_path, name, image):
+    import subprocess
+    import sys
+
+    if image is None:  # ruled paper with a margin line and paper grain, nothing written
+        rng = np.random.default_rng(0)
+        page = np.full((500, 400, 3), (245, 240, 228), np.float64) + rng.normal(0, 3, (500, 400, 1))
+        for y in range(60, 500, 32):
+            page[y : y + 2] = (170, 190, 225)
+        page[:, 50:52] = (225, 130, 130)
+        image = np.clip(page, 0, 255).astype(np.uint8)
+    source, out = tmp_path / f"{name}.png", tmp_path / f"{name}.json"
+    Image.fromarray(image).save(source)
+    result = subprocess.run(
+        [sys.executable, "-m", "inksight_sdk", "convert", str(source), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no handwriting found" in result.stderr
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert len(document["pages"]) == 1 and document["pages"][0]["words"] == []

@@ -172,3 +172,30 @@ def test_a_long_line_of_ink_traces_quickly():
     strokes = trace_mask(canvas.astype(bool))
     assert strokes
     assert time.perf_counter() - start < 3.0
+
+
+def test_skeleton_script_auto_follows_the_crop_hint():
+    from inksight_sdk.builtin.classical import SkeletonDerenderer, SkeletonOptions
+    from inksight_sdk.stages import Mode, WordCrop
+
+    assert SkeletonOptions().script == "auto"
+    seen = []
+    import inksight_sdk.tracing as tracing
+
+    original = tracing.trace_mask
+
+    def spy(mask, *, script, **kwargs):
+        seen.append(script)
+        return original(mask, script=script, **kwargs)
+
+    image = np.full((60, 60, 3), 245, np.uint8)
+    cv2.line(image, (10, 30), (50, 30), (20, 20, 20), 4)
+    content = np.array([[5.0, 5.0], [55.0, 5.0], [55.0, 55.0], [5.0, 55.0]])
+    tracing.trace_mask = spy
+    try:
+        derenderer = SkeletonDerenderer(SkeletonOptions())
+        crops = [WordCrop(image=image, content=content, script=s) for s in ("cjk", "latin", None)]
+        derenderer.derender(crops, next(iter(Mode)))
+    finally:
+        tracing.trace_mask = original
+    assert seen == ["cjk", "latin", "latin"]
