@@ -112,6 +112,10 @@ def _notice(meta: dict, log: dict | None, check: str, command: str) -> str:
         f"{meta['config']['decoder_layers']} decoder layers; max prompt {meta['max_prompt_len']} bytes, "
         f"max decode {meta['max_decode_len']} tokens",
         "",
+        "Quality on ground truth (held-out synthetic words, real pen recordings) is measured by",
+        '`benchmarks/learned_quality.py`; see "Results" in `docs/training.md`. A model trained for under an',
+        "hour on two CPU cores writes rough, partial ink and often stops on the repetition guard.",
+        "",
         "## Export",
         "",
         "```",
