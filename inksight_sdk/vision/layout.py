@@ -118,6 +118,12 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
         block = [components[i] for i in members]
         angle, vertical = _orientation(block, text_height)
         plans = tuple(_LinePlan.of(line, angle) for line in _lines(block, angle, text_height))
+        if len(plans) > 1 and _shapeless_block(block, text_height):
+            # a character stacked from parts (亭, 享) has a peak per part: if the whole looks like one
+            # CJK glyph, it is one line of one character
+            whole = _LinePlan.of(block, angle)
+            if _square_glyph(whole):
+                plans = (whole,)
         top, left = min(float(c.ys.min()) for c in block), min(float(c.xs.min()) for c in block)
         blocks.append(
             _Block(
@@ -241,6 +247,13 @@ def _orientation(components: Sequence[_Component], text_height: float) -> tuple[
     if v_score > 1.2 * h_score:
         return vertical, True
     return horizontal, False
+
+
+def _shapeless_block(block: Sequence[_Component], text_height: float) -> bool:
+    xs = np.concatenate([c.xs for c in block])
+    ys = np.concatenate([c.ys for c in block])
+    step = max(1, len(xs) // 6000)
+    return _shapeless(xs[::step], ys[::step], text_height)
 
 
 def _shapeless(xs: np.ndarray, ys: np.ndarray, text_height: float) -> bool:
