@@ -77,3 +77,15 @@ def test_greedy_tokens_identical(tiny_config, tiny_params, exported, fixed_image
             assert np.array_equal(g.ink_tokens, e.ink_tokens)
             assert (g.text, g.stop, g.prompt, g.fallback) == (e.text, e.stop, e.prompt, e.fallback)
     assert any(len(r.ink_tokens) for r in got), "the random model should write some ink"
+
+
+def test_export_command_from_a_weights_file(tiny_config, tiny_params, tmp_path):
+    """``python -m inksight_jax.export WEIGHTS OUT`` (what the shipped-model script calls) writes a loadable model."""
+    from inksight_jax.checkpoint import save_params
+    from inksight_jax.export import main
+
+    weights = save_params(tmp_path / "w" / "tiny", tiny_config, tiny_params, {"step": 7, "seed": 0})
+    assert main([str(weights), str(tmp_path / "model")]) == 0
+    model = OnnxModel(tmp_path / "model")
+    assert model.describe()["config"] == "tiny" and model.describe()["step"] == 7
+    assert model.meta["vocab"]["vocab_size"] == 709 and model.meta["opset"] == 17
