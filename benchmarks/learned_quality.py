@@ -28,12 +28,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import quality_groundtruth as qg
 from _common import machine_line, markdown_table, pipeline_tracer
-from quality_groundtruth import METRICS, char_pages, hanzi_sample, note_pages, score
+from quality_groundtruth import char_pages, hanzi_sample, note_pages, score
 
 from inksight_sdk.evaluation import compare_ink
 
 ROOT = Path(__file__).resolve().parents[1]
+METRICS = qg.METRICS  # the ground-truth benchmark's metrics, in its order
 
 
 def default_checkpoint() -> str:
@@ -72,7 +74,9 @@ def synthetic_scores(
         for ex, out in zip(examples, outputs):
             pen = float(np.mean(np.concatenate([np.asarray(w, float).ravel() for w in ex.width]))) if ex.width else 2.0
             pred = [np.asarray(s.points, float) for s in out.strokes if len(s.points)]
-            scores.append(compare_ink(ex.strokes, pred, 1.5 * pen).as_dict())
+            row = compare_ink(ex.strokes, pred, 1.5 * pen).as_dict()
+            row.setdefault("line_order", row["order"])  # one word is one line
+            scores.append(row)
         means = {m: float(np.nanmean([s[m] for s in scores])) for m in METRICS}
         rows.append([f"{count} held-out synthetic words (seed {seed})", name] + [means[m] for m in METRICS] + [seconds])
         print(f"synthetic {name:24s} " + " ".join(f"{m}={means[m]:.3f}" for m in METRICS), flush=True)
@@ -86,7 +90,9 @@ def main() -> int:
     parser.add_argument("--synthetic-seed", type=int, default=1_000_003)
     parser.add_argument("--fonts", default="latin", help="'latin', 'default' or a comma list (synthetic words)")
     parser.add_argument("--chars", type=int, default=40, help="hanzi with odd code points (0: none)")
-    parser.add_argument("--mode", default="vanilla", choices=("vanilla", "text", "recognize"))
+    parser.add_argument(
+        "--mode", default="vanilla", choices=("vanilla", "text", "recognize"), help="for the synthetic words"
+    )
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--no-classical", action="store_true", help="skip the skeleton derenderer")
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "learned_quality.md")
@@ -115,17 +121,19 @@ def main() -> int:
     pipelines[label] = pipeline_tracer(derenderer="jax", derenderer_options=jax_options)
     if not args.no_classical:
         pipelines["skeleton (classical)"] = pipeline_tracer()
-    conditions = [(f"Wacom note, {style}", [page]) for style, page in note_pages()]
+    lines = qg.note_lines() if hasattr(qg, "note_lines") else None
+    conditions = [(f"Wacom note, {style}", [page], lines) for style, page in note_pages()]
     if args.chars:
         chars = hanzi_sample(args.chars, 0)
-        conditions.append((f"{len(chars)} hanzi (odd code points), clean", char_pages(chars, "clean")))
-    for cond, pages in conditions:
+        conditions.append((f"{len(chars)} hanzi (odd code points), clean", char_pages(chars, "clean"), None))
+    for cond, pages, page_lines in conditions:
         for name, trace in pipelines.items():
-            means, _, seconds = score(pages, lambda page, t=trace: t(page.image))
+            kwargs = {"lines": page_lines} if page_lines is not None else {}
+            means, _, seconds = score(pages, lambda page, t=trace: t(page.image), **kwargs)
             rows.append([cond, name] + [means[m] for m in METRICS] + [seconds])
             print(f"{cond:40s} {name:24s} " + " ".join(f"{m}={means[m]:.3f}" for m in METRICS), flush=True)
 
-    header = ["condition", "derenderer", "F1", "precision", "recall", "order", "direction", "pen lifts", "s/item"]
+    header = ["condition", "derenderer", *METRICS, "s/item"]
     text = [
         "# Learned derenderer quality against ground truth",
         "",

@@ -137,3 +137,13 @@ def test_checkpoint_option_errors(tmp_path, monkeypatch):
 def test_weights_file_metadata_is_json(weights, model_config):
     meta = json.loads(Path(weights).read_text())
     assert meta["format"] == "inksight-jax-checkpoint" and meta["config"] == model_config.to_dict()
+
+
+def test_shipped_weights_load_by_default():
+    from inksight_jax.derenderer import WEIGHTS_DIR, default_checkpoint
+
+    assert default_checkpoint() == WEIGHTS_DIR / "tiny.json"
+    assert (WEIGHTS_DIR / "NOTICE").is_file()
+    name, der = default_registry().create("derenderer", "jax")
+    assert der.config.name == "tiny" and der.meta["step"] == 1500
+    assert der.meta["trained_with"].startswith("inksight train --config tiny")
