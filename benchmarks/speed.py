@@ -98,7 +98,10 @@ def prepare(folder: Path) -> list[tuple[str, Path, int]]:
 
 
 def convert_command(args: argparse.Namespace) -> list[str]:
-    exe = shutil.which("inksight")
+    # the console script installed beside this interpreter (what `pip install` puts on PATH); a version
+    # manager's shim found first on PATH would add its own start-up to every run
+    beside = Path(sys.executable).with_name("inksight")
+    exe = str(beside) if beside.exists() else shutil.which("inksight")
     base = [exe] if exe else [sys.executable, "-m", "inksight_sdk"]
     return [*base, "convert", "--detector", args.detector, "--derenderer", args.derenderer]
 
