@@ -119,6 +119,7 @@ def save_checkpoint(
     if opt_state is not None:
         state["opt_state"] = jax.device_get(opt_state)
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=run))
+    os.chmod(tmp, 0o755)  # mkdtemp makes it private; a checkpoint is an ordinary directory
     try:
         _write_pair(tmp, STATE_FILE, META_FILE, state, _base_meta(config, {**(meta or {}), "step": int(step)}))
         final = run / name
