@@ -388,6 +388,11 @@ class Pipeline:
                 )
                 log.warning("%s", problems[-1])
                 continue
+            if result.warning:
+                problems.append(
+                    f"{where}, word {i + 1}: derenderer {derenderer_name} kept partial ink: {result.warning}"
+                )
+                log.warning("%s", problems[-1])
             out.append((ink, detected.block, detected.line))
         return out
 

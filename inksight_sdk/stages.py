@@ -138,10 +138,17 @@ class DerenderedStroke:
 
 @attrs.frozen(eq=False)
 class DerenderedWord:
-    """A derenderer's answer for one crop: strokes in writing order, maybe text."""
+    """A derenderer's answer for one crop: strokes in writing order, maybe text.
+
+    ``warning`` says the answer is usable but not whole (a learned model cut
+    off by its maximum length or repetition guard): the pipeline keeps the
+    strokes and lists the warning in the document's problems, so the user
+    learns which word to check and the run reports itself as incomplete.
+    """
 
     strokes: tuple[DerenderedStroke, ...] = attrs.field(default=(), converter=_derendered_tuple)
     text: str | None = None
+    warning: str | None = None
 
 
 @attrs.frozen(eq=False)

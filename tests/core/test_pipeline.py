@@ -94,6 +94,19 @@ def test_one_failing_word_is_reported_and_the_rest_kept(test_registry):
     assert len(doc.metadata.problems) == 3 and "injected failure" in doc.metadata.problems[0]
 
 
+def test_partial_ink_is_kept_and_reported(test_registry):
+    doc = convert(
+        line_image(),
+        detector="whole-page",
+        derenderer="partial",
+        detector_options={"words": 2, "text": "cut"},
+        registry=test_registry,
+    )
+    assert len(doc.pages[0].words) == 2 and all(w.strokes for w in doc.pages[0].words)
+    assert not doc.complete and len(doc.metadata.problems) == 2
+    assert "word 1: derenderer partial kept partial ink: stopped by the repetition guard" in doc.metadata.problems[0]
+
+
 @pytest.mark.parametrize("name,message", [("nan", "NaN"), ("short", "returned 0 results for 1 crops")])
 def test_malformed_derenderer_output_is_contained(test_registry, name, message):
     doc = convert(

@@ -120,6 +120,23 @@ class Explode:
 
 
 @attrs.frozen
+class Partial:
+    """Answers every word, but flags the ones whose text says 'cut' as partial (like a model stopped early)."""
+
+    options: None = None
+    crop_spec: CropSpec = CropSpec(size=64)
+
+    def derender(self, crops: Sequence[WordCrop], mode: Mode) -> list[DerenderedWord]:
+        return [
+            DerenderedWord(
+                strokes=[DerenderedStroke(points=[[1, 1], [5, 5]])],
+                warning="stopped by the repetition guard" if c.text and "cut" in c.text else None,
+            )
+            for c in crops
+        ]
+
+
+@attrs.frozen
 class NanInk:
     options: None = None
     crop_spec: CropSpec = CropSpec(size=64)
@@ -352,6 +369,7 @@ def register_derenderers(register):
         )
     )
     register(StageSpec(name="explode", description="test: raises on 'boom' words", factory=Explode))
+    register(StageSpec(name="partial", description="test: flags 'cut' words as partial", factory=Partial))
     register(StageSpec(name="nan", description="test: NaN points", factory=NanInk))
     register(StageSpec(name="short", description="test: wrong result count", factory=ShortAnswer))
     register(StageSpec(name="slow", description="test: sleeps", factory=Slow, options=SlowOptions))

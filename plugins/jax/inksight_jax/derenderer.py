@@ -12,8 +12,8 @@ The model writes ink on the 224-pixel canvas of the centre-padded crop; the
 strokes are mapped back into the crop's own pixels (the pipeline asks for
 224 crops already, other sizes are letterboxed here the same way). A word
 whose decoding was stopped by the maximum length or the repetition guard is
-still returned, and reported: a warning on the ``inksight_sdk.jax`` logger
-and an entry in :attr:`JaxDerenderer.last_problems`.
+still returned with a ``warning`` that the pipeline lists in the document's
+problems (and on the ``inksight_sdk.jax`` logger).
 """
 
 from __future__ import annotations
@@ -89,7 +89,6 @@ class JaxDerenderer:
         self.checkpoint = Path(path)
         self.config, params, self.meta = load_checkpoint(self.checkpoint)
         self.decoder = JaxDecoder(params, self.config, DecodeOptions(max_len=options.max_len), check=False)
-        self.last_problems: list[str] = []
 
     @property
     def crop_spec(self) -> CropSpec:
@@ -98,7 +97,6 @@ class JaxDerenderer:
     def derender(self, crops: Sequence[WordCrop], mode: Mode) -> list[DerenderedWord]:
         size = self.config.image_size
         fill = self.crop_spec.fill
-        self.last_problems = []
         out: list[DerenderedWord] = []
         for start in range(0, len(crops), self.options.batch_size):
             chunk = crops[start : start + self.options.batch_size]
@@ -106,19 +104,19 @@ class JaxDerenderer:
             images = np.stack([b[0] for b in boxes])
             prompts = [prompt_for(mode, c.text) for c in chunk]
             for i, (result, (_, scale, dx, dy)) in enumerate(zip(self.decoder.derender(images, prompts), boxes)):
+                warning = None
                 if result.stop != STOP_EOS:
-                    message = (
-                        f"word {start + i + 1} of the batch: decoding stopped by {result.stop.replace('_', ' ')} "
+                    warning = (
+                        f"decoding stopped by the {result.stop.replace('_', ' ')} guard "
                         f"after {len(result.ink_tokens)} ink tokens; its ink may be incomplete"
                     )
-                    self.last_problems.append(message)
-                    log.warning("jax derenderer: %s", message)
+                    log.warning("jax derenderer: word %d of the batch: %s", start + i + 1, warning)
                 strokes = []
                 for stroke in result.strokes():
                     pts = (np.asarray(stroke, np.float32) - np.array([dx, dy], np.float32)) / np.float32(scale)
                     strokes.append(DerenderedStroke(points=pts.astype(np.float32)))
                 text = result.text if mode == Mode.RECOGNIZE and result.text else None
-                out.append(DerenderedWord(strokes=strokes, text=text))
+                out.append(DerenderedWord(strokes=strokes, text=text, warning=warning))
         return out
 
     def describe(self) -> dict[str, Any]:
