@@ -236,9 +236,13 @@ def _convert_all(
     if problems:
         for problem in problems:
             click.echo(f"inksight: warning: {problem}", err=True)
-        raise IncompleteOutputError(
-            f"output written without {len(problems)} failed word(s)/page(s); rerun with -v for details"
-        )
+        from .pipeline import PARTIAL_INK
+
+        partial = sum(PARTIAL_INK in p for p in problems)
+        failed = len(problems) - partial
+        parts = [f"without {failed} failed word(s)/page(s)"] if failed else []
+        parts += [f"with {partial} partial word(s)"] if partial else []
+        raise IncompleteOutputError(f"output written {' and '.join(parts)}; rerun with -v for details")
 
 
 def _reindexed(page: Page, index: int) -> Page:

@@ -55,6 +55,9 @@ __all__ = ["Pipeline", "ProgressCallback", "default_registry"]
 
 log = logging.getLogger(__name__)
 
+#: the words of a problem that kept a word's partial ink (not a lost word): the CLI counts them apart
+PARTIAL_INK = "kept partial ink"
+
 #: called as ``progress(pages_done, pages_total_or_None)`` after each page
 ProgressCallback = Callable[[int, "int | None"], None]
 
@@ -389,9 +392,7 @@ class Pipeline:
                 log.warning("%s", problems[-1])
                 continue
             if result.warning:
-                problems.append(
-                    f"{where}, word {i + 1}: derenderer {derenderer_name} kept partial ink: {result.warning}"
-                )
+                problems.append(f"{where}, word {i + 1}: derenderer {derenderer_name} {PARTIAL_INK}: {result.warning}")
                 log.warning("%s", problems[-1])
             out.append((ink, detected.block, detected.line))
         return out

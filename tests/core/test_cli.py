@@ -198,6 +198,14 @@ def test_exit_incomplete_keeps_the_rest(cli_with_test_plugins, page, tmp_path):
     assert_clean_failure(result, ExitCode.INCOMPLETE, r"without 3 failed")
     data = json.loads(out.read_text())
     assert len(data["metadata"]["problems"]) == 3
+    # partial ink (a model stopped by a guard) keeps the words but still says the output is incomplete
+    result = cli_with_test_plugins(
+        "convert", str(page), "-o", str(out), "--detector", "whole-page", "--derenderer", "partial",
+        "--detector-option", "words=2", "--detector-option", "text=cut",
+    )  # fmt: skip
+    assert_clean_failure(result, ExitCode.INCOMPLETE, r"output written with 2 partial word\(s\)")
+    data = json.loads(out.read_text())
+    assert len(data["pages"][0]["words"]) == 2 and len(data["metadata"]["problems"]) == 2
 
 
 def test_exit_input_limit(cli_with_test_plugins, tmp_path):
