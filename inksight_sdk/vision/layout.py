@@ -62,6 +62,8 @@ _LETTER_GAP_MARGIN = 1.4
 #: a block no longer than this many text heights whose principal axes differ less than this is shapeless
 _SHAPELESS_SIZE = 3.0
 _SHAPELESS_RATIO = 2.0
+#: ink that is not elongated is turned at most this much (degrees) from the page axes
+_ROUND_SKEW = 12.0
 #: a CJK character is at most this many line heights wide, and its parts at most this far apart
 _CJK_CHARACTER = 1.3
 _CJK_PART_GAP = 0.25
@@ -241,6 +243,10 @@ def _orientation(components: Sequence[_Component], text_height: float) -> tuple[
         return angle, sharpness(angle)
 
     horizontal, h_score = best(-60.0, 60.0)
+    if abs(math.degrees(horizontal)) > _ROUND_SKEW and _isotropic(xs, ys):
+        # ink as wide as it is tall turned far from the page axes is a glyph (a dense character's
+        # sharpest projection can be a diagonal), not a line written at an angle: that one is long
+        horizontal, h_score = 0.0, sharpness(0.0)
     if sum(c.main for c in components) < 3:
         return horizontal, False
     vertical, v_score = best(60.0, 120.0)
@@ -254,6 +260,14 @@ def _shapeless_block(block: Sequence[_Component], text_height: float) -> bool:
     ys = np.concatenate([c.ys for c in block])
     step = max(1, len(xs) // 6000)
     return _shapeless(xs[::step], ys[::step], text_height)
+
+
+def _isotropic(xs: np.ndarray, ys: np.ndarray) -> bool:
+    """Principal axes of the ink within a factor ``_SHAPELESS_RATIO`` of each other."""
+    if len(xs) < 3:
+        return True
+    low, high = np.linalg.eigvalsh(np.cov(np.stack([xs, ys])))
+    return bool(high <= _SHAPELESS_RATIO**2 * max(low, 1e-9))
 
 
 def _shapeless(xs: np.ndarray, ys: np.ndarray, text_height: float) -> bool:
