@@ -56,8 +56,9 @@ def _cpu_name() -> str:
 
 
 def _images(batch: int, size: int = 224) -> np.ndarray:
-    from inksight_onnx.derenderer import letterbox
     from PIL import Image
+
+    from inksight_sdk.seq2seq.words import letterbox
 
     canvas = letterbox(np.asarray(Image.open(SAMPLE).convert("RGB")), size, (255, 255, 255))[0]
     return np.stack([canvas] * batch)

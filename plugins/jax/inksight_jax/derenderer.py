@@ -23,16 +23,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from inksight_sdk.errors import BadArgumentsError
-from inksight_sdk.seq2seq.decoding import STOP_EOS, DecodeOptions
-from inksight_sdk.seq2seq.vocab import PROMPT_DERENDER, PROMPT_RECOGNIZE_AND_DERENDER, derender_with_text
-from inksight_sdk.stages import CropSpec, DerenderedStroke, DerenderedWord, Mode, WordCrop
+from inksight_sdk.seq2seq.decoding import DecodeOptions
+from inksight_sdk.seq2seq.words import derender_crops
+from inksight_sdk.stages import CropSpec, DerenderedWord, Mode, WordCrop
 
 from .plugin import JaxOptions
 
-__all__ = ["JaxDerenderer", "default_checkpoint", "prompt_for"]
+__all__ = ["JaxDerenderer", "default_checkpoint"]
 
 log = logging.getLogger("inksight_sdk.jax")
 
@@ -43,32 +41,6 @@ def default_checkpoint() -> Path | None:
     """The shipped ``tiny`` weights, or None when the package was installed without them."""
     path = WEIGHTS_DIR / "tiny.json"
     return path if path.is_file() and path.with_suffix(".msgpack").is_file() else None
-
-
-def prompt_for(mode: Mode | str, text: str | None) -> str:
-    mode = Mode(mode)
-    if mode is Mode.TEXT and text:
-        return derender_with_text(text)
-    if mode is Mode.RECOGNIZE:
-        return PROMPT_RECOGNIZE_AND_DERENDER
-    return PROMPT_DERENDER
-
-
-def _letterbox(image: np.ndarray, size: int, fill: tuple[int, int, int]) -> tuple[np.ndarray, float, float, float]:
-    """``image`` fitted into ``size`` x ``size`` (aspect kept, centred): (canvas, scale, dx, dy)."""
-    h, w = image.shape[:2]
-    if (h, w) == (size, size):
-        return image, 1.0, 0.0, 0.0
-    from PIL import Image
-
-    scale = size / max(h, w, 1)
-    nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
-    canvas = np.empty((size, size, 3), np.uint8)
-    canvas[:] = np.asarray(fill, np.uint8)
-    dx, dy = (size - nw) // 2, (size - nh) // 2
-    resized = np.asarray(Image.fromarray(image).resize((nw, nh), Image.BILINEAR))
-    canvas[dy : dy + nh, dx : dx + nw] = resized
-    return canvas, scale, float(dx), float(dy)
 
 
 class JaxDerenderer:
@@ -95,29 +67,15 @@ class JaxDerenderer:
         return CropSpec(size=self.config.image_size)
 
     def derender(self, crops: Sequence[WordCrop], mode: Mode) -> list[DerenderedWord]:
-        size = self.config.image_size
-        fill = self.crop_spec.fill
-        out: list[DerenderedWord] = []
-        for start in range(0, len(crops), self.options.batch_size):
-            chunk = crops[start : start + self.options.batch_size]
-            boxes = [_letterbox(np.asarray(c.image, np.uint8), size, fill) for c in chunk]
-            images = np.stack([b[0] for b in boxes])
-            prompts = [prompt_for(mode, c.text) for c in chunk]
-            for i, (result, (_, scale, dx, dy)) in enumerate(zip(self.decoder.derender(images, prompts), boxes)):
-                warning = None
-                if result.stop != STOP_EOS:
-                    warning = (
-                        f"decoding stopped by the {result.stop.replace('_', ' ')} guard "
-                        f"after {len(result.ink_tokens)} ink tokens; its ink may be incomplete"
-                    )
-                    log.warning("jax derenderer: word %d of the batch: %s", start + i + 1, warning)
-                strokes = []
-                for stroke in result.strokes():
-                    pts = (np.asarray(stroke, np.float32) - np.array([dx, dy], np.float32)) / np.float32(scale)
-                    strokes.append(DerenderedStroke(points=pts.astype(np.float32)))
-                text = result.text if mode == Mode.RECOGNIZE and result.text else None
-                out.append(DerenderedWord(strokes=strokes, text=text, warning=warning))
-        return out
+        return derender_crops(
+            crops,
+            mode,
+            self.decoder.derender,
+            size=self.config.image_size,
+            fill=self.crop_spec.fill,
+            batch_size=self.options.batch_size,
+            log=log,
+        )
 
     def describe(self) -> dict[str, Any]:
         return {"checkpoint": str(self.checkpoint), "config": self.config.name, "step": self.meta.get("step")}

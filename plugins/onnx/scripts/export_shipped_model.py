@@ -60,11 +60,11 @@ def _check(checkpoint: Path, model_dir: Path) -> str:
     import numpy as np
     from inksight_jax import DecodeOptions, JaxDecoder
     from inksight_jax.checkpoint import load_checkpoint
-    from inksight_onnx.derenderer import letterbox
     from inksight_onnx.runtime import OnnxDecoder, OnnxModel
     from PIL import Image
 
     from inksight_sdk.seq2seq.vocab import PROMPT_DERENDER, PROMPT_RECOGNIZE_AND_DERENDER, derender_with_text
+    from inksight_sdk.seq2seq.words import letterbox
 
     config, params, _ = load_checkpoint(checkpoint)
     sample = REPO / "inksight_sdk" / "samples" / "quick_brown_fox.jpg"

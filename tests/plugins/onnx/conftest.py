@@ -48,7 +48,7 @@ def word_image():
 @pytest.fixture(scope="session")
 def fixed_images(word_image):
     """Four 224 canvases: the real word letterboxed, its inverse, a blank page and noise."""
-    from inksight_onnx.derenderer import letterbox
+    from inksight_sdk.seq2seq.words import letterbox
 
     canvas = letterbox(word_image, 224, (255, 255, 255))[0]
     rng = np.random.default_rng(3)

@@ -92,7 +92,7 @@ def test_adapter_on_a_real_crop(exported, word_image, caplog):
                 np.testing.assert_allclose(got.points, want, rtol=1e-5, atol=1e-4)
             assert word.text == ((r.text or None) if mode is Mode.RECOGNIZE else None)
         stopped = [i for i, r in enumerate(results) if r.stop != "eos"]
-        assert len(der.last_problems) == len(stopped)
+        assert [i for i, word in enumerate(words) if word.warning] == stopped
         assert len([rec for rec in caplog.records if "decoding stopped by" in rec.getMessage()]) == len(stopped)
 
 
@@ -230,7 +230,7 @@ def test_cli_names_a_missing_model_directory(tmp_path):
 def test_shipped_model_loads_and_derenders(word_image):
     name, der = default_registry().create("derenderer", "onnx", {"max_len": "64"})
     assert der.model.name == "tiny" and der.describe()["step"]
-    from inksight_onnx.derenderer import letterbox
+    from inksight_sdk.seq2seq.words import letterbox
 
     canvas = letterbox(word_image, 224, (255, 255, 255))[0]
     box = np.array([[0, 0], [224, 0], [224, 224], [0, 224]], np.float32)
