@@ -169,6 +169,14 @@ def remove_duplicate_strokes(words: Sequence[WordInk], tolerance: float | None =
     step = 1.0
     samples: list[list[np.ndarray]] = [[_resampled(s, step) for s in w.strokes] for w in words]
     keep: list[list[bool]] = [[True] * len(w.strokes) for w in words]
+    # A page has hundreds of words: compare a stroke only with the words whose boxes come within reach.
+    quad_lo = np.array([np.asarray(w.quad, np.float64).min(axis=0) for w in words])
+    quad_hi = np.array([np.asarray(w.quad, np.float64).max(axis=0) for w in words])
+
+    def near(pts: np.ndarray, lo: np.ndarray, hi: np.ndarray, reach: float, exclude: int) -> np.ndarray:
+        hit = np.all(lo <= pts.max(axis=0) + reach, axis=1) & np.all(hi >= pts.min(axis=0) - reach, axis=1)
+        hit[exclude] = False
+        return np.nonzero(hit)[0]
 
     # 1. strokes picked up from a neighbouring word
     for a, word in enumerate(words):
@@ -178,28 +186,29 @@ def remove_duplicate_strokes(words: Sequence[WordInk], tolerance: float | None =
             in_own = _inside(pts, word.quad).mean()
             if in_own >= 0.5:
                 continue
-            for b, other in enumerate(words):
-                if b == a or not words[b].strokes:
-                    continue
-                if _inside(pts, other.quad).mean() > 0.5 and in_own < 0.5:
+            for b in near(pts, quad_lo, quad_hi, 0.0, a):
+                if words[b].strokes and _inside(pts, words[b].quad).mean() > 0.5:
                     keep[a][k] = False
                     break
 
     # 2. duplicates from overlapping crops
     trees = []
+    ink_lo = np.full((len(words), 2), np.inf)
+    ink_hi = np.full((len(words), 2), -np.inf)
     for b in range(len(words)):
         kept_pts = [p for p, ok in zip(samples[b], keep[b]) if ok and len(p)]
-        trees.append(cKDTree(np.concatenate(kept_pts)) if kept_pts else None)
+        if kept_pts:
+            points = np.concatenate(kept_pts)
+            ink_lo[b], ink_hi[b] = points.min(axis=0), points.max(axis=0)
+        trees.append(cKDTree(points) if kept_pts else None)
     for a, word in enumerate(words):
         tol_a = tolerance if tolerance is not None else max(2.0, 0.08 * heights[a])
         for k, pts in enumerate(samples[a]):
             if not keep[a][k] or len(pts) == 0:
                 continue
             own_share = _inside(pts, word.quad).mean()
-            for b, tree in enumerate(trees):
-                if b == a or tree is None:
-                    continue
-                dist, _ = tree.query(pts, distance_upper_bound=tol_a)
+            for b in near(pts, ink_lo, ink_hi, tol_a, a):
+                dist, _ = trees[b].query(pts, distance_upper_bound=tol_a)
                 if np.mean(np.isfinite(dist)) < 0.9:
                     continue
                 other_share = _inside(pts, words[b].quad).mean()
