@@ -125,11 +125,9 @@ def _inside(points: np.ndarray, quad: np.ndarray) -> np.ndarray:
     """Which points lie inside a convex quad (either winding)."""
     q = np.asarray(quad, np.float64)
     p = np.asarray(points, np.float64)
-    signs = []
-    for k in range(4):
-        a, b = q[k], q[(k + 1) % 4]
-        signs.append((b[0] - a[0]) * (p[:, 1] - a[1]) - (b[1] - a[1]) * (p[:, 0] - a[0]))
-    s = np.stack(signs, axis=1)
+    a = q[:4]
+    edge = np.roll(q[:4], -1, axis=0) - a
+    s = edge[:, 0] * (p[:, 1, None] - a[:, 1]) - edge[:, 1] * (p[:, 0, None] - a[:, 0])
     return np.all(s >= 0, axis=1) | np.all(s <= 0, axis=1)
 
 
@@ -178,12 +176,15 @@ def remove_duplicate_strokes(words: Sequence[WordInk], tolerance: float | None =
         hit[exclude] = False
         return np.nonzero(hit)[0]
 
+    # the share of each stroke inside its own word's quad (used by both steps)
+    own_shares = [[_inside(pts, w.quad).mean() if len(pts) else 0.0 for pts in samples[a]] for a, w in enumerate(words)]
+
     # 1. strokes picked up from a neighbouring word
-    for a, word in enumerate(words):
+    for a in range(len(words)):
         for k, pts in enumerate(samples[a]):
             if len(pts) == 0:
                 continue
-            in_own = _inside(pts, word.quad).mean()
+            in_own = own_shares[a][k]
             if in_own >= 0.5:
                 continue
             for b in near(pts, quad_lo, quad_hi, 0.0, a):
@@ -201,12 +202,12 @@ def remove_duplicate_strokes(words: Sequence[WordInk], tolerance: float | None =
             points = np.concatenate(kept_pts)
             ink_lo[b], ink_hi[b] = points.min(axis=0), points.max(axis=0)
         trees.append(cKDTree(points) if kept_pts else None)
-    for a, word in enumerate(words):
+    for a in range(len(words)):
         tol_a = tolerance if tolerance is not None else max(2.0, 0.08 * heights[a])
         for k, pts in enumerate(samples[a]):
             if not keep[a][k] or len(pts) == 0:
                 continue
-            own_share = _inside(pts, word.quad).mean()
+            own_share = own_shares[a][k]
             for b in near(pts, ink_lo, ink_hi, tol_a, a):
                 dist, _ = trees[b].query(pts, distance_upper_bound=tol_a)
                 if np.mean(np.isfinite(dist)) < 0.9:

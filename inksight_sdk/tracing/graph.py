@@ -50,7 +50,10 @@ class Edge:
 
     @property
     def length(self) -> float:
-        return float(np.linalg.norm(np.diff(self.points, axis=0), axis=1).sum()) if len(self.points) > 1 else 0.0
+        if len(self.points) < 2:
+            return 0.0
+        step = self.points[1:] - self.points[:-1]
+        return float(np.sqrt((step * step).sum(axis=1)).sum())  # = norm(diff(points), axis=1).sum(), cheaper
 
     def node(self, side: int) -> int:
         return self.u if side == 0 else self.v

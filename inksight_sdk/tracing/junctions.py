@@ -34,7 +34,8 @@ def end_direction(graph: StrokeGraph, end: End) -> np.ndarray:
     edge = graph.edge(end[0])
     points, _ = edge.oriented(end[1])
     node = graph.node(edge.node(end[1]))
-    arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(points, axis=0), axis=1))])
+    step = points[1:] - points[:-1]
+    arc = np.concatenate([[0.0], np.cumsum(np.sqrt((step * step).sum(axis=1)))])
     total = arc[-1]
     if total <= 0:
         return np.zeros(2)

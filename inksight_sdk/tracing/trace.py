@@ -17,7 +17,7 @@ from .junctions import pair_ends
 from .order import order_paths
 from .paths import chain_paths
 from .skeleton import skeletonize_mask
-from .smooth import finish_path
+from .smooth import finish_paths
 
 __all__ = ["TracedStroke", "trace_mask", "SCRIPTS"]
 
@@ -64,8 +64,5 @@ def trace_mask(mask: np.ndarray, *, script: str = "latin", stroke_width: float |
     graph.simplify()
     paths = chain_paths(graph, pair_ends(graph))
     ordered = order_paths(paths, skeleton.mask, script, skeleton.width)
-    strokes = []
-    for path in ordered:
-        points, width = finish_path(path.points, path.radii, path.closed)
-        strokes.append(TracedStroke(points=points, width=width))
-    return strokes
+    finished = finish_paths([(path.points, path.radii, path.closed) for path in ordered])
+    return [TracedStroke(points=points, width=width) for points, width in finished]

@@ -238,16 +238,29 @@ def _paper_level(sample: np.ndarray) -> tuple[float, float]:
     the mode that ink never reaches (paper darker than its own level is
     noise, ink is only ever darker still): the lower of the two estimates wins.
     """
-    median = float(np.median(sample))
-    sigma = 1.4826 * float(np.median(np.abs(sample - median))) + 1.0
-    histogram = np.bincount(sample.astype(np.int64).ravel(), minlength=256)[:256].astype(np.float64)
-    mode = int(np.argmax(np.convolve(histogram, np.ones(5) / 5.0, mode="same")))
-    below = sample[sample <= mode]
-    if mode < median and below.size >= 0.1 * sample.size:
-        lower_sigma = 1.4826 * float(np.median(mode - below)) + 1.0
+    histogram = np.bincount(sample.astype(np.int64).ravel(), minlength=256)[:256]
+    median = _histogram_median(np.arange(256, dtype=np.float64), histogram)
+    # |v - median| for every level v, weighted by the level's count: the MAD without touching the pixels again
+    deviation = np.abs(np.arange(256, dtype=np.float64) - median)
+    order = np.argsort(deviation, kind="stable")
+    sigma = 1.4826 * _histogram_median(deviation[order], histogram[order]) + 1.0
+    mode = int(np.argmax(np.convolve(histogram.astype(np.float64), np.ones(5) / 5.0, mode="same")))
+    below_count = int(histogram[: mode + 1].sum())
+    if mode < median and below_count >= 0.1 * sample.size:
+        # mode - v for v <= mode, ascending: levels mode, mode - 1, ..., 0
+        lower_sigma = 1.4826 * _histogram_median(np.arange(mode + 1, dtype=np.float64), histogram[mode::-1]) + 1.0
         if lower_sigma < sigma:
             return float(mode), lower_sigma
     return median, sigma
+
+
+def _histogram_median(values: np.ndarray, counts: np.ndarray) -> float:
+    """``np.median`` of a multiset given as ascending ``values`` with ``counts`` (same float result)."""
+    total = int(counts.sum())
+    cumulative = np.cumsum(counts)
+    lo = float(values[int(np.searchsorted(cumulative, (total - 1) // 2, side="right"))])
+    hi = float(values[int(np.searchsorted(cumulative, total // 2, side="right"))])
+    return float(np.mean(np.array([lo, hi])))
 
 
 def _hysteresis(candidate: np.ndarray, strong: np.ndarray, min_area: float) -> np.ndarray:
