@@ -67,11 +67,11 @@ CHAR_SIZE = 128
 CHAR_PEN = 5.0
 
 
-def hanzi_sample(count: int, seed: int) -> list[tuple[str, dict]]:
-    """``count`` characters with odd code points, sampled with ``seed`` from the npm package."""
+def hanzi_sample(count: int, seed: int, parity: int = 1) -> list[tuple[str, dict]]:
+    """``count`` characters with odd code points (``parity`` 0: even), sampled with ``seed`` from the npm package."""
     with tarfile.open(hanzi_tarball()) as tar:
         members = {Path(m.name).stem: m for m in tar.getmembers() if m.name.endswith(".json")}
-        odd = sorted(c for c in members if len(c) == 1 and ord(c) % 2 == 1)
+        odd = sorted(c for c in members if len(c) == 1 and ord(c) % 2 == parity)
         chosen = np.random.default_rng(seed).choice(len(odd), size=min(count, len(odd)), replace=False)
         out = []
         for i in sorted(chosen):
@@ -156,6 +156,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--chars", type=int, default=200, help="Chinese characters to sample (default 200)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the character sample")
+    parser.add_argument(
+        "--split",
+        choices=("odd", "even"),
+        default="odd",
+        help="code points to sample: odd = the evaluation split (default); even = the training split, for development",
+    )
     parser.add_argument("--no-pipeline", action="store_true", help="score only the baseline and the truth")
     parser.add_argument("--out", type=Path, default=RESULTS / "quality_groundtruth.md")
     args = parser.parse_args()
@@ -170,9 +176,9 @@ def main() -> int:
     conditions: list[tuple[str, str, list[RenderedPage]]] = []
     for style, page in note_pages():
         conditions.append((f"Wacom note, {style}", "latin", [page]))
-    chars = hanzi_sample(args.chars, args.seed)
+    chars = hanzi_sample(args.chars, args.seed, 1 if args.split == "odd" else 0)
     for style in ("clean", "dim_rotated"):
-        conditions.append((f"{len(chars)} hanzi (odd code points), {style}", "cjk", char_pages(chars, style)))
+        conditions.append((f"{len(chars)} hanzi ({args.split} code points), {style}", "cjk", char_pages(chars, style)))
 
     lines = note_lines()
     rows = []
@@ -218,7 +224,7 @@ def main() -> int:
         "",
         f"- Wacom note: 177 real pen strokes, scale {NOTE_SCALE}, pen width {NOTE_PEN} px, "
         f"tolerance {1.5 * NOTE_PEN:g} px; one rendered page per condition.",
-        f"- Chinese: {len(chars)} hanzi-writer-data characters with odd code points (seed {args.seed}), "
+        f"- Chinese: {len(chars)} hanzi-writer-data characters with {args.split} code points (seed {args.seed}), "
         f"{CHAR_SIZE} px box, pen width {CHAR_PEN:g} px, tolerance {1.5 * CHAR_PEN:g} px; "
         "scores are means over characters. The SDK runs with its defaults: the `layout` detector marks "
         "characters it recognises as CJK `cjk`, and the `skeleton` derenderer (`script=auto`) follows that hint.",

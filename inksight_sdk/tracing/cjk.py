@@ -8,9 +8,14 @@ from the top), and pieces are joined again only where the canonical turn
 fits: a horizontal running into a down stroke at its right end (横折, 横撇,
 横钩), or a short hook at the end of a longer stroke (竖钩, 弯钩).
 
-Order: strokes of a component standing clear to the left come first (亻
-before 中); otherwise top to bottom and left to right by start point, with a
-horizontal before the vertical that crosses it (十, 干, 土).
+Order: components as whole units before the next one, found by cutting the
+strokes where their boxes leave a gap: one above the other top to bottom
+(宀 over 子), side by side left to right (亻 before 中), recursively, with a
+tall centre before two short sides (小). Inside a component that no gap
+cuts: a stroke standing clear to the left first, else top to bottom and left
+to right by start point, with a horizontal before the vertical it crosses
+(十, 干, 甘) unless that vertical hangs from a frame drawn earlier (the 冂
+of 册, whose bar comes last).
 """
 
 from __future__ import annotations
@@ -29,6 +34,12 @@ __all__ = ["cjk_strokes", "order_cjk"]
 _CORNER_DEG = 55.0
 # a piece shorter than this many pen widths at a corner is a hook of its neighbour
 _HOOK_WIDTHS = 3.5
+# strokes whose boxes overlap by less than this share of the character still stand apart (components)
+_CUT_OVERLAP = 0.05
+# a vertical whose top end meets the end of another stroke is part of a frame (冂 in 册), drawn before a bar across it
+_FRAME_WIDTHS = 1.0
+# start points closer in height than this share of the character are on one level: left to right
+_SLACK = 0.03
 
 
 def cjk_strokes(paths: Sequence[Path], width: float) -> list[Path]:
@@ -177,7 +188,63 @@ def order_cjk(strokes: Sequence[Path], width: float) -> list[Path]:
         return list(strokes)
     boxes = [_box(s) for s in strokes]
     size = max(max(b[2] for b in boxes) - min(b[0] for b in boxes), max(b[3] for b in boxes) - min(b[1] for b in boxes))
-    slack = max(width, 0.03 * size)
+    order = _components_first(list(range(len(strokes))), strokes, boxes, width, size)
+    return [strokes[k] for k in order]
+
+
+def _cut(idx: list[int], boxes: list[tuple[float, float, float, float]], axis: int, overlap: float) -> list[list[int]]:
+    """Groups of strokes separated by a gap across ``axis`` (0: side by side, 1: one above the other)."""
+    lo, hi = axis, axis + 2
+    ranked = sorted(idx, key=lambda k: boxes[k][lo])
+    groups: list[list[int]] = []
+    reach = -np.inf
+    for k in ranked:
+        if groups and boxes[k][lo] < reach - overlap:
+            groups[-1].append(k)
+        else:
+            groups.append([k])
+        reach = max(reach, boxes[k][hi]) if len(groups[-1]) > 1 else boxes[k][hi]
+    return groups
+
+
+def _components_first(
+    idx: list[int], strokes: Sequence[Path], boxes: list[tuple[float, float, float, float]], width: float, size: float
+) -> list[int]:
+    """Components as whole units, left to right or top to bottom, strokes inside each by the rules."""
+    if len(idx) < 2:
+        return idx
+    overlap = _CUT_OVERLAP * size
+    rows = _cut(idx, boxes, 1, overlap)
+    cols = _cut(idx, boxes, 0, overlap)
+    if len(rows) > 1:
+        groups = rows
+    elif len(cols) > 1:
+        groups = cols
+        if len(groups) == 3:
+            heights = [max(boxes[k][3] for k in g) - min(boxes[k][1] for k in g) for g in groups]
+            if heights[1] > 1.5 * max(heights[0], heights[2]):
+                groups = [groups[1], groups[0], groups[2]]  # 小: the centre before the sides
+    else:
+        return [idx[k] for k in _by_rules([strokes[k] for k in idx], [boxes[k] for k in idx], width, size)]
+    out: list[int] = []
+    for g in groups:
+        out.extend(_components_first(g, strokes, boxes, width, size))
+    return out
+
+
+def _by_rules(
+    strokes: Sequence[Path], boxes: list[tuple[float, float, float, float]], width: float, size: float
+) -> list[int]:
+    slack = max(width, _SLACK * size)
+
+    ends = [(s.points[0], s.points[-1]) for s in strokes]
+    framed = [
+        any(
+            j != i and min(np.linalg.norm(strokes[i].points[0] - e) for e in ends[j]) <= _FRAME_WIDTHS * width
+            for j in range(len(strokes))
+        )
+        for i in range(len(strokes))
+    ]
 
     def before(i: int, j: int) -> int:
         a, b = boxes[i], boxes[j]
@@ -186,15 +253,14 @@ def order_cjk(strokes: Sequence[Path], width: float) -> list[Path]:
         if b[2] < a[0] + slack and not (a[3] < b[1] + slack or b[3] < a[1] + slack):
             return 1
         hi, hj = _is_level(strokes[i]), _is_level(strokes[j])
-        if hi != hj and _crosses(strokes[i], strokes[j], width):
-            return -1 if hi else 1
+        if hi != hj and not framed[j if hi else i] and _crosses(strokes[i], strokes[j], width):
+            return -1 if hi else 1  # 十: the bar before the stroke it crosses, unless that one hangs from a frame
         si, sj = strokes[i].points[0], strokes[j].points[0]
         if abs(si[1] - sj[1]) > slack:
             return -1 if si[1] < sj[1] else 1
         return -1 if si[0] < sj[0] else (1 if si[0] > sj[0] else 0)
 
-    order = sorted(range(len(strokes)), key=functools.cmp_to_key(before))
-    return [strokes[k] for k in order]
+    return sorted(range(len(strokes)), key=functools.cmp_to_key(before))
 
 
 def _crosses(a: Path, b: Path, width: float) -> bool:

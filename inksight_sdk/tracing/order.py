@@ -35,6 +35,8 @@ _RULE_LENGTH = 2.0
 _RULE_SLOPE = 0.3
 # a band of ink rows thinner than this share of a typical line is a mark above or below a line, not a line
 _THIN_BAND_SHARE = 0.45
+# a CJK character is about as wide as it is tall: ink no wider than this many heights is one character
+_CHAR_WIDTH = 1.15
 
 
 @attrs.frozen(eq=False)
@@ -232,7 +234,22 @@ def _order_cjk(pieces: list[_Piece], width: float) -> list[Path]:
             right = -np.inf
         characters[-1].append(piece)
         right = max(right, piece.box[2])
+    if len(characters) == 3:
+        boxes = [_union_box(c) for c in characters]
+        height = max(b[3] for b in boxes) - min(b[1] for b in boxes)
+        heights = [b[3] - b[1] for b in boxes]
+        if boxes[2][2] - boxes[0][0] <= _CHAR_WIDTH * height and heights[1] > 1.5 * max(heights[0], heights[2]):
+            characters = [characters[1], characters[0], characters[2]]  # 小: one character, the centre first
     out: list[Path] = []
     for character in characters:
         out.extend(order_cjk([p for piece in character for p in piece.paths], width))
     return out
+
+
+def _union_box(pieces: list[_Piece]) -> tuple[float, float, float, float]:
+    return (
+        min(p.box[0] for p in pieces),
+        min(p.box[1] for p in pieces),
+        max(p.box[2] for p in pieces),
+        max(p.box[3] for p in pieces),
+    )

@@ -162,6 +162,64 @@ def test_a_hanzi_is_traced_in_canonical_order_and_direction():
     assert scores.pen_lifts <= 1.3
 
 
+def _starts(strokes: list[TracedStroke]) -> list[tuple[int, int]]:
+    return [(round(float(s.points[0][0])), round(float(s.points[0][1]))) for s in strokes]
+
+
+def test_cjk_components_are_written_whole_left_then_right():
+    # a left component (two verticals joined by a bar, like a radical) standing clear of a right one (three bars)
+    left = [(15, 20), (15, 100)], [(30, 20), (30, 100)], [(15, 60), (30, 60)]
+    right = [(50, 30), (100, 30)], [(50, 60), (100, 60)], [(50, 90), (100, 90)]
+    strokes = trace_mask(draw((120, 120), *left, *right), script="cjk")
+    xs = [float(s.points[:, 0].mean()) for s in strokes]
+    n_left = sum(x < 40 for x in xs)
+    assert n_left >= 2 and all(x < 40 for x in xs[:n_left])  # the whole left component first
+    right_ys = [y for (x, y), m in zip(_starts(strokes), xs) if m > 40]
+    assert right_ys == sorted(right_ys)  # then the right one top to bottom
+
+
+def test_cjk_components_are_written_whole_top_then_bottom():
+    # a top component of two verticals side by side, over a wide bottom bar with a stroke on it
+    top = [(30, 10), (30, 45)], [(80, 10), (80, 45)]
+    bottom = [(10, 70), (100, 70)], [(55, 70), (55, 100)]
+    strokes = trace_mask(draw((110, 110), *top, *bottom), script="cjk")
+    starts = _starts(strokes)
+    assert [y < 50 for _, y in starts] == [True, True, False, False]
+    assert starts[0][0] < starts[1][0]  # left before right inside the top component
+
+
+def test_cjk_a_bar_comes_before_the_stroke_it_crosses():
+    # 十: the horizontal first, from its left end; then the vertical from its top
+    strokes = trace_mask(draw((100, 100), [(50, 10), (50, 90)], [(10, 45), (90, 45)]), script="cjk")
+    assert len(strokes) == 2
+    bar, stem = strokes
+    assert np.ptp(bar.points[:, 0]) > 60 and bar.points[0][0] < bar.points[-1][0]
+    assert np.ptp(stem.points[:, 1]) > 60 and stem.points[0][1] < stem.points[-1][1]
+
+
+def test_cjk_a_bar_across_frames_comes_after_them():
+    # 册-like: two 冂 frames (a vertical and a 横折 from one corner) with a bar across both, drawn last
+    frames = [
+        [(20, 20), (20, 90)],
+        [(20, 20), (40, 20), (40, 90)],
+        [(60, 20), (60, 90)],
+        [(60, 20), (80, 20), (80, 90)],
+    ]
+    strokes = trace_mask(draw((110, 100), *frames, [(8, 55), (92, 55)]), script="cjk")
+    last = strokes[-1]
+    assert np.ptp(last.points[:, 0]) > 70 and np.ptp(last.points[:, 1]) < 8
+
+
+def test_cjk_the_centre_comes_before_symmetric_sides():
+    # 小: a tall centre stroke between two short side strokes
+    strokes = trace_mask(
+        draw((100, 100), [(50, 10), (50, 90)], [(25, 40), (15, 65)], [(75, 40), (85, 65)]), script="cjk"
+    )
+    assert len(strokes) == 3
+    assert np.ptp(strokes[0].points[:, 1]) > 60
+    assert strokes[1].points[:, 0].mean() < strokes[2].points[:, 0].mean()
+
+
 def test_a_long_line_of_ink_traces_quickly():
     rng = np.random.default_rng(0)
     canvas = np.zeros((300, 2000), np.uint8)
