@@ -12,15 +12,15 @@ Order: components as whole units before the next one, found by cutting the
 strokes where their boxes leave a gap: one above the other top to bottom
 (宀 over 子), side by side left to right (亻 before 中), recursively, with a
 tall centre before two short sides (小). Inside a component that no gap
-cuts: a stroke standing clear to the left first, else top to bottom and left
-to right by start point, with a horizontal before the vertical it crosses
-(十, 干, 甘) unless that vertical hangs from a frame drawn earlier (the 冂
-of 册, whose bar comes last).
+cuts: top to bottom and left to right by start point, under two
+constraints: a stroke standing clear to the left comes before, and a
+horizontal comes before the vertical it crosses (十, 干, 耒) unless that
+vertical hangs from a frame drawn earlier (the 冂 of 册, whose bar comes
+last).
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -39,7 +39,7 @@ _CUT_OVERLAP = 0.05
 # a vertical whose top end meets the end of another stroke is part of a frame (冂 in 册), drawn before a bar across it
 _FRAME_WIDTHS = 1.0
 # start points closer in height than this share of the character are on one level: left to right
-_SLACK = 0.03
+_SLACK = 0.08
 
 
 def cjk_strokes(paths: Sequence[Path], width: float) -> list[Path]:
@@ -246,21 +246,33 @@ def _by_rules(
         for i in range(len(strokes))
     ]
 
-    def before(i: int, j: int) -> int:
-        a, b = boxes[i], boxes[j]
-        if a[2] < b[0] + slack and b[2] - a[0] > 0 and not (a[3] < b[1] + slack or b[3] < a[1] + slack):
-            return -1  # a stands clear to the left of b
-        if b[2] < a[0] + slack and not (a[3] < b[1] + slack or b[3] < a[1] + slack):
-            return 1
-        hi, hj = _is_level(strokes[i]), _is_level(strokes[j])
-        if hi != hj and not framed[j if hi else i] and _crosses(strokes[i], strokes[j], width):
-            return -1 if hi else 1  # 十: the bar before the stroke it crosses, unless that one hangs from a frame
-        si, sj = strokes[i].points[0], strokes[j].points[0]
-        if abs(si[1] - sj[1]) > slack:
-            return -1 if si[1] < sj[1] else 1
-        return -1 if si[0] < sj[0] else (1 if si[0] > sj[0] else 0)
-
-    return sorted(range(len(strokes)), key=functools.cmp_to_key(before))
+    n = len(strokes)
+    after: list[set[int]] = [set() for _ in range(n)]  # after[j]: strokes that must come before j
+    for i in range(n):
+        for j in range(n):
+            if i == j:
+                continue
+            a, b = boxes[i], boxes[j]
+            if a[2] < b[0] + slack and b[2] - a[0] > 0 and not (a[3] < b[1] + slack or b[3] < a[1] + slack):
+                after[j].add(i)  # a stands clear to the left of b
+            elif (
+                i < j
+                and _is_level(strokes[i]) != _is_level(strokes[j])
+                and not framed[j if _is_level(strokes[i]) else i]
+                and _crosses(strokes[i], strokes[j], width)
+            ):
+                bar, stem = (i, j) if _is_level(strokes[i]) else (j, i)
+                after[stem].add(bar)  # 十: the bar before the stroke it crosses, unless that one hangs from a frame
+    starts = [s.points[0] for s in strokes]
+    left = set(range(n))
+    out: list[int] = []
+    while left:
+        ready = [k for k in left if not (after[k] & left)] or list(left)
+        top = min(float(starts[k][1]) for k in ready)
+        k = min((k for k in ready if starts[k][1] <= top + slack), key=lambda k: float(starts[k][0]))
+        out.append(k)
+        left.discard(k)
+    return out
 
 
 def _crosses(a: Path, b: Path, width: float) -> bool:

@@ -197,6 +197,16 @@ def test_cjk_a_bar_comes_before_the_stroke_it_crosses():
     assert np.ptp(stem.points[:, 1]) > 60 and stem.points[0][1] < stem.points[-1][1]
 
 
+def test_cjk_bars_come_before_a_vertical_that_starts_above_them():
+    # 丰-like: the vertical starts highest, yet the bars it crosses are written first, top to bottom
+    bars = [(20, 35), (80, 35)], [(25, 55), (75, 55)], [(15, 75), (85, 75)]
+    strokes = trace_mask(draw((110, 100), [(50, 10), (50, 100)], *bars), script="cjk")
+    assert len(strokes) == 4
+    ys = [float(s.points[:, 1].mean()) for s in strokes[:3]]
+    assert all(np.ptp(s.points[:, 1]) < 8 for s in strokes[:3]) and ys == sorted(ys)
+    assert np.ptp(strokes[3].points[:, 1]) > 80
+
+
 def test_cjk_a_bar_across_frames_comes_after_them():
     # 册-like: two 冂 frames (a vertical and a 横折 from one corner) with a bar across both, drawn last
     frames = [
