@@ -32,9 +32,18 @@ def whiteness(image: np.ndarray) -> np.ndarray:
     """``min(R, G, B) - 2 (max - min)``: high for white or cream paper, low for wood, black and colour."""
     if image.ndim == 2:
         return image.copy()
-    lo = np.min(image, axis=2).astype(np.int16)
-    hi = np.max(image, axis=2).astype(np.int16)
-    return np.clip(3 * lo - 2 * hi, 0, 255).astype(np.uint8)
+    lo, hi = _channel_range(image)
+    return _whiteness(lo, hi)
+
+
+def _channel_range(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-pixel min and max over the three channels (OpenCV: numpy reduces a 3-long last axis slowly)."""
+    r, g, b = cv2.split(np.ascontiguousarray(image))
+    return cv2.min(cv2.min(r, g), b), cv2.max(cv2.max(r, g), b)
+
+
+def _whiteness(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    return np.clip(3 * lo.astype(np.int16) - 2 * hi.astype(np.int16), 0, 255).astype(np.uint8)
 
 
 def paper_region(small: np.ndarray, margin: int) -> np.ndarray | None:
@@ -51,15 +60,15 @@ def paper_region(small: np.ndarray, margin: int) -> np.ndarray | None:
     own edge makes no ink. An all-False mask means nothing looks like paper
     (a black image).
     """
-    rgb = small if small.ndim == 3 else np.repeat(small[:, :, None], 3, axis=2)
-    value = np.max(rgb, axis=2)
-    chroma = (value - np.min(rgb, axis=2)).astype(np.float32)
-    saturation = np.clip(chroma * 255.0 / np.maximum(value, 1), 0, 255).astype(np.uint8)
-    white = whiteness(rgb)
-    if min(value.shape) <= 2 * margin:
+    if min(small.shape[:2]) <= 2 * margin:
         # too few cells for the median to erase the handwriting (a word crop a few cells high): the ink
         # itself would pass for a table and cut the paper in two; an image this small shows no table
         return None
+    # a gray image is its own min and max over channels
+    lo, value = _channel_range(small) if small.ndim == 3 else (small, small)
+    chroma = (value - lo).astype(np.float32)
+    saturation = np.clip(chroma * 255.0 / np.maximum(value, 1), 0, 255).astype(np.uint8)
+    white = _whiteness(lo, value)
     value, saturation, white = (cv2.medianBlur(a, 2 * margin + 1) for a in (value, saturation, white))
     level = float(np.percentile(white, 90))
     if level < _MIN_PAPER_LEVEL:
