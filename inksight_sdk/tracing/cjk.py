@@ -16,7 +16,9 @@ cuts: top to bottom and left to right by start point, under two
 constraints: a stroke standing clear to the left comes before, and a
 horizontal comes before the vertical it crosses (十, 干, 耒) unless that
 vertical hangs from a frame drawn earlier (the 冂 of 册, whose bar comes
-last).
+last). A bottom-left enclosure (辶, 廴: a narrow left column joined to a base
+running under the rest, its far end free) comes after what it encloses; a
+base that closes a frame (口 of 因) stays last by the top-to-bottom rule.
 """
 
 from __future__ import annotations
@@ -218,6 +220,10 @@ def _components_first(
     cols = _cut(idx, boxes, 0, overlap)
     if len(rows) > 1:
         groups = rows
+        wrap = _wrapping_base(rows, strokes, boxes, width, size)
+        if wrap is not None:
+            inner, left, base = wrap  # 辶, 廴: what the base encloses, then the base's left column, then the base
+            groups = [inner, left, [base]]
     elif len(cols) > 1:
         groups = cols
         if len(groups) == 3:
@@ -230,6 +236,37 @@ def _components_first(
     for g in groups:
         out.extend(_components_first(g, strokes, boxes, width, size))
     return out
+
+
+def _wrapping_base(
+    rows: list[list[int]],
+    strokes: Sequence[Path],
+    boxes: list[tuple[float, float, float, float]],
+    width: float,
+    size: float,
+) -> tuple[list[int], list[int], int] | None:
+    """A bottom-left enclosure (辶, 廴): a narrow left column of at most two strokes joined to a base under the rest."""
+    if len(rows[-1]) != 1:
+        return None
+    base = rows[-1][0]
+    upper = [k for g in rows[:-1] for k in g]
+    x0 = min(boxes[k][0] for k in upper + [base])
+    x1 = max(boxes[k][2] for k in upper + [base])
+    span = x1 - x0
+    if boxes[base][2] - boxes[base][0] < 0.6 * span or boxes[base][0] > x0 + 0.15 * span:
+        return None
+    cols = _cut(upper, boxes, 0, _CUT_OVERLAP * size)
+    if len(cols) < 2 or len(cols[0]) > 2:
+        return None
+    left = cols[0]
+    if max(boxes[k][2] for k in left) - x0 > 0.35 * span:
+        return None
+    start, end = strokes[base].points[0], strokes[base].points[-1]
+    if not any(min(np.linalg.norm(strokes[k].points[[0, -1]] - start, axis=1)) <= 0.25 * span for k in left):
+        return None
+    if any(min(np.linalg.norm(strokes[k].points[[0, -1]] - end, axis=1)) <= 2.0 * width for k in upper):
+        return None  # the base closes a frame (口 in 因): not an enclosure from the bottom left
+    return [k for g in cols[1:] for k in g], left, base
 
 
 def _by_rules(

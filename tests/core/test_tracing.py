@@ -207,6 +207,18 @@ def test_cjk_bars_come_before_a_vertical_that_starts_above_them():
     assert np.ptp(strokes[3].points[:, 1]) > 80
 
 
+def test_cjk_a_bottom_left_enclosure_comes_after_what_it_encloses():
+    # 辶-like: a dot and a left column joined to a base running under a right component (丰-like), drawn last
+    column = [(22, 15)], [(12, 40), (28, 40), (18, 80), (16, 92)]
+    base = [(16, 92), (60, 98), (110, 102)]
+    inner = [(50, 20), (100, 20)], [(50, 50), (100, 50)], [(75, 10), (75, 75)]
+    strokes = trace_mask(draw((120, 120), *column, base, *inner, pen=5), script="cjk")
+    assert len(strokes) == 6
+    assert all(s.points[:, 0].min() > 45 for s in strokes[:3])  # the enclosed component first
+    assert all(s.points[:, 0].max() < 35 for s in strokes[3:5])  # then the dot and the column
+    assert np.ptp(strokes[5].points[:, 0]) > 80 and strokes[5].points[0][0] < 25  # the base last, from its left
+
+
 def test_cjk_a_bar_across_frames_comes_after_them():
     # 册-like: two 冂 frames (a vertical and a 横折 from one corner) with a bar across both, drawn last
     frames = [
