@@ -33,9 +33,9 @@ from .paths import Path
 __all__ = ["cjk_strokes", "order_cjk"]
 
 # turning by more than this within about two pen widths is a corner between strokes
-_CORNER_DEG = 55.0
+_CORNER_DEG = 40.0
 # a piece shorter than this many pen widths at a corner is a hook of its neighbour
-_HOOK_WIDTHS = 3.5
+_HOOK_WIDTHS = 4.5
 # strokes whose boxes overlap by less than this share of the character still stand apart (components)
 _CUT_OVERLAP = 0.05
 # a vertical whose top end meets the end of another stroke is part of a frame (冂 in 册), drawn before a bar across it
