@@ -223,13 +223,18 @@ def build_graph(skeleton: np.ndarray, distance: np.ndarray, width: float) -> Str
         idx = (rr + sl[0].start) * pw + (cc + sl[1].start)
         members.append(idx)
     ends_idx = np.flatnonzero((flat_deg <= 1) & (flat_sk > 0))
-    for idx in members + [np.array([k]) for k in ends_idx]:
+    for idx in members:
         node_of[idx] = len(nodes)
         xy = np.column_stack([idx % pw - 1, idx // pw - 1]).astype(np.float64)
         nodes.append(Node(centre=xy.mean(axis=0), radius=float(radius_flat[idx].max())))
+    # a free end is one pixel: its centre and radius are the pixel's own (what the mean and max above give)
+    node_of[ends_idx] = np.arange(len(nodes), len(nodes) + len(ends_idx))
+    end_radii = radius_flat[ends_idx].tolist()
+    for k, radius in zip(ends_idx.tolist(), end_radii):
+        nodes.append(Node(centre=np.array([k % pw - 1, k // pw - 1], dtype=np.float64), radius=radius))
 
     graph = StrokeGraph(nodes=nodes, edges=[], width=width)
-    sk = flat_sk.tolist()
+    sk = flat_sk.tobytes()  # read-only; indexing bytes gives ints, faster to build than a list
     owner = node_of.tolist()
     visited = bytearray(len(sk))
     direct: set[tuple[int, int]] = set()

@@ -10,9 +10,9 @@ straight run does not need while keeping the geometry faithful.
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d, median_filter
+from scipy.ndimage import correlate1d, gaussian_filter1d, median_filter
 
-__all__ = ["smooth_path", "resample_path", "simplify", "simplify_many", "finish_path", "finish_paths"]
+__all__ = ["smooth_path", "resample_path", "simplify", "simplify_many", "finish_path", "finish_paths", "smooth_paths"]
 
 _SMOOTH_SIGMA_PX = 1.0
 _RESAMPLE_STEP_PX = 1.0
@@ -32,19 +32,59 @@ def smooth_path(points: np.ndarray, closed: bool, sigma: float = _SMOOTH_SIGMA_P
     return smoothed
 
 
+def smooth_paths(paths: list[tuple[np.ndarray, bool]], sigma: float = _SMOOTH_SIGMA_PX) -> list[np.ndarray]:
+    """:func:`smooth_path` of several ``(points, closed)`` paths with one filter call (same values).
+
+    Each path is extended the way ``gaussian_filter1d`` extends it (``nearest``,
+    or ``wrap`` for a closed ring) by the kernel's radius, the extended paths are
+    filtered end to end with the same kernel, and each path's own span is kept.
+    """
+    radius = int(4.0 * sigma + 0.5)  # gaussian_filter1d's truncate=4.0
+    batch = [i for i, (points, _) in enumerate(paths) if len(points) >= 3 and sigma > 0 and points.dtype == np.float64]
+    out: list[np.ndarray | None] = [None] * len(paths)
+    pieces, spans, rings = [], [], []
+    start = 0
+    for i in batch:
+        points, closed = paths[i]
+        core = points[:-1] if closed and np.allclose(points[0], points[-1]) else points
+        pieces.append(np.pad(core, ((radius, radius), (0, 0)), mode="wrap" if closed else "edge"))
+        spans.append((start + radius, start + radius + len(core)))
+        rings.append(closed)
+        start += len(core) + 2 * radius
+    if pieces:
+        x = np.arange(-radius, radius + 1)
+        kernel = np.exp(-0.5 / (sigma * sigma) * x**2)
+        kernel = (kernel / kernel.sum())[::-1]  # exactly gaussian_filter1d's weights
+        filtered = correlate1d(np.concatenate(pieces), kernel, axis=0, mode="nearest")
+        for i, (a, b), closed in zip(batch, spans, rings):
+            smoothed = filtered[a:b].copy()
+            if closed:
+                out[i] = np.concatenate([smoothed, smoothed[:1]])
+            else:
+                points = paths[i][0]
+                smoothed[0], smoothed[-1] = points[0], points[-1]
+                out[i] = smoothed
+    return [o if o is not None else smooth_path(p, c, sigma) for o, (p, c) in zip(out, paths)]
+
+
 def resample_path(
     points: np.ndarray, values: np.ndarray, step: float = _RESAMPLE_STEP_PX
 ) -> tuple[np.ndarray, np.ndarray]:
     """Points about ``step`` apart along the path (ends kept), with ``values`` interpolated."""
     if len(points) < 2:
         return points.copy(), values.copy()
-    arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(points, axis=0), axis=1))])
+    step_xy = points[1:] - points[:-1]
+    arc = np.empty(len(points))
+    arc[0] = 0.0
+    np.cumsum(np.sqrt((step_xy * step_xy).sum(axis=1)), out=arc[1:])  # = norm(diff(points), axis=1), cheaper
     total = arc[-1]
     if total <= 0:
         return points[:1].copy(), values[:1].copy()
     n = max(1, int(round(total / step)))
     at = np.linspace(0.0, total, n + 1)
-    out = np.column_stack([np.interp(at, arc, points[:, 0]), np.interp(at, arc, points[:, 1])])
+    out = np.empty((len(at), 2))
+    out[:, 0] = np.interp(at, arc, points[:, 0])
+    out[:, 1] = np.interp(at, arc, points[:, 1])
     return out, np.interp(at, arc, values)
 
 
@@ -111,8 +151,7 @@ def finish_path(points: np.ndarray, radii: np.ndarray, closed: bool) -> tuple[np
 def finish_paths(paths: list[tuple[np.ndarray, np.ndarray, bool]]) -> list[tuple[np.ndarray, np.ndarray]]:
     """:func:`finish_path` of several ``(points, radii, closed)`` paths, simplified together (same result)."""
     dense_paths = []
-    for points, radii, closed in paths:
-        smoothed = smooth_path(points, closed)
+    for (_, radii, closed), smoothed in zip(paths, smooth_paths([(p, c) for p, _, c in paths])):
         dense, dense_r = resample_path(smoothed, radii)
         if len(dense_r) > 2:
             # a running median about two pen widths long ignores where the distance transform does not
