@@ -3,8 +3,9 @@
 A skeleton cannot tell the three strokes of 口 from one ring, nor 横 running
 into 丿 at a corner from one bent stroke. CJK strokes are nearly straight
 and turn at a corner only in a few canonical ways, so every path is cut at
-its corners, each piece is oriented on its own (横 left to right, the rest
-from the top), and pieces are joined again only where the canonical turn
+its corners, each piece is oriented on its own (横 and 提 left to right,
+the rest from the top: 丿 from its top right even when it is fairly flat, ㇏
+from its top left), and pieces are joined again only where the canonical turn
 fits: a horizontal running into a down stroke at its right end (横折, 横撇,
 横钩), or a short hook at the end of a longer stroke (竖钩, 弯钩).
 
@@ -42,6 +43,9 @@ _CUT_OVERLAP = 0.05
 _FRAME_WIDTHS = 1.0
 # start points closer in height than this share of the character are on one level: left to right
 _SLACK = 0.08
+# a stroke between lower left and upper right steeper than this (35 degrees) is a 撇 drawn from the top right;
+# flatter, a 提 or a rising 横 drawn from the left (hanzi-writer-data, even code points: 30-40 degrees is 73% 撇)
+_PIE_SLOPE = 0.7
 
 
 def cjk_strokes(paths: Sequence[Path], width: float) -> list[Path]:
@@ -139,7 +143,8 @@ def _orient(p: Path) -> Path:
     if len(p.points) < 2 or p.closed:
         return p
     dx, dy = _main_direction(p)
-    backwards = dx < 0 if abs(dx) >= abs(dy) else dy < 0
+    steep = abs(dy) > (_PIE_SLOPE if dx * dy < 0 else 1.0) * abs(dx)
+    backwards = dy < 0 if steep else dx < 0
     return Path(points=p.points[::-1], radii=p.radii[::-1], closed=False) if backwards else p
 
 

@@ -219,6 +219,13 @@ def test_cjk_a_bottom_left_enclosure_comes_after_what_it_encloses():
     assert np.ptp(strokes[5].points[:, 0]) > 80 and strokes[5].points[0][0] < 25  # the base last, from its left
 
 
+def test_cjk_a_falling_diagonal_starts_top_right_a_flat_rising_one_at_its_left():
+    # 丿 at about 40 degrees: from the top right down to the left; 提 at about 20 degrees: from the left up
+    pie, ti = trace_mask(draw((100, 140), [(100, 15), (40, 65)], [(30, 85), (110, 57)]), script="cjk")
+    assert pie.points[0][0] > pie.points[-1][0] and pie.points[0][1] < pie.points[-1][1]
+    assert ti.points[0][0] < ti.points[-1][0] and ti.points[0][1] > ti.points[-1][1]
+
+
 def test_cjk_a_bar_across_frames_comes_after_them():
     # 册-like: two 冂 frames (a vertical and a 横折 from one corner) with a bar across both, drawn last
     frames = [
