@@ -125,10 +125,14 @@ def _inside(points: np.ndarray, quad: np.ndarray) -> np.ndarray:
     """Which points lie inside a convex quad (either winding)."""
     q = np.asarray(quad, np.float64)
     p = np.asarray(points, np.float64)
-    a = q[:4]
-    edge = np.roll(q[:4], -1, axis=0) - a
-    s = edge[:, 0] * (p[:, 1, None] - a[:, 1]) - edge[:, 1] * (p[:, 0, None] - a[:, 0])
-    return np.all(s >= 0, axis=1) | np.all(s <= 0, axis=1)
+    px, py = p[:, 0], p[:, 1]
+    all_pos = all_neg = None
+    for k in range(4):
+        a, b = q[k], q[(k + 1) % 4]
+        side = (b[0] - a[0]) * (py - a[1]) - (b[1] - a[1]) * (px - a[0])
+        all_pos = side >= 0 if all_pos is None else all_pos & (side >= 0)
+        all_neg = side <= 0 if all_neg is None else all_neg & (side <= 0)
+    return all_pos | all_neg  # type: ignore[operator]
 
 
 def _word_height(word: WordInk) -> float:
@@ -140,12 +144,17 @@ def _resampled(stroke: Stroke, step: float) -> np.ndarray:
     pts = stroke.points.astype(np.float64)
     if len(pts) < 2:
         return pts
-    seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
-    s = np.concatenate([[0.0], np.cumsum(seg)])
+    d = pts[1:] - pts[:-1]
+    s = np.empty(len(pts))
+    s[0] = 0.0
+    np.cumsum(np.sqrt((d * d).sum(axis=1)), out=s[1:])  # = norm(diff(pts), axis=1), cheaper
     if s[-1] <= 0:
         return pts[:1]
     ts = np.linspace(0.0, s[-1], max(2, int(np.ceil(s[-1] / step)) + 1))
-    return np.stack([np.interp(ts, s, pts[:, 0]), np.interp(ts, s, pts[:, 1])], axis=1)
+    out = np.empty((len(ts), 2))
+    out[:, 0] = np.interp(ts, s, pts[:, 0])
+    out[:, 1] = np.interp(ts, s, pts[:, 1])
+    return out
 
 
 def _share_within(points: np.ndarray, others: np.ndarray, tolerance: float) -> float:
