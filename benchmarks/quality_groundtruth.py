@@ -2,11 +2,15 @@
 
     python benchmarks/quality_groundtruth.py            # full run (a few minutes on 2 cores)
     python benchmarks/quality_groundtruth.py --chars 40  # quicker, fewer Chinese characters
+    python benchmarks/quality_groundtruth.py --chars 40 --split even --out /tmp/even.md  # development only
 
 Conditions: the Wacom note (177 real strokes) rendered clean, on ruled paper,
 and dim + rotated; Chinese characters from hanzi-writer-data with odd Unicode
 code points (the evaluation split no learned backend trains on), a fixed
 seeded sample, rendered one character per image, clean and dim + rotated.
+Tune on ``--split even`` (the training split) and measure on the default odd
+split once; an even run still rewrites the overlays, so give it ``--out``
+elsewhere and do not commit its pictures.
 Each image goes through the SDK pipeline (``layout`` + ``skeleton``) and the
 naive baseline; the true strokes are also scored as a check of the harness
 (they must score 1.0 everywhere). Tolerance: 1.5 pen widths.
