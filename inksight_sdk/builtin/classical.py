@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import attrs
 import numpy as np
 
+from ..filters import label
 from ..hookspecs import hookimpl
 from ..registry import StageSpec
 from ..stages import CropSpec, DerenderedStroke, DerenderedWord, Layout, Mode, WordCrop
@@ -92,14 +93,13 @@ class SkeletonDerenderer:
 def _within_content(mask: np.ndarray, content: np.ndarray) -> np.ndarray:
     """Keep the ink components that touch the word's quad; drop neighbours' ink in the margin."""
     from PIL import Image, ImageDraw
-    from scipy import ndimage
 
     if not mask.any():
         return mask
     region = Image.new("1", (mask.shape[1], mask.shape[0]), 0)
     ImageDraw.Draw(region).polygon([tuple(p) for p in np.asarray(content, float).tolist()], fill=1)
     inside = np.asarray(region, dtype=bool)
-    labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
+    labels, count = label(mask, connectivity=8)
     if count == 0:
         return mask
     touching = np.unique(labels[inside & mask])

@@ -27,8 +27,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
 
+from ..filters import gaussian_1d
 from .paths import Path
 
 __all__ = ["cjk_strokes", "order_cjk"]
@@ -77,7 +77,7 @@ def _cut_at_corners(path: Path, width: float) -> list[Path]:
     if len(pts) < 5:
         return [path]
     closed = path.closed
-    smooth = gaussian_filter1d(pts, max(1.0, 0.5 * width), axis=0, mode="wrap" if closed else "nearest")
+    smooth = gaussian_1d(pts, max(1.0, 0.5 * width), mode="wrap" if closed else "nearest")
     span = 1.5 * width
     angle = _turning(
         np.concatenate([smooth[-len(smooth) // 2 :], smooth, smooth[: len(smooth) // 2]]) if closed else smooth, span

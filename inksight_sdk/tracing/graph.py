@@ -14,7 +14,8 @@ from __future__ import annotations
 import attrs
 import cv2
 import numpy as np
-from scipy import ndimage
+
+from ..filters import label, label_members
 
 __all__ = ["Edge", "Node", "StrokeGraph", "build_graph"]
 
@@ -213,15 +214,8 @@ def build_graph(skeleton: np.ndarray, distance: np.ndarray, width: float) -> Str
 
     node_of = np.full(flat_sk.shape, -1, dtype=np.int64)
     nodes: list[Node | None] = []
-    junction_labels, count = ndimage.label((degree >= 3) & (padded > 0), structure=np.ones((3, 3), bool))
-    junction_pixels = ndimage.find_objects(junction_labels)
-    members: list[np.ndarray] = []
-    for label in range(1, count + 1):
-        sl = junction_pixels[label - 1]
-        assert sl is not None
-        rr, cc = np.nonzero(junction_labels[sl] == label)
-        idx = (rr + sl[0].start) * pw + (cc + sl[1].start)
-        members.append(idx)
+    junction_labels, count = label((degree >= 3) & (padded > 0), connectivity=8)
+    members = label_members(junction_labels, count)
     ends_idx = np.flatnonzero((flat_deg <= 1) & (flat_sk > 0))
     for idx in members:
         node_of[idx] = len(nodes)

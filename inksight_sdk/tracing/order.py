@@ -19,8 +19,8 @@ from collections.abc import Sequence
 
 import attrs
 import numpy as np
-from scipy import ndimage
 
+from ..filters import label
 from .cjk import cjk_strokes, order_cjk
 from .paths import Path
 
@@ -97,7 +97,7 @@ def order_paths(paths: Sequence[Path], mask: np.ndarray, script: str, width: flo
 
 
 def _pieces(paths: list[Path], mask: np.ndarray) -> list[_Piece]:
-    labels, _ = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    labels, _ = label(mask, connectivity=8)
     h, w = mask.shape
     grouped: dict[int, list[Path]] = {}
     for p in paths:

@@ -17,7 +17,8 @@ from collections.abc import Callable
 import attrs
 import cv2
 import numpy as np
-from scipy import ndimage
+
+from ..filters import label
 
 __all__ = ["Skeleton", "skeletonize_mask"]
 
@@ -66,9 +67,6 @@ def skeletonize(mask: np.ndarray) -> np.ndarray:
     return _thinning()(mask)
 
 
-_EIGHT = np.ones((3, 3), dtype=bool)
-
-
 @attrs.frozen(eq=False)
 class Skeleton:
     """The cleaned mask, its skeleton, the distance to paper (px) and the typical pen width (px)."""
@@ -115,14 +113,14 @@ def _median_width(distance: np.ndarray, skeleton: np.ndarray) -> float:
 def _clean(mask: np.ndarray, width: float) -> np.ndarray:
     """Drop specks much smaller than a pen dot and fill pinholes much smaller than a loop's eye."""
     speck = max(2.0, 0.3 * width * width)
-    labels, count = ndimage.label(mask, structure=_EIGHT)
+    labels, count = label(mask, connectivity=8)
     if count:
         areas = np.bincount(labels.ravel())
         keep = areas >= speck
         keep[0] = False
         mask = keep[labels]
     pinhole = max(1.0, 0.25 * width * width)
-    holes, count = ndimage.label(~mask)  # 4-connected paper: diagonal gaps in 8-connected ink stay closed
+    holes, count = label(~mask, connectivity=4)  # 4-connected paper: diagonal gaps in 8-connected ink stay closed
     if count:
         areas = np.bincount(holes.ravel())
         border = np.unique(np.concatenate([holes[0], holes[-1], holes[:, 0], holes[:, -1]]))

@@ -10,7 +10,8 @@ straight run does not need while keeping the geometry faithful.
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import correlate1d, gaussian_filter1d, median_filter
+
+from ..filters import correlate_1d, gaussian_1d, gaussian_kernel, median_1d
 
 __all__ = ["smooth_path", "resample_path", "simplify", "simplify_many", "finish_path", "finish_paths", "smooth_paths"]
 
@@ -25,9 +26,9 @@ def smooth_path(points: np.ndarray, closed: bool, sigma: float = _SMOOTH_SIGMA_P
         return points.copy()
     if closed:
         ring = points[:-1] if np.allclose(points[0], points[-1]) else points
-        smoothed = gaussian_filter1d(ring, sigma, axis=0, mode="wrap")
+        smoothed = gaussian_1d(ring, sigma, mode="wrap")
         return np.concatenate([smoothed, smoothed[:1]])
-    smoothed = gaussian_filter1d(points, sigma, axis=0, mode="nearest")
+    smoothed = gaussian_1d(points, sigma, mode="nearest")
     smoothed[0], smoothed[-1] = points[0], points[-1]
     return smoothed
 
@@ -52,10 +53,7 @@ def smooth_paths(paths: list[tuple[np.ndarray, bool]], sigma: float = _SMOOTH_SI
         rings.append(closed)
         start += len(core) + 2 * radius
     if pieces:
-        x = np.arange(-radius, radius + 1)
-        kernel = np.exp(-0.5 / (sigma * sigma) * x**2)
-        kernel = (kernel / kernel.sum())[::-1]  # exactly gaussian_filter1d's weights
-        filtered = correlate1d(np.concatenate(pieces), kernel, axis=0, mode="nearest")
+        filtered = correlate_1d(np.concatenate(pieces), gaussian_kernel(sigma), mode="nearest")
         for i, (a, b), closed in zip(batch, spans, rings):
             smoothed = filtered[a:b].copy()
             if closed:
@@ -157,7 +155,7 @@ def finish_paths(paths: list[tuple[np.ndarray, np.ndarray, bool]]) -> list[tuple
             # a running median about two pen widths long ignores where the distance transform does not
             # measure the pen: the taper into a round stroke end and the bulge of a junction
             size = 2 * int(round(2.0 * float(np.median(dense_r)))) + 1
-            dense_r = median_filter(dense_r, size=size, mode="wrap" if closed else "reflect")
+            dense_r = median_1d(dense_r, size, mode="wrap" if closed else "reflect")
         dense_paths.append((dense, dense_r))
     out = []
     for (dense, dense_r), kept in zip(dense_paths, simplify_many([d for d, _ in dense_paths])):

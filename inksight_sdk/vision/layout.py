@@ -33,8 +33,8 @@ from collections.abc import Sequence
 import attrs
 import cv2
 import numpy as np
-from scipy import ndimage
 
+from ..filters import gaussian_1d
 from ..stages import DetectedWord, Layout
 from .ink_mask import InkMask, extract_ink
 
@@ -287,7 +287,7 @@ def _lines(components: Sequence[_Component], angle: float, text_height: float) -
     # a margin of empty rows so the first and last lines are peaks, not edges
     low = math.floor(float(v.min())) - math.ceil(text_height)
     histogram = np.bincount((v - low).astype(np.int64), minlength=int(np.ptp(v) + 2 * text_height + 2))
-    profile = ndimage.gaussian_filter1d(histogram.astype(np.float64), max(1.0, text_height / 4), mode="constant")
+    profile = gaussian_1d(histogram, max(1.0, text_height / 4), mode="constant")
     peaks = _find_peaks(profile, max(1.0, _LINE_SPACING * text_height), _LINE_PROMINENCE * profile.max())
     if len(peaks) == 0:
         peaks = np.array([int(np.argmax(profile))])

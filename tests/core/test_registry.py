@@ -3,9 +3,11 @@
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
+import inksight_sdk
 from inksight_sdk import PluginRegistry, StageSpec, hookimpl
 from inksight_sdk.errors import BadArgumentsError, DuplicatePluginError, MissingPluginError
 from inksight_sdk.registry import PluginLoadWarning
@@ -176,3 +178,18 @@ def test_lazy_imports(code):
     assert result.returncode == 0, result.stderr
     line = [ln for ln in result.stdout.splitlines() if ln.startswith("LOADED:")][-1]
     assert line == "LOADED:", line
+
+
+def test_embedded_default_convert_imports_no_scipy(tmp_path):
+    """The builtin detector and tracer avoid scipy: its import alone costs ~0.3 s of every CLI run."""
+    sample = Path(inksight_sdk.__file__).parent / "samples" / "quick_brown_fox.jpg"
+    code = (
+        "import sys\nfrom inksight_sdk.cli import main\n"
+        f"try:\n    main(['convert', {str(sample)!r}, '-o', {str(tmp_path / 'fox.json')!r}])\n"
+        "except SystemExit as exit:\n    assert not exit.code, exit.code\n"
+        "print('SCIPY:' + ','.join(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "fox.json").exists()
+    assert [ln for ln in result.stdout.splitlines() if ln.startswith("SCIPY:")][-1] == "SCIPY:"

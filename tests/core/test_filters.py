@@ -1,0 +1,65 @@
+"""``inksight_sdk.filters`` gives scipy.ndimage's numbers (scipy is here as scikit-image's dependency)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy import ndimage
+
+from inksight_sdk.filters import gaussian_1d, label, label_members, median_1d
+
+masks = arrays(bool, st.tuples(st.integers(1, 24), st.integers(1, 24)))
+series = arrays(np.float64, st.integers(1, 40), elements=st.floats(-1e3, 1e3))
+MODES = ["nearest", "wrap", "reflect", "constant"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(masks, st.sampled_from([4, 8]))
+def test_label_numbers_components_like_scipy(mask: np.ndarray, connectivity: int) -> None:
+    structure = np.ones((3, 3), bool) if connectivity == 8 else None
+    expected, expected_count = ndimage.label(mask, structure=structure)
+    labels, count = label(mask, connectivity=connectivity)
+    assert count == expected_count
+    np.testing.assert_array_equal(labels, expected)
+
+
+@settings(max_examples=100, deadline=None)
+@given(masks)
+def test_label_members_lists_each_component_in_raster_order(mask: np.ndarray) -> None:
+    labels, count = label(mask)
+    members = label_members(labels, count)
+    assert len(members) == count
+    for k, idx in enumerate(members, start=1):
+        np.testing.assert_array_equal(idx, np.flatnonzero(labels.ravel() == k))
+
+
+@settings(max_examples=150, deadline=None)
+@given(series, st.floats(0.3, 6.0), st.sampled_from(MODES))
+def test_gaussian_matches_gaussian_filter1d(values: np.ndarray, sigma: float, mode: str) -> None:
+    expected = ndimage.gaussian_filter1d(values, sigma, mode=mode)
+    np.testing.assert_allclose(gaussian_1d(values, sigma, mode=mode), expected, rtol=1e-9, atol=1e-6)
+
+
+def test_gaussian_filters_each_column_of_points() -> None:
+    points = np.random.default_rng(0).normal(size=(30, 2)) * 10
+    expected = ndimage.gaussian_filter1d(points, 1.5, axis=0, mode="nearest")
+    np.testing.assert_allclose(gaussian_1d(points, 1.5, mode="nearest"), expected, atol=1e-9)
+
+
+@settings(max_examples=150, deadline=None)
+@given(series, st.integers(0, 6), st.sampled_from(["reflect", "wrap", "nearest"]))
+def test_median_matches_median_filter(values: np.ndarray, half: int, mode: str) -> None:
+    size = 2 * half + 1
+    np.testing.assert_array_equal(
+        median_1d(values, size, mode=mode), ndimage.median_filter(values, size=size, mode=mode)
+    )
+
+
+def test_bad_arguments_are_refused() -> None:
+    with pytest.raises(ValueError, match="connectivity"):
+        label(np.ones((2, 2), bool), connectivity=6)
+    with pytest.raises(ValueError, match="odd"):
+        median_1d(np.arange(5.0), 4)
