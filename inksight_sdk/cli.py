@@ -242,7 +242,8 @@ def _convert_all(
         failed = len(problems) - partial
         parts = [f"without {failed} failed word(s)/page(s)"] if failed else []
         parts += [f"with {partial} partial word(s)"] if partial else []
-        raise IncompleteOutputError(f"output written {' and '.join(parts)}; rerun with -v for details")
+        details = "the warnings above say which" if verbose else "rerun with -v for details"
+        raise IncompleteOutputError(f"output written {' and '.join(parts)}; {details}")
 
 
 def _reindexed(page: Page, index: int) -> Page:
@@ -321,6 +322,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     if verbose:
         level = logging.DEBUG if any(a.startswith("-vv") for a in args) else logging.INFO
         logging.basicConfig(level=level, format="inksight: %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    else:
+        # every problem reaches the user once, as the CLI's own "inksight: warning: ..." line; without this,
+        # Python's last-resort handler would print the library's log records as well (the same news twice)
+        logging.getLogger().addHandler(logging.NullHandler())
     restore = _stop_on_sigterm()
     try:
         from .pipeline import default_registry
@@ -337,7 +342,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     except KeyboardInterrupt:
         _fail(ExitCode.INTERRUPTED, "interrupted; no partial output was left behind")
     except InkSightError as exc:
-        if verbose:
+        if verbose and not isinstance(exc, IncompleteOutputError):  # an expected outcome, not a failure to trace
             traceback.print_exc()
         _fail(exc.exit_code, str(exc))
     except MemoryError:

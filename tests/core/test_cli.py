@@ -204,6 +204,9 @@ def test_exit_incomplete_keeps_the_rest(cli_with_test_plugins, page, tmp_path):
         "--detector-option", "words=2", "--detector-option", "text=cut",
     )  # fmt: skip
     assert_clean_failure(result, ExitCode.INCOMPLETE, r"output written with 2 partial word\(s\)")
+    # each problem is said once, as the CLI's own warning line (no raw log records beside it)
+    lines = result.stderr.decode().splitlines()
+    assert len(lines) == 3 and all(ln.startswith("inksight: warning: ") for ln in lines[:2]), lines
     data = json.loads(out.read_text())
     assert len(data["pages"][0]["words"]) == 2 and len(data["metadata"]["problems"]) == 2
 
