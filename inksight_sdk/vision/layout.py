@@ -67,6 +67,8 @@ _ROUND_SKEW = 12.0
 #: a CJK character is at most this many line heights wide, and its parts at most this far apart
 _CJK_CHARACTER = 1.3
 _CJK_PART_GAP = 0.25
+#: one part of a lone CJK character spans at least this share of its height (the 丨 of 胖)
+_CJK_SPANNING_PART = 0.5
 
 
 @attrs.frozen
@@ -118,8 +120,12 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
     blocks = []
     for members in _blocks(ink.mask.shape, components, text_height):
         block = [components[i] for i in members]
-        angle, vertical = _orientation(block, text_height)
-        plans = tuple(_LinePlan.of(line, angle) for line in _lines(block, angle, text_height))
+        glyph = _one_character(block)
+        if glyph is not None:
+            angle, vertical, plans = 0.0, False, (glyph,)
+        else:
+            angle, vertical = _orientation(block, text_height)
+            plans = tuple(_LinePlan.of(line, angle) for line in _lines(block, angle, text_height))
         if len(plans) > 1 and _shapeless_block(block, text_height):
             # a character stacked from parts (亭, 享) has a peak per part: if the whole looks like one
             # CJK glyph, it is one line of one character
@@ -253,6 +259,36 @@ def _orientation(components: Sequence[_Component], text_height: float) -> tuple[
     if v_score > 1.2 * h_score:
         return vertical, True
     return horizontal, False
+
+
+def _one_character(block: Sequence[_Component]) -> _LinePlan | None:
+    """The block as one line of one CJK character whose parts are small beside it, else ``None``.
+
+    A character built from many small parts (the dots of 氵, the bars of 言)
+    has a median part height, the page's text height, far below its own
+    size, so it is not shapeless by that measure, and its parts stack into
+    line peaks: 詐 would be cut into three lines of Latin words. Lines of
+    text never have one component spanning half the block across its lines,
+    a character's parts often do (the 丨 of 胖, the 乍 of 詐); with the ink
+    about as wide as it is tall and the bars and posts of a glyph, it is one
+    character, read upright.
+    """
+    mains = [c for c in block if c.main]
+    if len(mains) < 2:
+        return None
+    xs = np.concatenate([c.xs for c in block])
+    ys = np.concatenate([c.ys for c in block])
+    step = max(1, len(xs) // 6000)
+    if not _isotropic(xs[::step], ys[::step]):
+        return None
+    top, height = float(ys.min()), float(np.ptp(ys)) + 1
+    middle = top + 0.5 * height
+    if not any(
+        float(np.ptp(c.ys)) + 1 >= _CJK_SPANNING_PART * height and c.ys.min() < middle < c.ys.max() for c in mains
+    ):
+        return None  # no part spans the middle (two rows of characters have a gap there)
+    whole = _LinePlan.of(block, 0.0, fit=False)  # its parts are no line to fit an angle to
+    return whole if _square_glyph(whole) else None
 
 
 def _shapeless_block(block: Sequence[_Component], text_height: float) -> bool:
@@ -395,11 +431,16 @@ class _LinePlan:
     main: tuple[bool, ...]
 
     @classmethod
-    def of(cls, components: Sequence[_Component], block_angle: float) -> _LinePlan:
+    def of(cls, components: Sequence[_Component], block_angle: float, *, fit: bool = True) -> _LinePlan:
+        """The plan of a line; ``fit=False`` keeps ``block_angle`` instead of fitting the line's own."""
         line = range(len(components))
         mains = [i for i in line if components[i].main] or list(line)
         first = [components[i].extent(block_angle) for i in mains]
-        angle = _line_angle(components, block_angle, float(np.median([e[3] - e[2] + 1 for e in first])))
+        angle = (
+            _line_angle(components, block_angle, float(np.median([e[3] - e[2] + 1 for e in first])))
+            if fit
+            else block_angle
+        )
         extents = sorted((components[i].extent(angle), i) for i in line)
         scale = float(np.median([e[3] - e[2] + 1 for e, i in extents if i in mains]))
         units: list[list[int]] = []
