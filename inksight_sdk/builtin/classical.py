@@ -79,7 +79,9 @@ class SkeletonDerenderer:
         from ..tracing import trace_mask
         from ..vision import extract_ink
 
-        ink = extract_ink(crop.image, max_pixels=self.options.max_pixels, whole_page=False)
+        # the pen's footprint, not the blurred halo around it: the halo closes small loops and joins
+        # letters that nearly touch, which the tracer would then follow as one stroke
+        ink = extract_ink(crop.image, max_pixels=self.options.max_pixels, whole_page=False, footprint=True)
         mask = _within_content(ink.mask, crop.content * ink.scale)
         script = self.options.script
         if script == "auto":

@@ -280,3 +280,17 @@ def test_a_shadowed_small_image_gives_ink_only_on_the_strokes():
     cv2.line(strokes, (40, 80), (120, 80), 1, 13)
     cv2.line(strokes, (80, 40), (80, 120), 1, 13)
     assert ink.mask.sum() > 0 and (ink.mask & ~strokes.astype(bool)).sum() <= 0.02 * ink.mask.sum()
+
+
+def test_the_footprint_keeps_apart_strokes_that_a_blurred_halo_joins():
+    # two pen strokes a few pixels apart in a soft photo: the low threshold takes in the blur between them
+    page = _page(80, 160)
+    cv2.line(page, (20, 36), (140, 36), INKS["blue"], 3)
+    cv2.line(page, (20, 43), (140, 43), INKS["blue"], 3)
+    page = cv2.GaussianBlur(page, (0, 0), 1.3)
+    whole = extract_ink(page, whole_page=False)
+    footprint = extract_ink(page, whole_page=False, footprint=True)
+    assert cv2.connectedComponents(whole.mask.astype(np.uint8))[0] - 1 == 1
+    assert cv2.connectedComponents(footprint.mask.astype(np.uint8))[0] - 1 == 2
+    assert not (footprint.mask & ~whole.mask).any()
+    assert footprint.stroke_width < whole.stroke_width
