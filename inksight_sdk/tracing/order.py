@@ -4,7 +4,8 @@ Direction follows what pen recordings show almost without exception: a
 stroke that runs mostly sideways starts at its left end, one that runs mostly
 up or down starts at its top (Latin letters and CJK strokes alike: 横 left to
 right, 竖/撇/捺 from the top). A closed ring starts at its top and runs
-counter-clockwise, like an ``o``.
+counter-clockwise, like an ``o``; a bowl with a tail (a, b, d, p, e) starts
+where its letter does and turns the way that letter's bowl does.
 
 Order is by script. Latin: lines top to bottom, words left to right, pieces
 of connected ink left to right within a word, and small marks (dots, accents,
@@ -66,25 +67,60 @@ def orient(path: Path) -> Path:
         return path
     if path.closed:
         ring, ring_r = pts[:-1], radii[:-1]
-        x, y = ring[:, 0], ring[:, 1]
-        area = float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
-        if area > 0:  # clockwise on screen (y down): reverse to counter-clockwise
+        if _shoelace(ring) > 0:  # clockwise on screen (y down): reverse to counter-clockwise
             ring, ring_r = ring[::-1], ring_r[::-1]
         top = int(np.argmin(ring[:, 1] - 1e-3 * ring[:, 0]))
         ring, ring_r = np.roll(ring, -top, axis=0), np.roll(ring_r, -top)
         return Path(points=np.concatenate([ring, ring[:1]]), radii=np.concatenate([ring_r, ring_r[:1]]), closed=True)
     if (path.start_loop is None) != (path.end_loop is None):
-        # a bowl and a tail: the bowl comes first (a, d, g, q, e, 9) unless it hangs below the tail's end (6)
-        loop = pts[: path.start_loop + 1] if path.start_loop is not None else pts[path.end_loop :]
-        free_end = pts[-1] if path.start_loop is not None else pts[0]
-        bowl_first = float(loop[:, 1].mean()) <= float(free_end[1])
-        return path if bowl_first == (path.start_loop is not None) else path.reversed()
+        return _bowl_and_tail(path if path.start_loop is not None else path.reversed())
     d = pts[-1] - pts[0]
     if abs(d[0]) >= abs(d[1]):
         backwards = d[0] < 0
     else:
         backwards = d[1] < 0
     return path.reversed() if backwards else path
+
+
+def _bowl_and_tail(path: Path) -> Path:
+    """A loop closing at a junction plus a tail to a free end (``path`` given loop first).
+
+    Stems are drawn downwards and lines run left to right: a tail that rises
+    steeply well above the loop is an ascender drawn down into its bowl (b, d, h, 6),
+    and one that ends on the left of the loop without hanging below it is a
+    lead-in (an r joined to an a); otherwise the bowl comes first and the
+    tail runs on from it (a, g, q, p, e, 9). The loop turns counter-clockwise
+    like an o, except a bowl hanging on the right of a stem (b, p, D, P):
+    that one turns clockwise.
+    """
+    assert path.start_loop is not None
+    pts, radii, k = path.points, path.radii, path.start_loop
+    loop, tail_end = pts[: k + 1], pts[-1]
+    top, bottom, centre_x = float(loop[:, 1].min()), float(loop[:, 1].max()), float(loop[:, 0].mean())
+    end_x, end_y = float(tail_end[0]), float(tail_end[1])
+    rise = tail_end - pts[k]
+    stem = abs(float(rise[1])) > abs(float(rise[0])) and not top <= end_y <= bottom
+    ascender = stem and end_y < top - 0.5 * (bottom - top)
+    lead_in = end_x < centre_x and end_y <= bottom
+    stem_on_left = stem and end_x < centre_x
+    tail_first = ascender or lead_in
+    # the loop as given here is run backwards when the tail comes first: turn it the other way now
+    if (_shoelace(loop) > 0) != (stem_on_left != tail_first):
+        loop_r = radii[: k + 1]
+        path = Path(
+            points=np.concatenate([loop[::-1], pts[k + 1 :]]),
+            radii=np.concatenate([loop_r[::-1], radii[k + 1 :]]),
+            closed=False,
+            start_loop=k,
+            end_loop=None,
+        )
+    return path.reversed() if tail_first else path
+
+
+def _shoelace(ring: np.ndarray) -> float:
+    """Twice the signed area of a ring of points: positive when it turns clockwise on screen (y down)."""
+    x, y = ring[:, 0], ring[:, 1]
+    return float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
 
 
 def order_paths(paths: Sequence[Path], mask: np.ndarray, script: str, width: float) -> list[Path]:

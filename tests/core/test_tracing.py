@@ -10,6 +10,8 @@ import pytest
 
 from inksight_sdk.evaluation import compare_ink, load_hanzi_strokes
 from inksight_sdk.tracing import TracedStroke, trace_mask
+from inksight_sdk.tracing.order import orient
+from inksight_sdk.tracing.paths import Path
 from tests.conftest import shared
 
 
@@ -145,6 +147,54 @@ def test_a_cursive_loop_keeps_its_eye():
     assert scores.f1 > 0.97
     assert len(strokes) == 1  # one pen-down, straight through the crossing
     assert scores.direction == 1.0
+
+
+def _bowl_and_tail(
+    centre: tuple[float, float], junction_deg: float, tail_end: tuple[float, float], turn: float
+) -> Path:
+    """A path as the chainer may leave it: a tail ending at the junction, then a ring of radius 12 back to it.
+
+    ``junction_deg`` places the junction on the ring (0 = right, 90 = top);
+    ``turn`` +1 runs the ring counter-clockwise on screen, -1 clockwise.
+    """
+    cx, cy = centre
+    a = np.radians(junction_deg) + turn * np.linspace(0.0, 2 * np.pi, 60)
+    ring = np.column_stack([cx + 12 * np.cos(a), cy - 12 * np.sin(a)])
+    tail = np.linspace(tail_end, ring[0], 20)
+    points = np.concatenate([tail, ring[1:]])
+    return Path(points=points, radii=np.full(len(points), 2.0), closed=False, end_loop=len(tail) - 1)
+
+
+def _turn(points: np.ndarray) -> float:
+    """Twice the signed area of a ring: negative counter-clockwise on screen."""
+    x, y = points[:, 0], points[:, 1]
+    return float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
+
+
+@pytest.mark.parametrize(
+    ("letter", "junction_deg", "tail_end", "bowl_first", "clockwise"),
+    [
+        ("a", 45.0, (52.0, 70.0), True, False),  # stem from the top right of the bowl down: bowl first, o-like
+        ("e", 180.0, (56.0, 58.0), True, False),  # the tail runs on to the right from the left of the eye
+        ("d", 0.0, (52.0, 5.0), False, False),  # ascender on the right, drawn down into the bowl
+        ("b", 200.0, (28.0, 5.0), False, True),  # ascender on the left: down the stem, then a clockwise bowl
+        ("p", 160.0, (28.0, 80.0), True, True),  # descender on the left: the bowl hangs right of it, clockwise
+        ("ra", 120.0, (10.0, 40.0), False, False),  # a lead-in from the left joins the top of the bowl
+    ],
+)
+def test_a_bowl_with_a_tail_starts_and_turns_like_the_letter(
+    letter: str, junction_deg: float, tail_end: tuple[float, float], bowl_first: bool, clockwise: bool
+) -> None:
+    for given in (_bowl_and_tail((40.0, 45.0), junction_deg, tail_end, turn) for turn in (1.0, -1.0)):
+        for path in (given, given.reversed()):
+            out = orient(path)
+            assert out.closed is False
+            k = out.start_loop if out.start_loop is not None else out.end_loop
+            assert k is not None, letter
+            assert (out.start_loop is not None) == bowl_first, letter
+            loop = out.points[: k + 1] if bowl_first else out.points[k:]
+            assert (_turn(loop) > 0) == clockwise, letter
+            assert np.allclose(out.points[-1 if bowl_first else 0], tail_end), letter
 
 
 def test_a_hanzi_is_traced_in_canonical_order_and_direction():
