@@ -13,13 +13,16 @@ Order: components as whole units before the next one, found by cutting the
 strokes where their boxes leave a gap: one above the other top to bottom
 (宀 over 子), side by side left to right (亻 before 中), recursively, with a
 tall centre before two short sides (小). Inside a component that no gap
-cuts: top to bottom and left to right by start point, under two
-constraints: a stroke standing clear to the left comes before, and a
+cuts: top to bottom and left to right by start point, under three
+constraints: a stroke standing clear to the left comes before; a
 horizontal comes before the vertical it crosses (十, 干, 耒) unless that
 vertical hangs from a frame drawn earlier (the 冂 of 册, whose bar comes
-last). A bottom-left enclosure (辶, 廴: a narrow left column joined to a base
-running under the rest, its far end free) comes after what it encloses; a
-base that closes a frame (口 of 因) stays last by the top-to-bottom rule.
+last); a frame (a 横折 like the 𠃌 of 勹 or 門, crossed by nothing) comes
+before what lies inside it, even a part sticking out left of where it
+starts (the 田 of 甸). A bottom-left enclosure (辶, 廴: a narrow left
+column joined to a base running under the rest, its far end free) comes
+after what it encloses; a base that closes a frame (口 of 因) stays last
+by the top-to-bottom rule.
 """
 
 from __future__ import annotations
@@ -289,12 +292,18 @@ def _by_rules(
     ]
 
     n = len(strokes)
+    starts = [s.points[0] for s in strokes]
     after: list[set[int]] = [set() for _ in range(n)]  # after[j]: strokes that must come before j
+    inside = _inside_frames(strokes, boxes, width)
+    for j in range(n):
+        after[j] |= {f for f in range(n) if j in inside[f]}
     for i in range(n):
         for j in range(n):
             if i == j:
                 continue
             a, b = boxes[i], boxes[j]
+            if i in inside[j] or j in inside[i]:
+                continue  # under the top of a frame (the 田 of 甸, left of where its 𠃌 starts): inside, not beside
             if a[2] < b[0] + slack and b[2] - a[0] > 0 and not (a[3] < b[1] + slack or b[3] < a[1] + slack):
                 after[j].add(i)  # a stands clear to the left of b
             elif (
@@ -305,7 +314,6 @@ def _by_rules(
             ):
                 bar, stem = (i, j) if _is_level(strokes[i]) else (j, i)
                 after[stem].add(bar)  # 十: the bar before the stroke it crosses, unless that one hangs from a frame
-    starts = [s.points[0] for s in strokes]
     left = set(range(n))
     out: list[int] = []
     while left:
@@ -315,6 +323,55 @@ def _by_rules(
         out.append(k)
         left.discard(k)
     return out
+
+
+def _is_frame(p: Path, width: float) -> bool:
+    """A 横折 (𠃍, 𠃌, the 𠃌 of 勹 and 門): a run to the right from its start, then down well below it."""
+    pts = p.points
+    x0, y0, x1, y1 = _box(p)
+    if x1 - x0 < 3 * width or y1 - y0 < 3 * width:
+        return False
+    k = int(np.argmax(pts[:, 0]))
+    run, drop = pts[k] - pts[0], pts[-1, 1] - pts[k, 1]
+    return bool(run[0] >= 0.6 * (x1 - x0) and abs(run[1]) <= max(width, 0.25 * (y1 - y0)) and drop >= 0.5 * (y1 - y0))
+
+
+def _inside_frames(
+    strokes: Sequence[Path], boxes: list[tuple[float, float, float, float]], width: float
+) -> list[set[int]]:
+    """For each stroke, the strokes inside it if it is a frame (outside before inside: 勹 before 田 in 甸).
+
+    A frame is crossed by no other stroke (a bar of 木 run into the next
+    stroke is). Inside: below its top run, above its bottom, left of its right
+    side, and reaching under the run, or touching a stroke that does while
+    lying within the same bounds (the left post of the 田 of 甸 sticks out
+    left of where the 𠃌 starts).
+    """
+    n = len(strokes)
+    out: list[set[int]] = [set() for _ in range(n)]
+    for f in range(n):
+        if not _is_frame(strokes[f], width) or any(
+            k != f and _crosses(strokes[f], strokes[k], width) for k in range(n)
+        ):
+            continue
+        fx, fy = strokes[f].points[0]
+        bottom, right = boxes[f][3] + width, boxes[f][2] + width
+        within = [
+            k
+            for k in range(n)
+            if k != f and boxes[k][1] >= fy + 0.5 * width and boxes[k][3] <= bottom and boxes[k][2] <= right
+        ]
+        direct = {k for k in within if boxes[k][2] > fx + width}
+        out[f] = direct | {k for k in within if any(_touch(strokes[k], strokes[d], width) for d in direct)}
+    return out
+
+
+def _touch(a: Path, b: Path, width: float) -> bool:
+    """Whether an end of one stroke lies on the other."""
+    for p, q in ((a, b), (b, a)):
+        if np.min(np.linalg.norm(q.points[None, :, :] - p.points[[0, -1], None, :], axis=2)) <= width:
+            return True
+    return False
 
 
 def _crosses(a: Path, b: Path, width: float) -> bool:

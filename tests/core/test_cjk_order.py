@@ -5,6 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from inksight_sdk.tracing.cjk import order_cjk
+from inksight_sdk.tracing.paths import Path
 from inksight_sdk.vision.layout import detect_layout
 
 
@@ -29,3 +31,29 @@ def test_a_character_of_small_parts_is_one_upright_cjk_line():
     for word in layout.words:
         quad = np.asarray(word.quad)
         assert abs(quad[1][1] - quad[0][1]) < 1.0, "read upright, not at an angle fitted to its parts"
+
+
+def _path(*corners: tuple[float, float]) -> Path:
+    """A stroke through ``corners``, a point per pixel."""
+    pts = [np.array(corners[0], float)]
+    for a, b in zip(corners[:-1], corners[1:]):
+        a, b = np.array(a, float), np.array(b, float)
+        n = max(1, int(np.ceil(np.linalg.norm(b - a))))
+        pts.extend(a + (b - a) * t for t in np.arange(1, n + 1) / n)
+    points = np.array(pts)
+    return Path(points=points, radii=np.full(len(points), 2.5), closed=False)
+
+
+def test_outside_before_inside_even_where_the_inside_sticks_out_left():
+    # 甸: 丿 and the 𠃌 of 勹 first, then 田, whose left post stands left of where the 𠃌 starts
+    pie = _path((40, 10), (10, 60))
+    frame = _path((35, 25), (90, 25), (90, 95), (80, 90))
+    tian = [
+        _path((25, 45), (25, 80)),
+        _path((25, 45), (70, 45), (70, 80)),
+        _path((25, 62), (70, 62)),
+        _path((47, 45), (47, 80)),
+        _path((25, 80), (70, 80)),
+    ]
+    ordered = order_cjk([*tian, frame, pie], width=5.0)
+    assert ordered[0] is pie and ordered[1] is frame
