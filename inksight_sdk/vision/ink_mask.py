@@ -11,7 +11,7 @@ about one adaptive threshold):
    channels (``1 - min_c I_c / B_c``), so blue, violet and red inks are as
    visible as black, each in the channel that absorbs them.
 3. **Paper region** (:mod:`.paper`): the table or scanner lid around the sheet
-   is excluded.
+   is excluded (whole pages; a word crop lies on the sheet).
 4. **Thresholds** from the page's own statistics: a low one from the paper's
    noise and a high one from the ink's contrast; a component is ink when it
    holds high pixels (hysteresis), which drops paper texture, specks and
@@ -105,11 +105,11 @@ def extract_ink(
     image is reduced, never enlarged). A blank or black page, or an image too
     small to hold a stroke, gives an empty mask. Pass ``whole_page=False`` for
     a crop of a page (a word crop): a line as dark and as coloured as the ink
-    that crosses the whole crop is then an underline, not a printed form line;
-    faint or coloured rules are removed either way. Pass ``footprint=True``
-    to get the pen's footprint instead of everything the ink darkens (step 6
-    of the module docstring; ``stroke_width`` is then measured on it): what a
-    tracer should thin.
+    that crosses the whole crop is then an underline, not a printed form line,
+    and no table around the sheet is looked for; faint or coloured rules are
+    removed either way. Pass ``footprint=True`` to get the pen's footprint
+    instead of everything the ink darkens (step 6 of the module docstring;
+    ``stroke_width`` is then measured on it): what a tracer should thin.
     """
     image = np.asarray(image)
     if image.ndim == 3 and image.shape[2] == 1:
@@ -125,14 +125,14 @@ def extract_ink(
     work = image
     if factor > 1:  # the last few rows and columns that do not fill a k x k cell are dropped
         work = cv2.resize(image[: size[1] * factor, : size[0] * factor], size, interpolation=cv2.INTER_AREA)
-    done = _threshold(work, _BASE_WINDOW)
+    done = _threshold(work, _BASE_WINDOW, whole_page)
     if done.width * 3 > _BASE_WINDOW:
         # a broad pen (marker, or a large word crop): the window must hold paper beside each stroke
-        done = _threshold(work, int(done.width * 4))
+        done = _threshold(work, int(done.width * 4), whole_page)
     elif 0 < _NARROW_PENS * done.width <= _BASE_WINDOW / 2:
         # a fine pen (the window can at least halve): a few pen widths still hold paper beside each stroke,
         # and the narrow window follows a shadow's edge or a vignette that the wide one takes for ink
-        done = _threshold(work, max(_MIN_WINDOW, int(_NARROW_PENS * done.width)))
+        done = _threshold(work, max(_MIN_WINDOW, int(_NARROW_PENS * done.width)), whole_page)
     mask, darkness, width = _without_printed_lines(done, whole_page), done.darkness, done.width
     if footprint and mask.any():
         mask = _footprint(mask, darkness, width)
@@ -164,9 +164,9 @@ class _Pass:
     width: float
 
 
-def _threshold(work: np.ndarray, window: int) -> _Pass:
+def _threshold(work: np.ndarray, window: int, whole_page: bool = True) -> _Pass:
     """Hysteresis ink mask, darkness image and pen width of a working-resolution image, for one window."""
-    background, paper = _background(work, window)
+    background, paper = _background(work, window, whole_page)
     normalized = cv2.divide(work, background, scale=255)
     darkness = 255 - (normalized if normalized.ndim == 2 else _channel_min(normalized))
     if paper is not None:
@@ -216,17 +216,21 @@ def _channel_min(image: np.ndarray) -> np.ndarray:
     return cv2.min(cv2.min(r, g), b)
 
 
-def _background(work: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray | None]:
+def _background(work: np.ndarray, window: int, whole_page: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """The paper without ink (same size as ``work``) and the paper region (``None``: all paper).
 
     Closing (max then min filter) over ``window`` pixels on a copy reduced by
     ``window / 6``, then a box blur of the same size so the estimate has no seams.
+    A word crop (``whole_page=False``) lies on the sheet and gets no paper
+    region: its few cells cannot show a table, and a median over them does not
+    erase the dense middle of a word, which would pass for a table and lose
+    its ink.
     """
     height, width = work.shape[:2]
     factor = max(1, window // _CELLS_PER_WINDOW)
     small_size = (max(1, width // factor), max(1, height // factor))
     small = cv2.resize(work, small_size, interpolation=cv2.INTER_AREA)
-    paper_small = paper_region(small, margin=_CELLS_PER_WINDOW // 2)
+    paper_small = paper_region(small, margin=_CELLS_PER_WINDOW // 2) if whole_page else None
     k = _CELLS_PER_WINDOW + 1
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
     # a closing (max then min filter) removes the ink and follows the light: a max filter alone
