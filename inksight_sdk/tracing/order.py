@@ -86,12 +86,14 @@ def _bowl_and_tail(path: Path) -> Path:
     """A loop closing at a junction plus a tail to a free end (``path`` given loop first).
 
     Stems are drawn downwards and lines run left to right: a tail that rises
-    steeply well above the loop is an ascender drawn down into its bowl (b, d, h, 6),
-    and one that ends on the left of the loop without hanging below it is a
-    lead-in (an r joined to an a); otherwise the bowl comes first and the
-    tail runs on from it (a, g, q, p, e, 9). The loop turns counter-clockwise
-    like an o, except a bowl hanging on the right of a stem (b, p, D, P):
-    that one turns clockwise.
+    steeply well above the loop is an ascender drawn down into its bowl (b, d, h, 6);
+    a stem on the left of the bowl comes first (b, p: down it and back up
+    before the bowl, which the skeleton shows as one pass); a tail ending on
+    the left of the loop without hanging below it is a lead-in (an r or a
+    t-bar joined to an a or o). Otherwise the bowl comes first and the tail
+    runs on from it (a, g, q, e, 9). The loop turns counter-clockwise like an
+    o, except a bowl hanging on the right of a stem (b, p, D, P): that one
+    turns clockwise.
     """
     assert path.start_loop is not None
     pts, radii, k = path.points, path.radii, path.start_loop
@@ -103,7 +105,7 @@ def _bowl_and_tail(path: Path) -> Path:
     ascender = stem and end_y < top - 0.5 * (bottom - top)
     lead_in = end_x < centre_x and end_y <= bottom
     stem_on_left = stem and end_x < centre_x
-    tail_first = ascender or lead_in
+    tail_first = ascender or lead_in or stem_on_left
     # the loop as given here is run backwards when the tail comes first: turn it the other way now
     if (_shoelace(loop) > 0) != (stem_on_left != tail_first):
         loop_r = radii[: k + 1]

@@ -178,7 +178,7 @@ def _turn(points: np.ndarray) -> float:
         ("e", 180.0, (56.0, 58.0), True, False),  # the tail runs on to the right from the left of the eye
         ("d", 0.0, (52.0, 5.0), False, False),  # ascender on the right, drawn down into the bowl
         ("b", 200.0, (28.0, 5.0), False, True),  # ascender on the left: down the stem, then a clockwise bowl
-        ("p", 160.0, (28.0, 80.0), True, True),  # descender on the left: the bowl hangs right of it, clockwise
+        ("p", 160.0, (28.0, 80.0), False, True),  # descender on the left, written first; a clockwise bowl
         ("ra", 120.0, (10.0, 40.0), False, False),  # a lead-in from the left joins the top of the bowl
     ],
 )
