@@ -294,3 +294,16 @@ def test_the_footprint_keeps_apart_strokes_that_a_blurred_halo_joins():
     assert cv2.connectedComponents(footprint.mask.astype(np.uint8))[0] - 1 == 2
     assert not (footprint.mask & ~whole.mask).any()
     assert footprint.stroke_width < whole.stroke_width
+
+
+def test_a_word_crop_keeps_dense_writing_that_runs_across_it():
+    # the middle of a word cut by its crop: ink (and its halo) fills most of every neighbourhood of the band
+    # the paper region's median looks at, and the band touches both sides, so it would pass for a table
+    page = _page(70, 160, paper=(246, 244, 240))
+    truth = np.zeros(page.shape[:2], np.uint8)
+    for x in range(-4, 165, 8):
+        cv2.line(page, (x, 22), (x + 4, 48), INKS["blue"], 4, cv2.LINE_AA)
+        cv2.line(truth, (x, 22), (x + 4, 48), 255, 4, cv2.LINE_AA)
+    page = cv2.GaussianBlur(page, (0, 0), 0.6)
+    found = extract_ink(page, whole_page=False)
+    assert _recall(found.mask, truth > 127) > 0.95
