@@ -44,6 +44,8 @@ _HOOK_WIDTHS = 4.5
 _CUT_OVERLAP = 0.05
 # a vertical whose top end meets the end of another stroke is part of a frame (冂 in 册), drawn before a bar across it
 _FRAME_WIDTHS = 1.0
+# a straight line with less than this share of the ink on its wrong side cuts two components (槤)
+_INK_CUT_SHARE = 0.08
 # start points closer in height than this share of the character are on one level: left to right
 _SLACK = 0.08
 # a stroke between lower left and upper right steeper than this (35 degrees) is a 撇 drawn from the top right;
@@ -239,11 +241,59 @@ def _components_first(
             if heights[1] > 1.5 * max(heights[0], heights[2]):
                 groups = [groups[1], groups[0], groups[2]]  # 小: the centre before the sides
     else:
-        return [idx[k] for k in _by_rules([strokes[k] for k in idx], [boxes[k] for k in idx], width, size)]
+        split = _ink_cut(idx, strokes, boxes, width)
+        if split is None:
+            return [idx[k] for k in _by_rules([strokes[k] for k in idx], [boxes[k] for k in idx], width, size)]
+        groups = split
     out: list[int] = []
     for g in groups:
         out.extend(_components_first(g, strokes, boxes, width, size))
     return out
+
+
+def _ink_cut(
+    idx: list[int], strokes: Sequence[Path], boxes: list[tuple[float, float, float, float]], width: float
+) -> list[list[int]] | None:
+    """Two components whose boxes overlap but whose ink a straight line still separates.
+
+    The 丿 of 木 in 槤 or the 提 of 金 in 鋌 reach under the right-hand part,
+    so no gap between boxes cuts the character, yet nearly all the ink of
+    each stroke lies on one side of a vertical line (or a horizontal one,
+    top over bottom). Each stroke goes to the side holding most of its ink;
+    the cut is taken where the ink on the wrong sides is least, if that is
+    under ``_INK_CUT_SHARE`` of all the ink and both sides hold a fair share,
+    and no frame is parted from what lies inside it (the 田 of 甸 sticks out
+    left of its 𠃌).
+    """
+    paths = [strokes[k] for k in idx]
+    parts = [p.points for p in paths]
+    if not any(len(pts) > 1 for pts in parts):
+        return None
+    length = np.concatenate([np.linalg.norm(np.diff(pts, axis=0), axis=1) for pts in parts])
+    owner = np.zeros((len(length), len(idx)))  # segment -> stroke, one-hot
+    owner[np.arange(len(length)), np.repeat(np.arange(len(idx)), [max(len(pts) - 1, 0) for pts in parts])] = 1.0
+    whole, total = length @ owner, float(length.sum())
+    held: list[tuple[int, int]] | None = None
+    for axis in (1, 0):  # top over bottom first, as with gaps
+        mid = np.concatenate([0.5 * (pts[1:, axis] + pts[:-1, axis]) for pts in parts])
+        lo, hi = float(mid.min()), float(mid.max())
+        at = np.linspace(lo + 0.2 * (hi - lo), hi - 0.2 * (hi - lo), 25)
+        before = ((mid[None, :] < at[:, None]) * length) @ owner  # ink of each stroke before each line
+        first = before > 0.5 * whole
+        wrong = np.where(first, whole - before, before).sum(axis=1)
+        share = (first * whole).sum(axis=1) / total
+        for c in np.argsort(wrong, kind="stable"):
+            if wrong[c] > _INK_CUT_SHARE * total:
+                break
+            if not 0.15 <= share[c] <= 0.85:
+                continue
+            if held is None:
+                inside = _inside_frames(paths, [boxes[k] for k in idx], width)  # only when a cut is in sight
+                held = [(f, k) for f in range(len(paths)) for k in inside[f]]
+            if any(first[c, f] != first[c, k] for f, k in held):
+                continue
+            return [[k for n, k in enumerate(idx) if first[c, n]], [k for n, k in enumerate(idx) if not first[c, n]]]
+    return None
 
 
 def _wrapping_base(

@@ -57,3 +57,22 @@ def test_outside_before_inside_even_where_the_inside_sticks_out_left():
     ]
     ordered = order_cjk([*tian, frame, pie], width=5.0)
     assert ordered[0] is pie and ordered[1] is frame
+
+
+def test_components_whose_boxes_overlap_stay_whole_when_a_line_parts_their_ink():
+    # 木 on the left, its bar reaching into the box of the part on the right: no gap between boxes,
+    # but a vertical line leaves little ink on its wrong side, so 木 comes whole before the right part
+    left = [
+        _path((5, 30), (60, 30)),
+        _path((22, 5), (22, 95)),
+        _path((21, 40), (2, 80)),
+        _path((23, 45), (34, 56)),
+    ]
+    right = [
+        _path((48, 18), (95, 18)),
+        _path((72, 8), (72, 92)),
+        _path((48, 55), (95, 55)),
+        _path((50, 85), (95, 85)),
+    ]
+    ordered = order_cjk([*right, *left], width=5.0)
+    assert {id(p) for p in ordered[:4]} == {id(p) for p in left}
