@@ -285,11 +285,12 @@ def _ink_cut(
         for c in np.argsort(wrong, kind="stable"):
             if wrong[c] > _INK_CUT_SHARE * total:
                 break
-            if not 0.15 <= share[c] <= 0.85:
-                continue
-            if held is None:
-                inside = _inside_frames(paths, [boxes[k] for k in idx], width)  # only when a cut is in sight
+            if not 0.15 <= share[c] <= 0.85 or not 2 <= first[c].sum() <= len(idx) - 2:
+                continue  # a lone stroke is no component (the left 丨 of the 冂 of 册)
+            if held is None:  # only when a cut is in sight
+                inside = _inside_frames(paths, [boxes[k] for k in idx], width)
                 held = [(f, k) for f in range(len(paths)) for k in inside[f]]
+
             if any(first[c, f] != first[c, k] for f, k in held):
                 continue
             return [[k for n, k in enumerate(idx) if first[c, n]], [k for n, k in enumerate(idx) if not first[c, n]]]
