@@ -86,7 +86,7 @@ def _bowl_and_tail(path: Path) -> Path:
     """A loop closing at a junction plus a tail to a free end (``path`` given loop first).
 
     Stems are drawn downwards and lines run left to right: a tail that rises
-    steeply well above the loop is an ascender drawn down into its bowl (b, d, h, 6);
+    steeply well above the loop is an ascender drawn down into its bowl (b, d, 6);
     a stem on the left of the bowl comes first (b, p: down it and back up
     before the bowl, which the skeleton shows as one pass); a tail ending on
     the left of the loop without hanging below it is a lead-in (an r or a
