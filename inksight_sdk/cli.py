@@ -323,9 +323,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         level = logging.DEBUG if any(a.startswith("-vv") for a in args) else logging.INFO
         logging.basicConfig(level=level, format="inksight: %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     else:
-        # every problem reaches the user once, as the CLI's own "inksight: warning: ..." line; without this,
-        # Python's last-resort handler would print the library's log records as well (the same news twice)
-        logging.getLogger().addHandler(logging.NullHandler())
+        logging.getLogger().addHandler(_warnings_handler())
     restore = _stop_on_sigterm()
     try:
         from .pipeline import default_registry
@@ -354,6 +352,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     finally:
         restore()
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _warnings_handler() -> logging.Handler:
+    """Without ``-v``: warnings as one ``inksight: warning:`` line each, every problem said once.
+
+    A record marked :data:`~inksight_sdk.stages.REPORTED` is left out: its news is in the
+    document's problems, which the CLI prints itself after the run.
+    """
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("inksight: warning: %(message)s"))
+    handler.addFilter(lambda record: not getattr(record, "inksight_reported", False))
+    return handler
 
 
 def _stop_on_sigterm() -> Any:

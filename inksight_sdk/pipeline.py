@@ -49,7 +49,7 @@ from .inputs import check_source_options, open_pages, raster_from_array
 from .layout import assign_time, reading_order, remove_duplicate_strokes
 from .limits import Limits
 from .registry import PluginRegistry
-from .stages import DerenderedWord, DetectedWord, Layout, Mode, RasterPage, WordCrop
+from .stages import REPORTED, DerenderedWord, DetectedWord, Layout, Mode, RasterPage, WordCrop
 
 __all__ = ["Pipeline", "ProgressCallback", "default_registry"]
 
@@ -256,7 +256,7 @@ class Pipeline:
             name = self._requested[kind] if kind not in used else used[kind]
             name = self._stages.get(kind, (name,))[0]
             problems.append(_timeout_message(raster.index, kind, name, timeout))
-            log.warning("%s", problems[-1])
+            log.warning("%s", problems[-1], extra=REPORTED)
             # the stuck thread keeps its stage object; later pages get a fresh one
             self._discard_stage(kind)
             return None
@@ -287,7 +287,7 @@ class Pipeline:
                 worker.stop()
                 self._worker = None
                 problems.append(outcome.failure)
-                log.warning("%s", outcome.failure)
+                log.warning("%s", outcome.failure, extra=REPORTED)
                 return None
             problems.extend(outcome.problems)
             used.update(outcome.used)
@@ -312,11 +312,12 @@ class Pipeline:
             if not isinstance(exc, StageError):
                 raise
             problems.append(f"{where}: {exc}")
-            log.warning("%s skipped: %s", where, exc)
+            log.warning("%s skipped: %s", where, exc, extra=REPORTED)
             return None
         except Exception as exc:  # a plugin bug on one page must not lose the others
             problems.append(f"{where}: detector failed: {type(exc).__name__}: {exc}")
-            log.warning("%s skipped: detector failed: %s", where, exc, exc_info=log.isEnabledFor(logging.DEBUG))
+            debug = log.isEnabledFor(logging.DEBUG)
+            log.warning("%s skipped: detector failed: %s", where, exc, exc_info=debug, extra=REPORTED)
             return None
         on_stage("derenderer")
         derenderer_name, derenderer = self._stage("derenderer")
@@ -360,7 +361,7 @@ class Pipeline:
                 crop = WordCrop(image=image, content=transform.to_crop(word.quad), text=word.text, script=word.script)
             except Exception as exc:
                 problems.append(f"{where}, word {i + 1}: detector {detector_name} gave a bad word: {_describe(exc)}")
-                log.warning("%s", problems[-1])
+                log.warning("%s", problems[-1], extra=REPORTED)
                 continue
             jobs.append((i, transform, crop))
         results: dict[int, DerenderedWord] = {}
@@ -389,11 +390,11 @@ class Pipeline:
                 problems.append(
                     f"{where}, word {i + 1}: derenderer {derenderer_name} returned bad ink: {_describe(exc)}"
                 )
-                log.warning("%s", problems[-1])
+                log.warning("%s", problems[-1], extra=REPORTED)
                 continue
             if result.warning:
                 problems.append(f"{where}, word {i + 1}: derenderer {derenderer_name} {PARTIAL_INK}: {result.warning}")
-                log.warning("%s", problems[-1])
+                log.warning("%s", problems[-1], extra=REPORTED)
             out.append((ink, detected.block, detected.line))
         return out
 
@@ -413,7 +414,7 @@ class Pipeline:
             if len(batch) == 1:
                 i = batch[0][0]
                 problems.append(f"page {page_index + 1}, word {i + 1}: derenderer {name} failed: {_describe(exc)}")
-                log.warning("page %d word %d skipped: %s", page_index + 1, i + 1, _describe(exc))
+                log.warning("page %d word %d skipped: %s", page_index + 1, i + 1, _describe(exc), extra=REPORTED)
                 return {}
             log.info("derenderer %s failed on a batch of %d (%s); retrying word by word", name, len(batch), exc)
         out: dict[int, DerenderedWord] = {}

@@ -34,7 +34,13 @@ __all__ = [
     "Derenderer",
     "Exporter",
     "PageSource",
+    "REPORTED",
 ]
+
+#: ``extra=`` for a log record whose news also reaches the document's problems (a skipped word, a
+#: :attr:`DerenderedWord.warning`): the CLI prints each problem once from the document and leaves
+#: these records out, while an embedding application's own logging still sees them
+REPORTED = {"inksight_reported": True}
 
 
 class Mode(enum.StrEnum):

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ..stages import DerenderedStroke, DerenderedWord, Mode, WordCrop
+from ..stages import REPORTED, DerenderedStroke, DerenderedWord, Mode, WordCrop
 from .decoding import STOP_EOS, Derendering
 from .vocab import PROMPT_DERENDER, PROMPT_RECOGNIZE_AND_DERENDER, derender_with_text
 
@@ -87,7 +87,7 @@ def derender_crops(
                     f"decoding stopped by the {result.stop.replace('_', ' ')} guard "
                     f"after {len(result.ink_tokens)} ink tokens; its ink may be incomplete"
                 )
-                log.warning("word %d of the batch: %s", start + i + 1, warning)
+                log.warning("word %d of the batch: %s", start + i + 1, warning, extra=REPORTED)
             offset = np.array([dx, dy], np.float32)
             strokes = [
                 DerenderedStroke(points=(np.asarray(s, np.float32) - offset) / np.float32(scale))
