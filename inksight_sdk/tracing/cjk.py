@@ -260,7 +260,8 @@ def _ink_cut(
     so no gap between boxes cuts the character, yet nearly all the ink of
     each stroke lies on one side of a vertical line (or a horizontal one,
     top over bottom). Each stroke goes to the side holding most of its ink;
-    the cut is taken where the ink on the wrong sides is least, if that is
+    the cut is taken where the ink on the wrong sides is least, whichever
+    way the line runs (王 over the 日 of 琨 leaves more), if that is
     under ``_INK_CUT_SHARE`` of all the ink and both sides hold a fair share,
     and no frame is parted from what lies inside it (the 田 of 甸 sticks out
     left of its 𠃌).
@@ -274,26 +275,26 @@ def _ink_cut(
     owner[np.arange(len(length)), np.repeat(np.arange(len(idx)), [max(len(pts) - 1, 0) for pts in parts])] = 1.0
     whole, total = length @ owner, float(length.sum())
     held: list[tuple[int, int]] | None = None
-    for axis in (1, 0):  # top over bottom first, as with gaps
+    lines = []  # (ink on the wrong sides, which strokes come first) for every line on both axes
+    for axis in (1, 0):
         mid = np.concatenate([0.5 * (pts[1:, axis] + pts[:-1, axis]) for pts in parts])
         lo, hi = float(mid.min()), float(mid.max())
         at = np.linspace(lo + 0.2 * (hi - lo), hi - 0.2 * (hi - lo), 25)
         before = ((mid[None, :] < at[:, None]) * length) @ owner  # ink of each stroke before each line
         first = before > 0.5 * whole
         wrong = np.where(first, whole - before, before).sum(axis=1)
-        share = (first * whole).sum(axis=1) / total
-        for c in np.argsort(wrong, kind="stable"):
-            if wrong[c] > _INK_CUT_SHARE * total:
-                break
-            if not 0.15 <= share[c] <= 0.85 or not 2 <= first[c].sum() <= len(idx) - 2:
-                continue  # a lone stroke is no component (the left 丨 of the 冂 of 册)
-            if held is None:  # only when a cut is in sight
-                inside = _inside_frames(paths, [boxes[k] for k in idx], width)
-                held = [(f, k) for f in range(len(paths)) for k in inside[f]]
-
-            if any(first[c, f] != first[c, k] for f, k in held):
-                continue
-            return [[k for n, k in enumerate(idx) if first[c, n]], [k for n, k in enumerate(idx) if not first[c, n]]]
+        lines += list(zip(wrong, first))
+    for wrong, first in sorted(lines, key=lambda line: line[0]):  # stable: top over bottom first on a tie
+        if wrong > _INK_CUT_SHARE * total:
+            break
+        if not 0.15 <= (first * whole).sum() / total <= 0.85 or not 2 <= first.sum() <= len(idx) - 2:
+            continue  # a lone stroke is no component (the left 丨 of the 冂 of 册)
+        if held is None:  # only when a cut is in sight
+            inside = _inside_frames(paths, [boxes[k] for k in idx], width)
+            held = [(f, k) for f in range(len(paths)) for k in inside[f]]
+        if any(first[f] != first[k] for f, k in held):
+            continue
+        return [[k for n, k in enumerate(idx) if first[n]], [k for n, k in enumerate(idx) if not first[n]]]
     return None
 
 
