@@ -33,13 +33,17 @@ def label(mask: np.ndarray, connectivity: int = 8) -> tuple[np.ndarray, int]:
     )
     count -= 1
     if count > 1:
-        flat = labels.ravel()
-        ink = np.flatnonzero(flat)
-        found, first = np.unique(flat[ink], return_index=True)
-        rank = np.empty(count + 1, dtype=np.int32)
-        rank[0] = 0
-        rank[found[np.argsort(first, kind="stable")]] = np.arange(1, count + 1, dtype=np.int32)
-        labels = rank[labels]
+        # a component's first pixel starts a run of its label along a row: look among run starts only
+        starts = np.empty(labels.shape, dtype=bool)
+        starts[:, 0] = True
+        np.not_equal(labels[:, 1:], labels[:, :-1], out=starts[:, 1:])
+        starts &= labels > 0
+        found, first = np.unique(labels[starts], return_index=True)  # run starts come in raster order
+        in_order = found[np.argsort(first, kind="stable")]
+        if not np.array_equal(in_order, np.arange(1, count + 1)):
+            rank = np.zeros(count + 1, dtype=np.int32)
+            rank[in_order] = np.arange(1, count + 1, dtype=np.int32)
+            labels = rank[labels]
     return labels, count
 
 
@@ -80,9 +84,36 @@ def gaussian_1d(values: np.ndarray, sigma: float, mode: str = "reflect") -> np.n
 
 
 def median_1d(values: np.ndarray, size: int, mode: str = "reflect") -> np.ndarray:
-    """Running median of a 1-D array over an odd ``size``, as ``scipy.ndimage.median_filter``."""
+    """Running median of a 1-D array over an odd ``size``, as ``scipy.ndimage.median_filter``.
+
+    Called for every traced stroke, so it avoids ``np.pad``, ``sliding_window_view``
+    and ``np.median``, whose Python-level overhead is most of the cost on arrays this short.
+    """
     if size % 2 != 1:
         raise ValueError(f"size must be odd, got {size}")
-    values = np.asarray(values, dtype=np.float64)
-    padded = np.pad(values, size // 2, mode=_PAD_MODES[mode])
-    return np.median(np.lib.stride_tricks.sliding_window_view(padded, size), axis=-1)
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    half = size // 2
+    if half == 0 or len(values) == 0:
+        return values.copy()
+    padded = _pad_1d(values, half, mode)
+    step = padded.strides[0]
+    windows = np.lib.stride_tricks.as_strided(padded, (len(values), size), (step, step), writeable=False)
+    return np.partition(windows, half, axis=1)[:, half]
+
+
+def _pad_1d(values: np.ndarray, half: int, mode: str) -> np.ndarray:
+    """``np.pad(values, half, mode=...)`` for scipy's ``mode``; plain slicing when ``half`` fits the array."""
+    n = len(values)
+    if half > n:
+        return np.pad(values, half, mode=_PAD_MODES[mode])
+    if mode == "reflect":
+        left, right = values[:half][::-1], values[::-1][:half]
+    elif mode == "wrap":
+        left, right = values[n - half :], values[:half]
+    elif mode == "nearest":
+        left, right = np.repeat(values[:1], half), np.repeat(values[-1:], half)
+    elif mode == "constant":
+        left = right = np.zeros(half)
+    else:
+        raise ValueError(f"unknown mode {mode!r}")
+    return np.concatenate([left, values, right])
