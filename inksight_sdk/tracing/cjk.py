@@ -14,7 +14,8 @@ strokes where their boxes leave a gap: one above the other top to bottom
 (宀 over 子), side by side left to right (亻 before 中), recursively, with a
 tall centre before two short sides (小). Inside a component that no gap
 cuts: top to bottom and left to right by start point, under three
-constraints: a stroke standing clear to the left comes before; a
+constraints: a stroke standing clear to the left comes before (not one
+hanging from the middle of the other, like the 丿 of 木 from its 丨); a
 horizontal comes before the vertical it crosses (十, 干, 耒) unless that
 vertical hangs from a frame drawn earlier (the 冂 of 册, whose bar comes
 last); a frame (a 横折 like the 𠃌 of 勹 or 門, crossed by nothing) comes
@@ -356,8 +357,13 @@ def _by_rules(
             a, b = boxes[i], boxes[j]
             if i in inside[j] or j in inside[i]:
                 continue  # under the top of a frame (the 田 of 甸, left of where its 𠃌 starts): inside, not beside
-            if a[2] < b[0] + slack and b[2] - a[0] > 0 and not (a[3] < b[1] + slack or b[3] < a[1] + slack):
-                after[j].add(i)  # a stands clear to the left of b
+            if (
+                a[2] < b[0] + slack
+                and b[2] - a[0] > 0
+                and not (a[3] < b[1] + slack or b[3] < a[1] + slack)
+                and not _hangs_from(strokes[i], strokes[j], width)
+            ):
+                after[j].add(i)  # a stands clear to the left of b (not hanging from it: the 丿 of 木)
             elif (
                 i < j
                 and _is_level(strokes[i]) != _is_level(strokes[j])
@@ -375,6 +381,13 @@ def _by_rules(
         out.append(k)
         left.discard(k)
     return out
+
+
+def _hangs_from(a: Path, b: Path, width: float) -> bool:
+    """Whether ``a`` starts on the middle of ``b`` (the 丿 and 丶 of 木 from the crossing on its 丨)."""
+    arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(b.points, axis=0), axis=1))])
+    middle = b.points[(arc > 1.5 * width) & (arc < arc[-1] - 1.5 * width)]
+    return bool(len(middle) and np.min(np.linalg.norm(middle - a.points[0], axis=1)) <= width)
 
 
 def _is_frame(p: Path, width: float) -> bool:

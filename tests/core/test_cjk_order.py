@@ -76,3 +76,12 @@ def test_components_whose_boxes_overlap_stay_whole_when_a_line_parts_their_ink()
     ]
     ordered = order_cjk([*right, *left], width=5.0)
     assert {id(p) for p in ordered[:4]} == {id(p) for p in left}
+
+
+def test_strokes_hanging_from_a_post_come_after_it():
+    # 木: the 丿 and 丶 start on the 丨 where the bar crosses it; lying left of the 丨 does not put the 丿 first
+    bar = _path((10, 35), (90, 35))
+    post = _path((50, 5), (50, 95))
+    pie = _path((49, 36), (12, 80))
+    dot = _path((51, 36), (88, 78))
+    assert order_cjk([dot, pie, post, bar], width=5.0) == [bar, post, pie, dot]
