@@ -24,7 +24,10 @@ about one adaptive threshold):
    the eye of an ``e`` and joins letters that nearly touch, so a tracer would
    follow two strokes as one. The pen's own footprint is where the ink is at
    least half as dark as the darkest ink around it (full width at half
-   maximum, whatever the blur).
+   maximum, whatever the blur). A piece of the footprint that is both much
+   fainter and much thinner than the pen is dropped: the end of a ruling line
+   that a letter's stroke touches (hysteresis keeps it, being joined to the
+   ink; the footprint cuts it from the letter), never a stroke of the same pen.
 """
 
 from __future__ import annotations
@@ -54,6 +57,9 @@ _MIN_HIGH = 40
 _MIN_INK_SAMPLES = 8
 #: the footprint keeps ink at least this share as dark as the darkest ink within a pen width (half maximum)
 _FOOTPRINT_SHARE = 0.5
+#: a footprint piece below this share of the ink's median darkness and this share of the pen width is no stroke
+_HAIRLINE_DARKNESS = 0.45
+_HAIRLINE_WIDTH = 0.5
 
 
 def _frozen_array(value: np.ndarray) -> np.ndarray:
@@ -208,7 +214,36 @@ def _footprint(mask: np.ndarray, darkness: np.ndarray, width: float) -> np.ndarr
     """
     size = 2 * max(1, int(round(width))) + 1
     peak = cv2.dilate(darkness, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
-    return mask & (darkness.astype(np.float32) >= _FOOTPRINT_SHARE * peak.astype(np.float32))
+    footprint = mask & (darkness.astype(np.float32) >= _FOOTPRINT_SHARE * peak.astype(np.float32))
+    return _without_hairlines(footprint, darkness, width)
+
+
+def _without_hairlines(mask: np.ndarray, darkness: np.ndarray, width: float) -> np.ndarray:
+    """``mask`` without pieces much fainter and much thinner than the pen (rule ends touching a letter).
+
+    Thickness is twice a piece's largest distance to the paper; darkness its
+    median, against the median of all the ink. A stroke of the same pen is
+    as wide as the pen and, once the blurred edge is gone, about as dark.
+    """
+    count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    if count <= 2:  # one piece (or none) is the ink itself
+        return mask
+    index = labels[mask]
+    ink_darkness = float(np.median(darkness[mask]))
+    distance = cv2.distanceTransform(np.pad(mask, 1).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    thickness = np.zeros(count)
+    np.maximum.at(thickness, index, 2.0 * distance[1:-1, 1:-1][mask])
+    order = np.argsort(index, kind="stable")
+    pieces = np.split(darkness[mask][order], np.cumsum(np.bincount(index, minlength=count))[:-1])
+    hairline = np.array(
+        [
+            k > 0
+            and thickness[k] <= _HAIRLINE_WIDTH * width
+            and float(np.median(piece)) < _HAIRLINE_DARKNESS * ink_darkness
+            for k, piece in enumerate(pieces)
+        ]
+    )
+    return mask & ~hairline[labels] if hairline.any() else mask
 
 
 def _channel_min(image: np.ndarray) -> np.ndarray:

@@ -307,3 +307,18 @@ def test_a_word_crop_keeps_dense_writing_that_runs_across_it():
     page = cv2.GaussianBlur(page, (0, 0), 0.6)
     found = extract_ink(page, whole_page=False)
     assert _recall(found.mask, truth > 127) > 0.95
+
+
+def test_a_rule_end_touching_a_letter_is_not_traced_but_a_hairline_of_the_pen_is():
+    # "quick" on inksight_page.jpg, cropped as the skeleton derenderer crops it: the k's leg touches the pale
+    # rule, so hysteresis keeps the rule's end from the k to the crop's edge as ink
+    crop = _photo("inksight_page.jpg")[91:228, 167:380]
+    found = extract_ink(crop, whole_page=False, footprint=True)
+    assert not found.mask[78:90, 185:].any(), "the rule's end is no stroke"
+    assert found.mask[:, :160].sum() > 4000, "the letters stay"
+    # a stroke as dark as the ink but thin (a pen's hairline joined to a thick stroke) stays
+    page = _page(90, 200)
+    cv2.line(page, (30, 20), (30, 70), INKS["black"], 9)
+    cv2.line(page, (30, 45), (190, 45), INKS["black"], 2)
+    found = extract_ink(page, whole_page=False, footprint=True)
+    assert found.mask[40:51, 60:185].any(axis=0).all()
