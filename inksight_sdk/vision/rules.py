@@ -24,8 +24,10 @@ import numpy as np
 
 __all__ = ["remove_printed_lines"]
 
-#: a line covering this share of the sheet is printed whatever its colour (a form line)
+#: a line covering this share of the sheet is printed whatever its colour (a form line) ...
 _SHEET_SPAN = 0.9
+#: ... when it is also longer than any letter: this many pen widths (an ``l`` spans a one-line image)
+_FORM_LINE_PENS = 40
 #: a line (or collinear pieces) fainter than the ink and spanning this share of the sheet is printed
 _FAINT_SPAN = 0.35
 #: a line of another colour than the ink spanning this share of the sheet is printed
@@ -233,10 +235,13 @@ def _is_printed(group: list[_Line], width: int, ink: _Ink) -> bool:
     """Printed: a line across the sheet, or a long line (maybe in pieces) fainter than or unlike the ink.
 
     Across the sheet means one piece, or pieces covering nearly all of it (a
-    margin line cut where the ruling crossing it was removed).
+    margin line cut where the ruling crossing it was removed), and longer
+    than a letter: in a one-line image (a text-line scan) a tall ``l`` also
+    crosses the sheet from top to bottom.
     """
     span = (max(line.x + line.w for line in group) - min(line.x for line in group)) / width
-    if ink.sheet and sum(line.w for line in group) >= _SHEET_SPAN * width:
+    covered = sum(line.w for line in group)
+    if ink.sheet and covered >= _SHEET_SPAN * width and covered >= _FORM_LINE_PENS * ink.width:
         return True
     # judged by most of its length: a letter crossing the rule may add a short, dark piece
     lengths = np.array([line.w for line in group], dtype=np.float64)

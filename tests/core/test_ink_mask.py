@@ -322,3 +322,9 @@ def test_a_rule_end_touching_a_letter_is_not_traced_but_a_hairline_of_the_pen_is
     cv2.line(page, (30, 45), (190, 45), INKS["black"], 2)
     found = extract_ink(page, whole_page=False, footprint=True)
     assert found.mask[40:51, 60:185].any(axis=0).all()
+
+
+def test_a_tall_letter_in_a_one_line_image_is_no_form_line():
+    # simplehtr_line.png is 64 px high: the first "l" of "level" runs from top to bottom like a printed line
+    found = extract_ink(_photo("simplehtr_line.png"))
+    assert found.mask[5:55, 414:424].any(axis=1).mean() > 0.9
