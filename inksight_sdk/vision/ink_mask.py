@@ -60,6 +60,8 @@ _FOOTPRINT_SHARE = 0.5
 #: a footprint piece below this share of the ink's median darkness and this share of the pen width is no stroke
 _HAIRLINE_DARKNESS = 0.45
 _HAIRLINE_WIDTH = 0.5
+#: a side column or row of a word crop this full of ink is the sheet's edge, not writing
+_EDGE_BAND_FILL = 0.9
 
 
 def _frozen_array(value: np.ndarray) -> np.ndarray:
@@ -140,6 +142,8 @@ def extract_ink(
         # and the narrow window follows a shadow's edge or a vignette that the wide one takes for ink
         done = _threshold(work, max(_MIN_WINDOW, int(_NARROW_PENS * done.width)), whole_page)
     mask, darkness, width = _without_printed_lines(done, whole_page), done.darkness, done.width
+    if not whole_page:
+        mask = _without_edge_bands(mask)
     if footprint and mask.any():
         mask = _footprint(mask, darkness, width)
         width = stroke_width(mask)
@@ -244,6 +248,31 @@ def _without_hairlines(mask: np.ndarray, darkness: np.ndarray, width: float) -> 
         ]
     )
     return mask & ~hairline[labels] if hairline.any() else mask
+
+
+def _without_edge_bands(mask: np.ndarray) -> np.ndarray:
+    """A word crop's mask without bands along its sides that are ink from end to end.
+
+    A word crop lies on the sheet with a margin around the word, so a column
+    (or row) at its side that is dark over nearly its whole length is the
+    sheet's edge or what lies beyond it (a scanner lid, a table) where a word
+    sits near the edge; writing never fills a crop's side.
+    """
+    out = mask
+    for axis in (0, 1):  # axis 0: columns at the left and right sides; 1: rows at the top and bottom
+        full = mask.mean(axis=axis) >= _EDGE_BAND_FILL
+        for side in (full, full[::-1]):
+            band = int(np.argmin(side)) if not side.all() else len(side)
+            if band == 0 or band == len(side):  # nothing at this side, or all ink: not a band beside a word
+                continue
+            if out is mask:
+                out = mask.copy()
+            index = slice(None, band) if side is full else slice(len(side) - band, None)
+            if axis == 0:
+                out[:, index] = False
+            else:
+                out[index, :] = False
+    return out
 
 
 def _channel_min(image: np.ndarray) -> np.ndarray:

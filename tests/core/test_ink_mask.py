@@ -328,3 +328,17 @@ def test_a_tall_letter_in_a_one_line_image_is_no_form_line():
     # simplehtr_line.png is 64 px high: the first "l" of "level" runs from top to bottom like a printed line
     found = extract_ink(_photo("simplehtr_line.png"))
     assert found.mask[5:55, 414:424].any(axis=1).mean() > 0.9
+
+
+def test_a_word_crop_at_the_sheets_edge_gets_no_ink_from_the_scanner_lid():
+    # "Bouland" on the Testaments scan ends at the sheet's right edge: the crop takes in the black lid beyond it
+    crop = _photo("testaments_AD78_0054-0.jpg")[353:499, 782:1493]
+    found = extract_ink(crop, whole_page=False, footprint=True)
+    assert not found.mask[:, -5:].any(), "the lid is not writing"
+    assert found.mask[:, -60:-8].sum() > 300, "the final d stays"
+    # a word's own stroke that reaches a side of the crop in places is writing
+    page = _page(80, 160)
+    cv2.line(page, (10, 40), (159, 40), INKS["black"], 4)
+    cv2.line(page, (150, 10), (159, 70), INKS["black"], 4)
+    found = extract_ink(page, whole_page=False)
+    assert found.mask[38:43, 159].any() and found.mask[38:43, 20:150].any(axis=0).all()
