@@ -45,6 +45,9 @@ _HOOK_WIDTHS = 4.5
 _CUT_OVERLAP = 0.05
 # a vertical whose top end meets the end of another stroke is part of a frame (冂 in 册), drawn before a bar across it
 _FRAME_WIDTHS = 1.0
+# a frame's corner is its rightmost point after leaning its side up to this slope (8.5 degrees) upright: the side of
+# a character photographed a few degrees askew leans right, and its bottom would be the rightmost point
+_FRAME_LEAN = 0.15
 # a straight line with less than this share of the ink on its wrong side cuts two components (槤)
 _INK_CUT_SHARE = 0.08
 # start points closer in height than this share of the character are on one level: left to right
@@ -396,7 +399,7 @@ def _is_frame(p: Path, width: float) -> bool:
     x0, y0, x1, y1 = _box(p)
     if x1 - x0 < 3 * width or y1 - y0 < 3 * width:
         return False
-    k = int(np.argmax(pts[:, 0]))
+    k = int(np.argmax(pts[:, 0] - _FRAME_LEAN * pts[:, 1]))  # the corner, even where the side leans right
     run, drop = pts[k] - pts[0], pts[-1, 1] - pts[k, 1]
     return bool(run[0] >= 0.6 * (x1 - x0) and abs(run[1]) <= max(width, 0.25 * (y1 - y0)) and drop >= 0.5 * (y1 - y0))
 

@@ -85,3 +85,19 @@ def test_strokes_hanging_from_a_post_come_after_it():
     pie = _path((49, 36), (12, 80))
     dot = _path((51, 36), (88, 78))
     assert order_cjk([dot, pie, post, bar], width=5.0) == [bar, post, pie, dot]
+
+
+def test_a_frame_whose_side_leans_right_still_holds_its_inside():
+    # 甸 photographed a few degrees askew: the side of the 𠃌 leans right, so its bottom is its rightmost
+    # point, yet the corner is still where the run turns down, and the 田 sticking out left comes after it
+    pie = _path((40, 10), (10, 60))
+    frame = _path((35, 25), (88, 27), (95, 95), (85, 90))
+    tian = [
+        _path((25, 45), (25, 80)),
+        _path((25, 45), (70, 45), (70, 80)),
+        _path((25, 62), (70, 62)),
+        _path((47, 45), (47, 80)),
+        _path((25, 80), (70, 80)),
+    ]
+    ordered = order_cjk([*tian, frame, pie], width=5.0)
+    assert ordered[0] is pie and ordered[1] is frame
