@@ -169,13 +169,20 @@ def _is_level(p: Path) -> bool:
 
 
 def _join_turns(pieces: list[Path], width: float) -> list[Path]:
-    """Join a horizontal to the down stroke starting where it ends (横折, 横撇, 横钩)."""
+    """Join a horizontal to the down stroke starting where it ends (横折, 横撇, 横钩).
+
+    Only the last piece of a joined stroke decides whether it runs on: a 横撇
+    is as wide as it is tall, but it ends going down, and the 竖钩 starting at
+    its end (子) is the next stroke.
+    """
     pieces = list(pieces)
+    tails = list(pieces)  # the last piece joined into each stroke
     joined = True
     while joined:
         joined = False
         for i, a in enumerate(pieces):
-            if len(a.points) < 2 or not _is_horizontal(a) or _main_direction(a)[0] <= 0:
+            tail = tails[i]
+            if len(tail.points) < 2 or not _is_horizontal(tail) or _main_direction(tail)[0] <= 0:
                 continue
             for j, b in enumerate(pieces):
                 if j == i or len(b.points) < 2 or _is_horizontal(b):
@@ -185,7 +192,8 @@ def _join_turns(pieces: list[Path], width: float) -> list[Path]:
                 pieces[i] = Path(
                     np.concatenate([a.points, b.points[1:]]), np.concatenate([a.radii, b.radii[1:]]), False
                 )
-                del pieces[j]
+                tails[i] = tails[j]
+                del pieces[j], tails[j]
                 joined = True
                 break
             if joined:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from inksight_sdk.tracing.cjk import order_cjk
+from inksight_sdk.tracing.cjk import cjk_strokes, order_cjk
 from inksight_sdk.tracing.paths import Path
 from inksight_sdk.vision.layout import detect_layout
 
@@ -101,3 +101,13 @@ def test_a_frame_whose_side_leans_right_still_holds_its_inside():
     ]
     ordered = order_cjk([*tian, frame, pie], width=5.0)
     assert ordered[0] is pie and ordered[1] is frame
+
+
+def test_a_turn_ending_down_does_not_run_on_into_the_next_stroke():
+    # 子: the 横撇 is as wide as it is tall, but it ends going down-left; the 竖钩 starting at its end is
+    # the next stroke, not a third turn of the same one
+    heng_pie = _path((5, 10), (52, 10), (32, 32))
+    shu_gou = _path((32, 32), (32, 85), (26, 79))
+    strokes = cjk_strokes([heng_pie, shu_gou], width=5.0)
+    assert len(strokes) == 2
+    assert np.linalg.norm(strokes[0].points[-1] - (32, 32)) < 1 and strokes[1].points[-1][1] > 70
