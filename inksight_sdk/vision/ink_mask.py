@@ -259,19 +259,21 @@ def _without_edge_bands(mask: np.ndarray) -> np.ndarray:
     sits near the edge; writing never fills a crop's side.
     """
     out = mask
-    for axis in (0, 1):  # axis 0: columns at the left and right sides; 1: rows at the top and bottom
+    # full[i]: line i (a column for axis 0, a row for axis 1) is nearly all ink
+    for axis in (0, 1):
         full = mask.mean(axis=axis) >= _EDGE_BAND_FILL
-        for side in (full, full[::-1]):
-            band = int(np.argmin(side)) if not side.all() else len(side)
-            if band == 0 or band == len(side):  # nothing at this side, or all ink: not a band beside a word
+        if full.all():  # all ink: nothing beside a word to tell apart
+            continue
+        first, last = int(np.argmin(full)), int(np.argmin(full[::-1]))  # full lines at each end
+        for band in (slice(0, first), slice(len(full) - last, len(full))):
+            if band.start == band.stop:
                 continue
             if out is mask:
                 out = mask.copy()
-            index = slice(None, band) if side is full else slice(len(side) - band, None)
             if axis == 0:
-                out[:, index] = False
+                out[:, band] = False
             else:
-                out[index, :] = False
+                out[band, :] = False
     return out
 
 

@@ -342,3 +342,15 @@ def test_a_word_crop_at_the_sheets_edge_gets_no_ink_from_the_scanner_lid():
     cv2.line(page, (150, 10), (159, 70), INKS["black"], 4)
     found = extract_ink(page, whole_page=False)
     assert found.mask[38:43, 159].any() and found.mask[38:43, 20:150].any(axis=0).all()
+
+
+def test_edge_bands_are_cut_at_every_side_of_a_word_crop_and_nowhere_else():
+    from inksight_sdk.vision.ink_mask import _without_edge_bands
+
+    mask = np.zeros((40, 60), bool)
+    mask[10:30, 20:40] = True  # the word
+    mask[:, :3] = mask[-2:, :] = True  # the lid at the left, a table along the bottom
+    out = _without_edge_bands(mask)
+    assert not out[:, :3].any() and not out[-2:, :].any()
+    assert out[10:30, 20:40].all() and out.sum() == 400
+    assert _without_edge_bands(np.ones((5, 5), bool)).all(), "a crop all ink has no side to tell apart"
