@@ -38,6 +38,7 @@ import attrs
 import cv2
 import numpy as np
 
+from ..filters import label, label_members
 from .paper import paper_region
 from .rules import remove_printed_lines
 
@@ -229,24 +230,18 @@ def _without_hairlines(mask: np.ndarray, darkness: np.ndarray, width: float) -> 
     median, against the median of all the ink. A stroke of the same pen is
     as wide as the pen and, once the blurred edge is gone, about as dark.
     """
-    count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
-    if count <= 2:  # one piece (or none) is the ink itself
+    labels, count = label(mask, connectivity=8)
+    if count < 2:  # one piece (or none) is the ink itself
         return mask
-    index = labels[mask]
     ink_darkness = float(np.median(darkness[mask]))
     distance = cv2.distanceTransform(np.pad(mask, 1).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-    thickness = np.zeros(count)
-    np.maximum.at(thickness, index, 2.0 * distance[1:-1, 1:-1][mask])
-    order = np.argsort(index, kind="stable")
-    pieces = np.split(darkness[mask][order], np.cumsum(np.bincount(index, minlength=count))[:-1])
-    hairline = np.array(
-        [
-            k > 0
-            and thickness[k] <= _HAIRLINE_WIDTH * width
-            and float(np.median(piece)) < _HAIRLINE_DARKNESS * ink_darkness
-            for k, piece in enumerate(pieces)
-        ]
-    )
+    flat_distance, flat_darkness = distance[1:-1, 1:-1].ravel(), darkness.ravel()
+    hairline = np.zeros(count + 1, dtype=bool)
+    for k, piece in enumerate(label_members(labels, count), start=1):
+        hairline[k] = (
+            2.0 * float(flat_distance[piece].max()) <= _HAIRLINE_WIDTH * width
+            and float(np.median(flat_darkness[piece])) < _HAIRLINE_DARKNESS * ink_darkness
+        )
     return mask & ~hairline[labels] if hairline.any() else mask
 
 
