@@ -33,7 +33,6 @@ import logging
 import os
 import threading
 import time
-import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -41,6 +40,7 @@ import attrs
 import numpy as np
 
 from ._version import __version__
+from .children import Child
 from .errors import BadArgumentsError, InkSightError, StageError
 from .geometry import CropTransform, crop_word, plan_crop
 from .imaging import check_pixels
@@ -523,52 +523,15 @@ class _Outcome:
 WORKER_START_TIMEOUT = 600.0
 
 
-#: the worker's bootstrap: read the parent's sys.path first, then import the SDK from it
-_WORKER_BOOT = (
-    "import os, sys\n"
-    "from multiprocessing.connection import Connection\n"
-    "inbox = Connection(os.dup(0), writable=False)\n"
-    "outbox = Connection(os.dup(1), readable=False)\n"
-    "os.dup2(2, 1)\n"  # plugin prints go to stderr, never into the message stream
-    "sys.path[:] = inbox.recv()\n"
-    "from inksight_sdk.pipeline import _worker_main\n"
-    "_worker_main(inbox, outbox)\n"
-)
-
-
 class _PageWorker:
-    """One worker process that converts pages with its own pipeline.
-
-    It is a plain ``python -c`` subprocess rather than ``multiprocessing``:
-    spawn would re-run the caller's ``__main__`` (a script without an
-    ``if __name__ == "__main__"`` guard would start converting again), and
-    fork would copy a process that may hold threads and locks. Messages are
-    pickles over the child's stdin/stdout; its stdout proper goes to stderr.
-    """
+    """One child process (:class:`~inksight_sdk.children.Child`) that converts pages with its own pipeline."""
 
     def __init__(self, recipe: tuple[tuple[str, ...], bool, bool], pipeline_args: dict[str, Any]) -> None:
-        import subprocess
-        import sys
-        from multiprocessing.connection import Connection
-
-        self._process = subprocess.Popen(
-            [sys.executable, "-c", _WORKER_BOOT],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-        )
-        # killed when the pipeline is collected or the interpreter exits, whichever comes first
-        self._finalizer = weakref.finalize(self, _kill_process, self._process)
-        assert self._process.stdin is not None and self._process.stdout is not None
-        self._outbox = Connection(os.dup(self._process.stdin.fileno()), readable=False)
-        self._inbox = Connection(os.dup(self._process.stdout.fileno()), writable=False)
-        self._process.stdin.close()
-        self._process.stdout.close()
+        self._child = Child("inksight_sdk.pipeline:_worker_main")
+        self._inbox = self._child.inbox
         self._started = False
         try:
-            import sys as _sys
-
-            self._outbox.send(list(_sys.path))
-            self._outbox.send((recipe, pipeline_args))
+            self._child.outbox.send((recipe, pipeline_args))
         except OSError:
             pass  # the worker died at once; _start reports it
 
@@ -583,14 +546,11 @@ class _PageWorker:
                     return self._inbox.recv()
             except (OSError, EOFError) as exc:
                 raise EOFError from exc
-            if self._process.poll() is not None and not self._inbox.poll(0):
+            if not self._child.alive() and not self._inbox.poll(0):
                 raise EOFError
 
-    def _exit_code(self) -> Any:
-        try:
-            return self._process.wait(5)
-        except Exception:
-            return None
+    def _exit_code(self) -> int | None:
+        return self._child.exit_code()
 
     def _start(self) -> None:
         try:
@@ -608,7 +568,7 @@ class _PageWorker:
             self._start()
         stage, name = "detector", "?"
         try:
-            self._outbox.send(("page", raster))
+            self._child.outbox.send(("page", raster))
         except OSError:
             return _Outcome(failure=f"page {raster.index + 1}: the worker process died (exit code {self._exit_code()})")
         deadline = time.monotonic() + timeout
@@ -630,24 +590,10 @@ class _PageWorker:
                 raise message[1]
 
     def alive(self) -> bool:
-        return self._process.poll() is None
+        return self._child.alive()
 
     def stop(self) -> None:
-        self._finalizer()
-        for conn in (self._inbox, self._outbox):
-            try:
-                conn.close()
-            except OSError:
-                pass
-
-
-def _kill_process(process: Any) -> None:
-    if process.poll() is None:
-        process.kill()
-    try:
-        process.wait(5)
-    except Exception:
-        pass
+        self._child.stop()
 
 
 def _portable_error(exc: BaseException) -> BaseException:
@@ -666,15 +612,7 @@ def _portable_error(exc: BaseException) -> BaseException:
 def _worker_main(inbox: Any, outbox: Any) -> None:
     """The worker process: build the stages once, then convert pages until the parent goes."""
     import importlib
-    import signal
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the worker
-    try:  # Linux: die with the parent, even when it is killed (PR_SET_PDEATHSIG = 1)
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
-    except Exception:
-        pass
     try:
         (modules, entry_points, builtins), pipeline_args = inbox.recv()
         registry = PluginRegistry(

@@ -18,6 +18,7 @@ from ..filters import label
 from ..hookspecs import hookimpl
 from ..registry import StageSpec
 from ..stages import CropSpec, DerenderedStroke, DerenderedWord, Layout, Mode, WordCrop
+from ..word_pool import WordPool, usable_cpus
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +50,25 @@ class LayoutDetector:
         return layout
 
 
+def _workers(value: int | str) -> int | str:
+    if value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+        return value
+    raise ValueError(f"workers must be 'auto' or a whole number >= 0, got {value!r}")
+
+
 @attrs.frozen
 class SkeletonOptions:
     #: ``auto``: the crop's script hint from the detector (``WordCrop.script``), else ``latin``
     script: str = attrs.field(default="auto", validator=attrs.validators.in_(("auto", "latin", "cjk")))
     margin: int = attrs.field(default=6, validator=attrs.validators.ge(0))
     max_pixels: int = attrs.field(default=4_000_000, validator=attrs.validators.gt(0))
+    #: helper processes that trace words beside the calling thread; ``auto``: one per further CPU, at most 4;
+    #: 0 traces every word on the calling thread
+    workers: int | str = attrs.field(default="auto", converter=_workers)
+
+
+#: below this many words a call stays on the calling thread: it takes about as long as a helper's start
+_MIN_PARALLEL = 8
 
 
 @attrs.frozen
@@ -63,33 +77,48 @@ class SkeletonDerenderer:
 
     It reads no text, so every :class:`Mode` gives the same strokes; the
     crop keeps the page resolution with a small margin of context, and ink
-    outside the word's own quad is left to the neighbouring word.
+    outside the word's own quad is left to the neighbouring word. A call with
+    many words spreads them over helper processes (:mod:`inksight_sdk.word_pool`);
+    each word's strokes are the same wherever it was traced.
     """
 
     options: SkeletonOptions
+    _pool: WordPool[tuple[WordCrop, SkeletonOptions], DerenderedWord] = attrs.field(init=False)
+
+    @_pool.default
+    def _make_pool(self) -> WordPool[tuple[WordCrop, SkeletonOptions], DerenderedWord]:
+        workers = self.options.workers
+        count = min(usable_cpus() - 1, 4) if workers == "auto" else int(workers)
+        return WordPool("inksight_sdk.builtin.classical:derender_crop", count)
 
     @property
     def crop_spec(self) -> CropSpec:
         return CropSpec(size=None, scale=1.0, margin=self.options.margin)
 
     def derender(self, crops: Sequence[WordCrop], mode: Mode) -> list[DerenderedWord]:
-        return [self._one(crop) for crop in crops]
+        jobs = [(crop, self.options) for crop in crops]
+        if len(jobs) < _MIN_PARALLEL:
+            return [derender_crop(job) for job in jobs]
+        return self._pool.map(jobs)
 
-    def _one(self, crop: WordCrop) -> DerenderedWord:
-        from ..tracing import trace_mask
-        from ..vision import extract_ink
 
-        # the pen's footprint, not the blurred halo around it: the halo closes small loops and joins
-        # letters that nearly touch, which the tracer would then follow as one stroke
-        ink = extract_ink(crop.image, max_pixels=self.options.max_pixels, whole_page=False, footprint=True)
-        mask = _within_content(ink.mask, crop.content * ink.scale)
-        script = self.options.script
-        if script == "auto":
-            script = crop.script if crop.script in ("latin", "cjk") else "latin"
-        strokes = trace_mask(mask, script=script, stroke_width=ink.stroke_width or None)
-        return DerenderedWord(
-            strokes=[DerenderedStroke(points=s.points / ink.scale, width=s.width / ink.scale) for s in strokes]
-        )
+def derender_crop(job: tuple[WordCrop, SkeletonOptions]) -> DerenderedWord:
+    """One word crop traced; a module-level function so that a helper process can import it."""
+    from ..tracing import trace_mask
+    from ..vision import extract_ink
+
+    crop, options = job
+    # the pen's footprint, not the blurred halo around it: the halo closes small loops and joins
+    # letters that nearly touch, which the tracer would then follow as one stroke
+    ink = extract_ink(crop.image, max_pixels=options.max_pixels, whole_page=False, footprint=True)
+    mask = _within_content(ink.mask, crop.content * ink.scale)
+    script = options.script
+    if script == "auto":
+        script = crop.script if crop.script in ("latin", "cjk") else "latin"
+    strokes = trace_mask(mask, script=script, stroke_width=ink.stroke_width or None)
+    return DerenderedWord(
+        strokes=[DerenderedStroke(points=s.points / ink.scale, width=s.width / ink.scale) for s in strokes]
+    )
 
 
 def _within_content(mask: np.ndarray, content: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw
 
 from inksight_sdk.errors import ExitCode
 
+from ..conftest import shared
 from .conftest import CLI, python_env
 
 STAGES = ["--detector", "whole-page", "--derenderer", "ink-columns"]
@@ -136,6 +137,38 @@ def test_ctrl_c_stops_the_worker_process(plugin_site, ledger, tmp_path):
 
     assert wait_for(gone, 10), "the worker process outlived its parent"
     ledger.record("interrupt", "SIGINT while a worker process hangs", "exit 130, worker stopped, no output")
+
+
+def test_ctrl_c_at_the_terminal_stops_the_word_helpers(plugin_site, ledger, tmp_path):
+    """Ctrl-C reaches the whole foreground process group; the skeleton's helpers must not print or linger."""
+    out = tmp_path / "out.json"
+    out.write_bytes(PRECIOUS)
+    proc = subprocess.Popen(
+        [*CLI, "convert", str(shared("photos", "testaments_AD78_0054-0.jpg")), "-o", str(out)]
+        + ["--derenderer", "skeleton", "--derenderer-option", "workers=1"],
+        stderr=subprocess.PIPE,
+        env=python_env(plugin_site),
+        start_new_session=True,  # its own group, as a shell gives a command: killpg below is the terminal's Ctrl-C
+    )
+    assert wait_for(lambda: children(proc.pid)), "no word helper started"
+    helpers = children(proc.pid)
+    time.sleep(0.5)  # words are being traced on both sides
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == ExitCode.INTERRUPTED, err
+    assert err.decode().strip().splitlines() == ["inksight: error: interrupted; no partial output was left behind"]
+    assert out.read_bytes() == PRECIOUS and not list(tmp_path.glob(".*.part"))
+    assert wait_for(lambda: not any(_running(pid) for pid in helpers), 10), "a word helper outlived its parent"
+    ledger.intact += 1
+    ledger.record("interrupt", "SIGINT to the process group while word helpers trace", "exit 130, helpers stopped")
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return "Z" not in fh.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
 
 
 def test_concurrent_runs_do_not_interfere(plugin_site, ledger, tmp_path):
