@@ -14,10 +14,14 @@ The *floor* is the least any classical converter must do, in its own Python
 process: import OpenCV and scikit-image, read the image, adaptive threshold
 (OpenCV), thin (``skimage.morphology.skeletonize``). The SDK's number is the
 whole ``inksight convert IN -o OUT.json`` process (interpreter start, imports,
-decoding, layout, tracing, writing). Each command runs ``--runs`` times; the
-best time counts. Peak memory is the child's maximum resident set size
-(``getrusage(RUSAGE_CHILDREN)`` in a small wrapper process per run, so runs
-do not mix). Target (issue 3): convert <= 3x floor on both sizes.
+decoding, layout, tracing, writing), with the ``skeleton`` derenderer's
+default word helpers (one process per further CPU); the same command with
+``--derenderer-option workers=0`` (one core) is timed beside it. Each command
+runs ``--runs`` times; the best time counts. Peak memory is the largest
+process's maximum resident set size (``getrusage(RUSAGE_CHILDREN)`` in a
+small wrapper process per run, so runs do not mix), and the summed resident
+sets of ``inksight`` and its helpers from one more, untimed, sampled run.
+Target (issue 3): convert <= 3x floor on both sizes.
 """
 
 from __future__ import annotations
@@ -54,6 +58,48 @@ seconds = time.perf_counter() - start
 peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 print(json.dumps({"rc": done.returncode, "seconds": seconds, "peak_mb": peak_kb / 1024, "stderr": done.stderr[-2000:]}))
 """
+
+
+# One more run of the command, for memory only: the resident sets of the process and all its descendants
+# (the skeleton derenderer's helper processes), summed, sampled every 20 ms. Kept out of the timed runs so
+# the sampling does not slow them.
+TREE_PEAK = """
+import os, subprocess, sys, time
+
+def tree_rss_kb(root):
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    parents[int(entry)] = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                pass
+    tree, frontier = {root}, [root]
+    while frontier:
+        frontier = [pid for pid, parent in parents.items() if parent in frontier and pid not in tree]
+        tree.update(frontier)
+    total = 0
+    for pid in tree:
+        try:
+            with open(f"/proc/{pid}/status") as fh:
+                total += next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:"))
+        except (OSError, StopIteration):
+            pass
+    return total
+
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+peak = 0
+while child.poll() is None:
+    peak = max(peak, tree_rss_kb(child.pid))
+    time.sleep(0.02)
+print(peak / 1024)
+"""
+
+
+def tree_peak_mb(command: list[str]) -> float:
+    out = subprocess.run([sys.executable, "-c", TREE_PEAK, *command], capture_output=True, text=True, check=True)
+    return float(out.stdout)
 
 
 def measure(command: list[str], runs: int) -> dict[str, float]:
@@ -116,7 +162,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3, help="runs per command; the best counts (default 3)")
     parser.add_argument("--detector", default="layout")
-    parser.add_argument("--derenderer", default="skeleton")
+    parser.add_argument("--derenderer", default="skeleton", help="a derenderer that takes a workers option")
     parser.add_argument("--out", type=Path, default=RESULTS / "speed.md")
     args = parser.parse_args()
 
@@ -128,29 +174,38 @@ def main() -> int:
         for label, path, words in prepare(folder):
             output = folder / (path.stem + ".json")
             floor = measure([sys.executable, "-c", FLOOR, str(path)], args.runs)
-            sdk = measure([*convert_command(args), str(path), "-o", str(output)], args.runs)
+            command = [*convert_command(args), str(path), "-o", str(output)]
+            sdk = measure(command, args.runs)
+            alone = measure([*command, "--derenderer-option", "workers=0"], args.runs)
+            tree_mb = tree_peak_mb(command)
             found = sum(1 for _ in load(output).words())
             ratio = sdk["seconds"] / floor["seconds"]
             rows.append(
-                [label, floor["seconds"], sdk["seconds"], ratio, words, found, words / sdk["seconds"]]
-                + [floor["peak_mb"], sdk["peak_mb"]]
+                [label, floor["seconds"], sdk["seconds"], ratio, alone["seconds"], alone["seconds"] / floor["seconds"]]
+                + [words, found, words / sdk["seconds"]]
+                + [floor["peak_mb"], sdk["peak_mb"], tree_mb]
             )
             print(
-                f"{label}: floor {floor['seconds']:.2f} s, convert {sdk['seconds']:.2f} s, ratio {ratio:.2f}",
+                f"{label}: floor {floor['seconds']:.2f} s, convert {sdk['seconds']:.2f} s, ratio {ratio:.2f}, "
+                f"one core {alone['seconds']:.2f} s",
                 flush=True,
             )
 
-    header = ["input", "floor s", "convert s", "ratio", "words", "words found", "words/s", "floor MB", "convert MB"]
+    header = ["input", "floor s", "convert s", "ratio", "one core s", "one-core ratio", "words", "words found"]
+    header += ["words/s", "floor MB", "convert MB", "convert + helpers MB"]
     text = [
         "# Speed",
         "",
         "Generated by `python benchmarks/speed.py` (see `benchmarks/README.md`).",
-        f"Machine: {machine_line()}. Best of {args.runs} runs; memory is the peak resident set of the process.",
+        f"Machine: {machine_line()}. Best of {args.runs} runs; `MB`: the peak resident set of the largest "
+        "process; `convert + helpers MB`: the peak of the summed resident sets of `inksight` and its word "
+        "helper processes, sampled every 20 ms in one more, untimed run.",
         "",
         f"`convert`: `inksight convert IN -o OUT.json --detector {args.detector} --derenderer {args.derenderer}` "
-        "as a whole process. `floor`: a Python process that imports OpenCV and scikit-image, reads the image, "
-        "runs `cv2.adaptiveThreshold` and `skimage.morphology.skeletonize`. `words`: words of the true "
-        "transcription; `words found`: words in the output document; `words/s` = true words / convert time. "
+        "as a whole process, with the default word helpers; `one core`: the same with "
+        "`--derenderer-option workers=0`. `floor`: a Python process that imports OpenCV and scikit-image, "
+        "reads the image, runs `cv2.adaptiveThreshold` and `skimage.morphology.skeletonize`. `words`: words of "
+        "the true transcription; `words found`: words in the output document; `words/s` = true words / convert time. "
         "Target (issue 3): ratio <= 3 on both sizes. For scale: the InkSight Small-p model takes about "
         "110-290 s per word on a CPU (third-party measurements).",
         "",

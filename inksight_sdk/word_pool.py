@@ -99,13 +99,13 @@ class WordPool(Generic[Item, Result]):
         dispatcher.start()
         try:
             self._work(items, todo, results)
+            dispatcher.finish()
         except BaseException:
-            # an item that fails here fails alone too (the caller retries item by item); children with
-            # items of this call are stopped rather than waited for
+            # an item that failed here fails alone too (the caller retries item by item), and Ctrl-C stops
+            # everything: children that still hold items of this call are stopped, never asked again
             dispatcher.stop()
             self.close()
             raise
-        dispatcher.finish()
         if dispatcher.broken:
             self.close()
         # what children gave back (an item failed there, or the child died) runs here, after the rest
@@ -156,6 +156,7 @@ class _Dispatcher(Generic[Item, Result]):
         self._results = results
         self._helpers = list(helpers)
         self._stop = False
+        #: the dispatcher itself failed: the children's state is unknown and they are replaced
         self.broken = False
         #: items a child failed on or held when it died; never fed to another child
         self.given_back: list[int] = []
@@ -167,12 +168,16 @@ class _Dispatcher(Generic[Item, Result]):
 
     def finish(self) -> None:
         """The caller ran out of items: wait for the children's last answers."""
+        if self._wake_write < 0:
+            return
         os.write(self._wake_write, b"x")
         self._thread.join()
         os.close(self._wake_read)
         os.close(self._wake_write)
+        self._wake_write = -1
 
     def stop(self) -> None:
+        """Stop feeding and answering; the caller stops the children."""
         self._stop = True
         self.finish()
 
@@ -210,7 +215,7 @@ class _Dispatcher(Generic[Item, Result]):
                     del by_inbox[inbox]
                     self.given_back.extend(helper.holding)
                     helper.holding = []
-                    self.broken = True
+                    helper.child.stop()  # the next call starts a fresh one
                 elif not self._stop:
                     self._feed(helper)
 
