@@ -519,6 +519,8 @@ def _looks_cjk(plans: Sequence[_LinePlan]) -> bool:
 
 #: a glyph is square when its width / height lies in this range
 _SQUARE = (0.65, 1.6)
+#: a glyph with one long bar has at least this many long posts (亻 and the parts of 义 beside it)
+_SIDE_BY_SIDE_POSTS = 3
 #: a long straight stroke spans at least this share of the glyph's width (horizontal) or height (vertical)
 _LONG_STROKE = 0.4
 
@@ -529,8 +531,10 @@ def _square_glyph(plan: _LinePlan) -> bool:
     Handwritten Latin words of one or two units are rarely square, and when
     they are (``by``, ``to``) they lack two straight bars running across
     most of the word; most CJK characters have them (``一``-like bars, a
-    ``丨``-like post). Measured in the line's own frame, so a slight rotation
-    does not matter.
+    ``丨``-like post). A character of two parts side by side (亻 beside 义,
+    木 beside 會) often has only one bar that long, but posts in both parts:
+    one long bar and ``_SIDE_BY_SIDE_POSTS`` posts also make a glyph. Measured
+    in the line's own frame, so a slight rotation does not matter.
     """
     if not any(plan.main):
         return False
@@ -551,7 +555,7 @@ def _square_glyph(plan: _LinePlan) -> bool:
     posts = cv2.morphologyEx(along, cv2.MORPH_OPEN, np.ones((max(3, round(_LONG_STROKE * height)), 1), np.uint8))
     horizontal = cv2.connectedComponents(bars, connectivity=8)[0] - 1
     vertical = cv2.connectedComponents(posts, connectivity=8)[0] - 1
-    return horizontal >= 2 and vertical >= 1
+    return (horizontal >= 2 and vertical >= 1) or (horizontal >= 1 and vertical >= _SIDE_BY_SIDE_POSTS)
 
 
 def _otsu_split(values: Sequence[float]) -> tuple[float, float] | None:

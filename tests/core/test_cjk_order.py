@@ -34,6 +34,21 @@ def test_a_character_of_small_parts_is_one_upright_cjk_line():
         assert abs(quad[1][1] - quad[0][1]) < 1.0, "read upright, not at an angle fitted to its parts"
 
 
+def _side_by_side_glyph() -> np.ndarray:
+    """A 仙-like character: 亻 (丿 and a post) beside 山 turned to two posts and one bar between them."""
+    page = np.full((200, 200), 245, np.uint8)
+    for a, b in [((62, 30), (35, 85)), ((50, 65), (50, 170)), ((95, 40), (95, 165)), ((150, 40), (150, 165))]:
+        cv2.line(page, a, b, 40, 6)
+    cv2.line(page, (95, 100), (160, 100), 40, 6)  # the only bar across 0.4 of the width
+    return np.repeat(page[:, :, None], 3, axis=2)
+
+
+def test_a_lone_character_of_two_parts_with_one_long_bar_is_cjk():
+    # too few parts for statistics, so its shape decides: one long bar, but a post in each part (3 in all)
+    layout = detect_layout(_side_by_side_glyph())
+    assert [w.script for w in layout.words] == ["cjk"]
+
+
 def _path(*corners: tuple[float, float]) -> Path:
     """A stroke through ``corners``, a point per pixel."""
     pts = [np.array(corners[0], float)]
