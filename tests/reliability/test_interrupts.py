@@ -163,6 +163,26 @@ def test_ctrl_c_at_the_terminal_stops_the_word_helpers(plugin_site, ledger, tmp_
     ledger.record("interrupt", "SIGINT to the process group while word helpers trace", "exit 130, helpers stopped")
 
 
+def test_a_word_helper_killed_mid_page_loses_nothing(plugin_site, ledger, tmp_path):
+    """The OOM killer (or anyone) kills a helper: its words are traced in the parent, the document is whole."""
+    scan = str(shared("photos", "testaments_AD78_0054-0.jpg"))
+    env = python_env(plugin_site)
+    alone = tmp_path / "alone.json"
+    base = [*CLI, "convert", scan, scan, "--derenderer", "skeleton"]  # two pages: a long window to kill in
+    subprocess.run([*base, "-o", str(alone), "--derenderer-option", "workers=0"], env=env, check=True)
+    out = tmp_path / "helped.json"
+    proc = subprocess.Popen([*base, "-o", str(out), "--derenderer-option", "workers=1"], env=env)
+    assert wait_for(lambda: children(proc.pid)), "no word helper started"
+    time.sleep(0.5)  # it has started and holds words
+    helpers = children(proc.pid)
+    assert helpers and proc.poll() is None
+    os.kill(helpers[0], signal.SIGKILL)
+    assert proc.wait(timeout=120) == 0
+    helped, expected = json.loads(out.read_text()), json.loads(alone.read_text())
+    assert helped["pages"] == expected["pages"] and helped["metadata"]["problems"] == []
+    ledger.record("interrupt", "SIGKILL to a word helper mid-page", "exit 0, words traced in the parent, same document")
+
+
 def _running(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as fh:
