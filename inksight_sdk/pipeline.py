@@ -144,11 +144,21 @@ class Pipeline:
         }
 
     def close(self) -> None:
-        """Stop the worker process, if one runs (thread isolation needs nothing)."""
+        """Stop the worker process, if one runs, and close the stages that hold resources.
+
+        A stage with a ``close()`` method (the ``skeleton`` derenderer's word
+        helpers) is closed and dropped; using the pipeline again builds it anew.
+        """
         with self._worker_lock:
             if self._worker is not None:
                 self._worker.stop()
                 self._worker = None
+        with self._lock:
+            stages, self._stages = self._stages, {}
+        for _, stage in stages.values():
+            close = getattr(stage, "close", None)
+            if callable(close):
+                close()
 
     def __enter__(self) -> Pipeline:
         return self

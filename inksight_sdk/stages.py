@@ -176,6 +176,13 @@ class Detector(Protocol):
 
 @runtime_checkable
 class Derenderer(Protocol):
+    """Crops of words to strokes.
+
+    A stage that holds processes or other resources may also define
+    ``close()``; :meth:`Pipeline.close <inksight_sdk.Pipeline.close>` calls it
+    (on detectors too) and builds the stage again if the pipeline is used after.
+    """
+
     crop_spec: CropSpec
 
     def derender(self, crops: Sequence[WordCrop], mode: Mode) -> Sequence[DerenderedWord]:

@@ -101,6 +101,10 @@ class SkeletonDerenderer:
             return [derender_crop(job) for job in jobs]
         return self._pool.map(jobs)
 
+    def close(self) -> None:
+        """Stop the word helpers (a later call starts them again)."""
+        self._pool.close()
+
 
 def derender_crop(job: tuple[WordCrop, SkeletonOptions]) -> DerenderedWord:
     """One word crop traced; a module-level function so that a helper process can import it."""

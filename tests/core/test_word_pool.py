@@ -115,3 +115,13 @@ def test_workers_option_is_checked() -> None:
 
     with pytest.raises(InkSightError, match="workers"):
         Pipeline(derenderer="skeleton", derenderer_options={"workers": -1})._stage("derenderer")
+
+
+def test_closing_the_pipeline_stops_the_helpers() -> None:
+    pipeline = Pipeline(detector="layout", derenderer="skeleton", derenderer_options={"workers": 1})
+    _, derenderer = pipeline._stage("derenderer")
+    assert derenderer._pool.start() == 1
+    child = derenderer._pool._children[0].child
+    pipeline.close()
+    assert not child.alive()
+    assert pipeline._stage("derenderer")[1] is not derenderer  # built again on the next use
