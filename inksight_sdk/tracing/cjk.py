@@ -22,8 +22,13 @@ last); a frame (a 横折 like the 𠃌 of 勹 or 門, crossed by nothing) comes
 before what lies inside it, even a part sticking out left of where it
 starts (the 田 of 甸). A bottom-left enclosure (辶, 廴: a narrow left
 column joined to a base running under the rest, its far end free) comes
-after what it encloses; a base that closes a frame (口 of 因) stays last
-by the top-to-bottom rule.
+after what it encloses, even where the column reaches as high as the rest
+and no gap cuts it off (邀, and the 𠃊 of 匚); a base that closes a frame
+(口 of 因) stays last by the top-to-bottom rule. A free dot above a bar,
+right of where a stroke from above crosses the bar, comes last (戈, 犬). A
+丿 hanging from the start of a short bar or frame comes after it, even when
+it stands left of it (厂, 尸, 尺, 阝), unless the frame closes a box with it (月,
+the 丨 of 門).
 """
 
 from __future__ import annotations
@@ -239,8 +244,12 @@ def _components_first(
         return idx
     overlap = _CUT_OVERLAP * size
     rows = _cut(idx, boxes, 1, overlap)
-    cols = _cut(idx, boxes, 0, overlap)
-    if len(rows) > 1:
+    cols = _join_roofed(_cut(idx, boxes, 0, overlap), strokes, width)
+    enclosure = _column_and_base(idx, strokes, boxes, width)
+    if enclosure is not None:
+        inner, left, base = enclosure  # 辶 of 邀, 匚: what the base encloses, the left column, the base
+        groups = [inner, left, [base]]
+    elif len(rows) > 1:
         groups = rows
         wrap = _wrapping_base(rows, strokes, boxes, width, size)
         if wrap is not None:
@@ -260,6 +269,17 @@ def _components_first(
     out: list[int] = []
     for g in groups:
         out.extend(_components_first(g, strokes, boxes, width, size))
+    return out
+
+
+def _join_roofed(groups: list[list[int]], strokes: Sequence[Path], width: float) -> list[list[int]]:
+    """Side-by-side groups stay one where a 丿 on the left hangs from a roof on the right (尺, 尸: roof first)."""
+    out = [groups[0]]
+    for g in groups[1:]:
+        if any(_under_roof(p, r, strokes, width) for p in out[-1] for r in g):
+            out[-1] = out[-1] + g
+        else:
+            out.append(g)
     return out
 
 
@@ -341,6 +361,63 @@ def _wrapping_base(
     return [k for g in cols[1:] for k in g], left, base
 
 
+def _column_and_base(
+    idx: list[int],
+    strokes: Sequence[Path],
+    boxes: list[tuple[float, float, float, float]],
+    width: float,
+) -> tuple[list[int], list[int], int] | None:
+    """A bottom-left enclosure that no gap cuts off (辶 of 邀, 𠃊 of 匚): a left column, then a base under the rest.
+
+    The column reaches as high as what it encloses, so it is found as the
+    strokes in the left third; the base is a long horizontal at the bottom
+    starting where the column's lowest end lies on it, its far end free.
+    """
+    x0 = min(boxes[k][0] for k in idx)
+    span = max(boxes[k][2] for k in idx) - x0
+    bottom = max(boxes[k][3] for k in idx)
+    for base in idx:
+        b = boxes[base]
+        if b[2] - b[0] < 0.6 * span or b[3] < bottom - width or not _is_level(strokes[base]):
+            continue
+        left = [k for k in idx if k != base and boxes[k][2] - x0 <= 0.35 * span]
+        inner = [k for k in idx if k != base and k not in left]
+        if not left or len(left) > 3 or len(inner) < 2 or not _free_column(left, inner, strokes, width):
+            continue
+        if b[2] < max(boxes[k][2] for k in inner) - 0.1 * span:
+            continue  # what it would enclose reaches past its end (the 提 of 纟 run into the 皿 of 蕴)
+        start, end = strokes[base].points[0], strokes[base].points[-1]
+        foot = max((strokes[k].points[e] for k in left for e in (0, -1)), key=lambda p: float(p[1]))
+        if start[0] > foot[0] + width or np.min(np.linalg.norm(strokes[base].points - foot, axis=1)) > 1.5 * width:
+            continue  # the column does not end on the start of the base (亻 beside the 工 of 佐)
+        if any(min(np.linalg.norm(strokes[k].points[[0, -1]] - end, axis=1)) <= 2.0 * width for k in inner + left):
+            continue  # the base closes a frame (口 in 因): not an enclosure from the bottom left
+        if any(_is_frame(strokes[k], width) and _touch(strokes[k], strokes[base], width) for k in inner):
+            continue  # a 𠃌 standing on the base: the column, frame and base are a box (且), drawn in turn
+        return inner, left, base
+    return None
+
+
+def _free_column(left: list[int], inner: list[int], strokes: Sequence[Path], width: float) -> bool:
+    """Whether a left column is one of 辶, 廴 or 匚: crossed by nothing (the 十 of 走, 王, 土) and its top free.
+
+    A column stroke's top may only be where a bar starts (the top of 匚); one
+    hanging from the end of another stroke (the 丨 of 丘 from its 丿) is a
+    stroke in turn, not part of an enclosure.
+    """
+    if any(_crosses(strokes[a], strokes[b], width) for a in left for b in left if a < b):
+        return False
+    for k in left:
+        top = min(strokes[k].points[[0, -1]], key=lambda p: float(p[1]))
+        for j in inner:
+            p = strokes[j].points
+            if np.min(np.linalg.norm(p - top, axis=1)) <= 1.5 * width and not (
+                _is_level(strokes[j]) and np.linalg.norm(p[0] - top) <= 1.5 * width
+            ):
+                return False
+    return True
+
+
 def _by_rules(
     strokes: Sequence[Path], boxes: list[tuple[float, float, float, float]], width: float, size: float
 ) -> list[int]:
@@ -361,12 +438,18 @@ def _by_rules(
     inside = _inside_frames(strokes, boxes, width)
     for j in range(n):
         after[j] |= {f for f in range(n) if j in inside[f]}
+    roofs = {(p, r) for p in range(n) for r in range(n) if p != r and _under_roof(p, r, strokes, width)}
+    for p, r in roofs:
+        after[p].add(r)
+    late = {k for k in range(n) if _is_late_dot(k, strokes, width, size)}
+    for k in late:
+        after[k] |= set(range(n)) - late
     for i in range(n):
         for j in range(n):
             if i == j:
                 continue
             a, b = boxes[i], boxes[j]
-            if i in inside[j] or j in inside[i]:
+            if i in inside[j] or j in inside[i] or (i, j) in roofs or (j, i) in roofs:
                 continue  # under the top of a frame (the 田 of 甸, left of where its 𠃌 starts): inside, not beside
             if (
                 a[2] < b[0] + slack
@@ -392,6 +475,52 @@ def _by_rules(
         out.append(k)
         left.discard(k)
     return out
+
+
+def _under_roof(p: int, r: int, strokes: Sequence[Path], width: float) -> bool:
+    """Whether stroke ``p`` hangs from the start of a bar or short frame ``r``, which comes first (厂, 尸, 尺, 阝).
+
+    The roof is written first where it is short: a frame whose side runs as
+    far down as the stroke from its start (口, 月) closes a box and follows
+    that stroke. A straight 丨 with bars starting on it is the first stroke of
+    a box as well (the 丨 of 門 before the 𠃍 on its top); a 丿 sweeping left
+    is not (the 一 of 尸 starts on it).
+    """
+    pie, roof = strokes[p], strokes[r]
+    top, low = pie.points[0], pie.points[-1]
+    if _is_level(pie) or low[1] <= top[1] or low[0] > top[0] + width:
+        return False
+    if not (_is_level(roof) or _is_frame(roof, width)) or np.linalg.norm(roof.points[0] - top) > 1.5 * width:
+        return False
+    if min(_length(roof), _length(pie)) < _HOOK_WIDTHS * width or _box(roof)[3] >= top[1] + 0.5 * (low[1] - top[1]):
+        return False  # a stub left between two junctions, or a frame as tall as the stroke
+    if low[0] < top[0] - 0.2 * (low[1] - top[1]):
+        return True
+    return not any(k not in (p, r) and _hangs_from(s, pie, width) for k, s in enumerate(strokes))
+
+
+def _is_late_dot(k: int, strokes: Sequence[Path], width: float, size: float) -> bool:
+    """A free dot above a bar, right of where a stroke from above crosses it, comes last (戈, 犬, 戊).
+
+    A dot above a bar's middle with nothing crossing there comes first (主,
+    文), and so does one with a partner left of the crossing (the 丷 of 米, 羊).
+    """
+    dot = strokes[k]
+    if _length(dot) > 0.25 * size or any(j != k and _touch(dot, s, width) for j, s in enumerate(strokes)):
+        return False
+    cx = float(dot.points[:, 0].mean())
+    for b, bar in enumerate(strokes):
+        if b == k or not _is_level(bar) or _box(dot)[3] > _box(bar)[1] + width or cx > _box(bar)[2] + 2 * width:
+            continue
+        for s, stem in enumerate(strokes):
+            x = None if s in (k, b) or _is_level(stem) else _crossing(stem, bar, width)
+            if x is not None and x[0] < _box(dot)[0] and _box(stem)[1] < x[1] - 2 * width:
+                return not any(
+                    _box(p)[3] <= _box(bar)[1] + width and _box(p)[2] < x[0]
+                    for j, p in enumerate(strokes)
+                    if j not in (k, b, s)
+                )
+    return False
 
 
 def _hangs_from(a: Path, b: Path, width: float) -> bool:
@@ -452,14 +581,19 @@ def _touch(a: Path, b: Path, width: float) -> bool:
 
 def _crosses(a: Path, b: Path, width: float) -> bool:
     """Whether ``b`` passes through the interior of ``a`` and vice versa (an X, not a touch at an end)."""
+    return _crossing(a, b, width) is not None
+
+
+def _crossing(a: Path, b: Path, width: float) -> np.ndarray | None:
+    """Where ``a`` and ``b`` cross, each through the interior of the other; None where they do not."""
     d = np.linalg.norm(a.points[:, None, :] - b.points[None, :, :], axis=2)
     i, j = np.unravel_index(int(np.argmin(d)), d.shape)
     if d[i, j] > width:
-        return False
+        return None
     margin = 1.5 * width
 
     def inside(p: Path, k: int) -> bool:
         arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(p.points, axis=0), axis=1))])
         return margin < arc[k] < arc[-1] - margin
 
-    return inside(a, int(i)) and inside(b, int(j))
+    return a.points[i] if inside(a, int(i)) and inside(b, int(j)) else None

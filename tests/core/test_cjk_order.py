@@ -120,3 +120,51 @@ def test_a_turn_ending_down_does_not_run_on_into_the_next_stroke():
     strokes = cjk_strokes([heng_pie, shu_gou], width=5.0)
     assert len(strokes) == 2
     assert np.linalg.norm(strokes[0].points[-1] - (32, 32)) < 1 and strokes[1].points[-1][1] > 70
+
+
+def test_a_left_column_and_base_that_no_gap_cuts_off_come_after_what_they_enclose():
+    # 辶 of 邀: the dot and the column reach as high as the inside, whose last stroke ends on the base,
+    # so no gap cuts the enclosure off; the inside comes first, then the dot, the column and the base
+    dot = _path((15, 10), (22, 18))
+    column = _path((10, 30), (22, 30), (14, 85))
+    base = _path((14, 85), (100, 95))
+    inside = [
+        _path((35, 20), (90, 20)),
+        _path((62, 5), (62, 80)),
+        _path((35, 50), (90, 50)),
+        _path((60, 50), (88, 92)),
+    ]
+    ordered = order_cjk([dot, column, base, *inside], width=5.0)
+    assert ordered[-3:] == [dot, column, base]
+
+
+def test_a_dot_right_of_a_stroke_crossing_a_bar_comes_last():
+    # 戈: the dot starts as high as the 斜钩, but a dot above a bar, right of where a stroke from above
+    # crosses it, is written last
+    bar = _path((10, 50), (70, 42))
+    xie_gou = _path((30, 10), (85, 100))
+    pie = _path((62, 35), (20, 95))
+    dot = _path((62, 12), (75, 22))
+    assert order_cjk([dot, pie, xie_gou, bar], width=5.0) == [bar, xie_gou, pie, dot]
+
+
+@pytest.mark.parametrize(
+    "roof",
+    [
+        pytest.param([(30, 20), (90, 20)], id="bar-of-厂"),
+        pytest.param([(30, 20), (80, 20), (80, 45)], id="frame-of-尺"),
+    ],
+)
+def test_a_pie_hanging_from_the_start_of_a_short_roof_comes_after_it(roof):
+    # 厂, 尺: the 丿 starts where the roof does and stands left of it, yet the roof is written first
+    top = _path(*roof)
+    pie = _path((30, 20), (28, 55), (8, 95))
+    assert order_cjk([pie, top], width=5.0) == [top, pie]
+
+
+def test_a_post_with_bars_starting_on_it_comes_before_the_frame_on_its_top():
+    # the left half of 門: the 丨, then the 𠃍 starting on its top, then the bars closing the box on it
+    post = _path((20, 10), (20, 95))
+    frame = _path((20, 10), (55, 10), (55, 45))
+    bars = [_path((20, 28), (55, 28)), _path((20, 45), (55, 45))]
+    assert order_cjk([frame, *bars, post], width=5.0)[:2] == [post, frame]
