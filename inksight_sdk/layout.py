@@ -135,6 +135,18 @@ def _inside(points: np.ndarray, quad: np.ndarray) -> np.ndarray:
     return all_pos | all_neg  # type: ignore[operator]
 
 
+def _shares_inside(strokes: list[np.ndarray], quad: np.ndarray) -> list[float]:
+    """Each stroke's share of points inside ``quad`` (0 for an empty stroke), with one :func:`_inside` call."""
+    sizes = np.array([len(p) for p in strokes])
+    if not sizes.any():
+        return [0.0] * len(strokes)
+    inside = _inside(np.concatenate([p for p in strokes if len(p)]), quad)
+    starts = np.concatenate([[0], np.cumsum(sizes[sizes > 0])[:-1]])
+    counts = np.add.reduceat(inside.astype(np.int64), starts)
+    shares = iter((counts / sizes[sizes > 0]).tolist())
+    return [next(shares) if n else 0.0 for n in sizes]
+
+
 def _word_height(word: WordInk) -> float:
     q = np.asarray(word.quad, np.float64)
     return float(0.5 * (np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])))
@@ -208,7 +220,7 @@ def remove_duplicate_strokes(words: Sequence[WordInk], tolerance: float | None =
         return np.nonzero(hit)[0]
 
     # the share of each stroke inside its own word's quad (used by both steps)
-    own_shares = [[_inside(pts, w.quad).mean() if len(pts) else 0.0 for pts in samples[a]] for a, w in enumerate(words)]
+    own_shares = [_shares_inside(samples[a], w.quad) for a, w in enumerate(words)]
 
     # 1. strokes picked up from a neighbouring word
     for a in range(len(words)):
