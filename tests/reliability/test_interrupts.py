@@ -143,8 +143,9 @@ def test_ctrl_c_at_the_terminal_stops_the_word_helpers(plugin_site, ledger, tmp_
     """Ctrl-C reaches the whole foreground process group; the skeleton's helpers must not print or linger."""
     out = tmp_path / "out.json"
     out.write_bytes(PRECIOUS)
+    scan = str(shared("photos", "testaments_AD78_0054-0.jpg"))
     proc = subprocess.Popen(
-        [*CLI, "convert", str(shared("photos", "testaments_AD78_0054-0.jpg")), "-o", str(out)]
+        [*CLI, "convert", scan, scan, "-o", str(out)]  # two pages: a long window for the Ctrl-C
         + ["--derenderer", "skeleton", "--derenderer-option", "workers=1"],
         stderr=subprocess.PIPE,
         env=python_env(plugin_site),
