@@ -64,6 +64,8 @@ _SHAPELESS_SIZE = 3.0
 _SHAPELESS_RATIO = 2.0
 #: ink that is not elongated is turned at most this much (degrees) from the page axes
 _ROUND_SKEW = 12.0
+#: a lone word written at an angle reaches at least this many times as far along it as across it
+_LINE_LENGTH = 2.5
 #: a CJK character is at most this many line heights wide, and its parts at most this far apart
 _CJK_CHARACTER = 1.3
 _CJK_PART_GAP = 0.25
@@ -249,16 +251,28 @@ def _orientation(components: Sequence[_Component], text_height: float) -> tuple[
         return angle, sharpness(angle)
 
     horizontal, h_score = best(-60.0, 60.0)
-    if abs(math.degrees(horizontal)) > _ROUND_SKEW and _isotropic(xs, ys):
+    lone = sum(c.main for c in components) < 3
+    if abs(math.degrees(horizontal)) > _ROUND_SKEW and (
+        _isotropic(xs, ys) or (lone and _short_along(xs, ys, horizontal))
+    ):
         # ink as wide as it is tall turned far from the page axes is a glyph (a dense character's
         # sharpest projection can be a diagonal), not a line written at an angle: that one is long
+        # along its angle. So is a lone word, but not a lone tall glyph (an ``l``, a ``1``, 卢),
+        # whose sharpest projection is the steepest the search allows
         horizontal, h_score = 0.0, sharpness(0.0)
-    if sum(c.main for c in components) < 3:
+    if lone:
         return horizontal, False
     vertical, v_score = best(60.0, 120.0)
     if v_score > 1.2 * h_score:
         return vertical, True
     return horizontal, False
+
+
+def _short_along(xs: np.ndarray, ys: np.ndarray, angle: float) -> bool:
+    """The ink reaches less than ``_LINE_LENGTH`` times as far along ``angle`` as across it."""
+    along = xs * math.cos(angle) + ys * math.sin(angle)
+    across = ys * math.cos(angle) - xs * math.sin(angle)
+    return bool(np.ptp(along) < _LINE_LENGTH * np.ptp(across))
 
 
 def _one_character(block: Sequence[_Component]) -> _LinePlan | None:

@@ -253,6 +253,27 @@ def test_a_lone_character_is_marked_cjk_and_upright():
     assert abs(_angle(np.asarray(layout.words[0].quad))) < 5, "a lone glyph sets no line direction"
 
 
+@pytest.mark.parametrize("glyph", ["1", "I", "f"])
+def test_a_lone_tall_glyph_stands_upright(glyph):
+    # its sharpest projection is the steepest the line search allows; a line would be long along it
+    page = np.full((240, 240, 3), (245, 243, 238), np.uint8)
+    cv2.putText(page, glyph, (80, 190), cv2.FONT_HERSHEY_SIMPLEX, 5, (20, 20, 60), 9, cv2.LINE_AA)
+    layout = detect_layout(page)
+    assert len(layout.words) == 1
+    assert abs(_angle(np.asarray(layout.words[0].quad))) < 5
+
+
+def test_a_lone_word_of_one_stroke_keeps_its_angle():
+    # a connected cursive word is one component, yet it is long along the line it is written on
+    page = np.full((700, 1000, 3), (245, 243, 238), np.uint8)
+    x = np.linspace(200, 800, 400)
+    wave = np.stack([x, 350 + 25 * np.sin((x - 200) / 18)], axis=1)
+    cv2.polylines(page, [np.round(wave).astype(np.int32)], False, (20, 20, 60), 6, cv2.LINE_AA)
+    layout = detect_layout(_rotated(page, 30))
+    assert len(layout.words) == 1
+    assert _angle(np.asarray(layout.words[0].quad)) == pytest.approx(-30, abs=3)
+
+
 def test_latin_words_are_marked_latin():
     layout = detect_layout(_photo("simplehtr_line.png"))
     assert layout.words and all(w.script == "latin" for w in layout.words)
