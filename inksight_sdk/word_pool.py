@@ -16,6 +16,7 @@ from __future__ import annotations
 import collections
 import importlib
 import logging
+import math
 import os
 import threading
 import time
@@ -25,7 +26,7 @@ from typing import Any, Generic, TypeVar
 
 from .children import Child
 
-__all__ = ["WordPool", "usable_cpus"]
+__all__ = ["WordPool", "cgroup_cpu_quota", "usable_cpus"]
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +38,28 @@ _DEPTH = 2
 
 
 def usable_cpus() -> int:
-    """CPUs this process may run on (its affinity mask where the platform has one)."""
+    """CPUs this process may use: its affinity mask, capped by a container's CPU quota.
+
+    A container limited to two CPUs on a 64-core host still sees 64 in its
+    affinity mask; more helpers than its quota would only queue for it.
+    """
     try:
-        return len(os.sched_getaffinity(0))
+        cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        cpus = os.cpu_count() or 1
+    quota = cgroup_cpu_quota()
+    return min(cpus, quota) if quota else cpus
+
+
+def cgroup_cpu_quota(path: str = "/sys/fs/cgroup/cpu.max") -> int | None:
+    """The cgroup v2 CPU limit in whole CPUs (rounded up), ``None`` where there is none or no such file."""
+    try:
+        with open(path, encoding="ascii") as fh:
+            fields = fh.read().split()
+        quota, period = int(fields[0]), int(fields[1])
+    except (OSError, ValueError, IndexError):  # no cgroup v2 here, or "max" (no limit)
+        return None
+    return max(1, math.ceil(quota / period)) if quota > 0 and period > 0 else None
 
 
 class WordPool(Generic[Item, Result]):

@@ -62,7 +62,8 @@ class SkeletonOptions:
     script: str = attrs.field(default="auto", validator=attrs.validators.in_(("auto", "latin", "cjk")))
     margin: int = attrs.field(default=6, validator=attrs.validators.ge(0))
     max_pixels: int = attrs.field(default=4_000_000, validator=attrs.validators.gt(0))
-    #: helper processes that trace words beside the calling thread; ``auto``: one per further CPU, at most 4;
+    #: helper processes that trace words beside the calling thread; ``auto``: one per further usable CPU
+    #: (affinity mask and container quota, :func:`~inksight_sdk.word_pool.usable_cpus`), at most 4;
     #: 0 traces every word on the calling thread
     workers: int | str = attrs.field(default="auto", converter=_workers)
 

@@ -125,3 +125,16 @@ def test_closing_the_pipeline_stops_the_helpers() -> None:
     pipeline.close()
     assert not child.alive()
     assert pipeline._stage("derenderer")[1] is not derenderer  # built again on the next use
+
+
+@pytest.mark.parametrize(
+    "text,cpus",
+    [("200000 100000\n", 2), ("150000 100000\n", 2), ("50000 100000\n", 1), ("max 100000\n", None), ("", None)],
+)
+def test_a_container_cpu_quota_caps_the_helpers(tmp_path, text, cpus) -> None:
+    from inksight_sdk.word_pool import cgroup_cpu_quota
+
+    limit = tmp_path / "cpu.max"
+    limit.write_text(text)
+    assert cgroup_cpu_quota(str(limit)) == cpus
+    assert cgroup_cpu_quota(str(tmp_path / "missing")) is None
