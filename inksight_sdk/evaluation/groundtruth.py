@@ -1,9 +1,9 @@
 """Readers for real pen recordings used as ground truth.
 
-Two sources (see ``../shared/data/NOTICE.md``): a Wacom Universal Ink Model
-note (JSON export, strokes stored as Catmull-Rom splines) and hanzi-writer-data
-characters (stroke medians in canonical stroke order and direction). Both
-readers return strokes in writing order as ``(n, 2) float64`` arrays of
+Three sources (see ``../shared/data/NOTICE.md``): a Wacom Universal Ink Model
+note (JSON export, strokes stored as Catmull-Rom splines), hanzi-writer-data
+characters (stroke medians in canonical stroke order and direction) and
+UNIPEN recordings (tablet samples in pen-down blocks). All readers return strokes in writing order as ``(n, 2) float64`` arrays of
 ``(x, y)`` with y pointing down, like image pixels.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["load_wacom_strokes", "load_hanzi_strokes", "catmull_rom"]
+__all__ = ["load_wacom_strokes", "load_hanzi_strokes", "load_unipen_strokes", "catmull_rom"]
 
 # hanzi-writer-data draws in a 1024 box with y up and the baseline at 900
 # (its README: "transform: scale(1, -1) translate(0, -900)").
@@ -89,3 +89,30 @@ def load_hanzi_strokes(source: str | os.PathLike[str] | Mapping[str, Any]) -> li
         pts = np.asarray(median, dtype=np.float64).reshape(-1, 2)
         out.append(np.column_stack([pts[:, 0], _HANZI_FLIP - pts[:, 1]]))
     return out
+
+
+def load_unipen_strokes(path: str | os.PathLike[str]) -> list[np.ndarray]:
+    """The pen-down strokes of a UNIPEN text file, in writing order, y flipped to point down.
+
+    Each ``.PEN_DOWN`` block of ``x y`` lines is one stroke (``.PEN_UP``
+    blocks are pen movement in the air, not ink). A block of only ``0 0``
+    points is a placeholder some files carry and is skipped. UNIPEN's y
+    points up; the result is shifted so the highest point is at y = 0.
+    """
+    strokes: list[np.ndarray] = []
+    points: list[tuple[float, float]] | None = None
+    with open(path, encoding="latin-1") as f:
+        for line in f:
+            if line.startswith("."):
+                if points and any(p != (0.0, 0.0) for p in points):
+                    strokes.append(np.asarray(points, dtype=np.float64))
+                points = [] if line.startswith(".PEN_DOWN") else None
+            elif points is not None and line.split():
+                x, y = line.split()[:2]
+                points.append((float(x), float(y)))
+    if points and any(p != (0.0, 0.0) for p in points):
+        strokes.append(np.asarray(points, dtype=np.float64))
+    if not strokes:
+        return []
+    top = max(float(s[:, 1].max()) for s in strokes)
+    return [np.column_stack([s[:, 0], top - s[:, 1]]) for s in strokes]

@@ -27,7 +27,7 @@ import attrs
 import cv2
 import numpy as np
 
-__all__ = ["RenderedPage", "render_page", "STYLES"]
+__all__ = ["RenderedPage", "render_page", "stroke_coverage", "STYLES"]
 
 STYLES = ("clean", "ruled", "dim_rotated")
 
@@ -80,7 +80,7 @@ def render_page(
     width = int(np.ceil(every[:, 0].max() + margin)) + 1
     height = int(np.ceil(every[:, 1].max() + margin)) + 1
 
-    ink_mask = _stroke_mask(placed, pen_width, (height, width))
+    ink_mask = stroke_coverage(placed, pen_width, (height, width))
     layers: list[tuple[np.ndarray, np.ndarray]] = []  # (coverage mask, RGB) painted under the ink
     if style == "ruled":
         spacing, offset = (12.0 * pen_width, margin) if rules is None else (rules[0] * scale, rules[1] * scale + shift)
@@ -131,8 +131,12 @@ def _downsample(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return small.astype(np.float32) / 255.0
 
 
-def _stroke_mask(strokes: Sequence[np.ndarray], pen_width: float, shape: tuple[int, int]) -> np.ndarray:
-    """Coverage (0..1) of a round pen of diameter ``pen_width`` along the strokes."""
+def stroke_coverage(strokes: Sequence[np.ndarray], pen_width: float, shape: tuple[int, int]) -> np.ndarray:
+    """Coverage (0..1) of a round pen of diameter ``pen_width`` along the strokes (pixel frame of ``shape``).
+
+    Drawn 4x supersampled with anti-aliased polylines, so the result depends
+    only on the strokes' geometry, never on how a library draws text.
+    """
     big = np.zeros((shape[0] * _SS, shape[1] * _SS), dtype=np.uint8)
     thickness = max(1, int(round(pen_width * _SS)))
     for stroke in strokes:

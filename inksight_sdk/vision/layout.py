@@ -17,8 +17,12 @@
    components overlapping along the line form units; the gaps between units,
    in units of each line's letter height, are split into letter gaps and
    word gaps by a two-class (Otsu) threshold in log space, over the page and,
-   where a line has enough gaps of its own, over the line. CJK lines (square
-   units as tall as the line) are cut into characters instead.
+   where a line has enough gaps of its own, over the line. Separate print
+   letters give many letter gaps of varied size and a few word gaps: the
+   split then moves up to the clearly widest jump between gaps. Without two
+   clear classes, a page of joined-up words (units wider than tall) takes a
+   lower default than one of separate letters. CJK lines (square units as
+   tall as the line) are cut into characters instead.
 
 Quads come back in original image pixels, padded by half a pen width, with
 corners TL, TR, BR, BL in the word's reading frame (rotated with its line;
@@ -52,13 +56,19 @@ _TWO_LINES_HEIGHT = 1.3
 _TWO_LINES_SHARE = 0.15
 #: word gaps lie between these multiples of the line's letter height, whatever the statistics say
 _WORD_GAP_RANGE = (0.15, 0.9)
-#: without enough gaps on the page to learn from, this is the word gap (letter heights)
+#: without enough gaps on the page to learn from, this is the word gap (letter heights): separate letters,
+#: or words of joined-up letters (whose height holds ascenders and descenders, and whose gaps are mostly word gaps)
 _DEFAULT_WORD_GAP = 0.4
+_DEFAULT_JOINED_WORD_GAP = 0.2
+#: joined-up writing: the main units along the lines are this many times as wide as tall (median)
+_JOINED_UP_ASPECT = 1.5
 #: the two gap classes must differ this much (ratio of geometric means) to be believed
 _PAGE_SEPARATION = 2.0
 _LINE_SEPARATION = 2.5
 #: a gap this many times the usual letter gap is a word gap
 _LETTER_GAP_MARGIN = 1.4
+#: the letter/word split moves up to a jump between gaps (in log space) this many times wider than its own
+_VALLEY_JUMP = 1.5
 #: a block no longer than this many text heights whose principal axes differ less than this is shapeless
 _SHAPELESS_SIZE = 3.0
 _SHAPELESS_RATIO = 2.0
@@ -144,13 +154,15 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
             )
         )
     blocks.sort(key=lambda block: block.key)
-    page_gap = _word_gap([g for block in blocks for plan in block.lines for g in plan.relative_gaps()])
+    plans = [plan for block in blocks for plan in block.lines]
+    joined_up = _joined_up(plans)
+    page_gap = _word_gap([g for plan in plans for g in plan.relative_gaps()], joined_up)
     pad = max(1.0, 0.5 * ink.stroke_width)
     words = []
     for block_index, block in enumerate(blocks):
         for line_index, plan in enumerate(block.lines):
             cjk = block.columns or _looks_cjk((plan,))
-            for members in plan.split(page_gap, cjk=cjk):
+            for members in plan.split(page_gap, joined_up=joined_up, cjk=cjk):
                 xs = np.concatenate([plan.components[i].xs for i in members])
                 ys = np.concatenate([plan.components[i].ys for i in members])
                 # a character of a vertical column stands upright, a quarter turn from its column
@@ -483,7 +495,7 @@ class _LinePlan:
         gaps = [spans[k][0] - spans[k - 1][1] for k in range(1, len(spans))]
         return [gap / self.scale for gap in gaps if gap >= 1.0]
 
-    def split(self, page_gap: float, *, cjk: bool) -> list[list[int]]:
+    def split(self, page_gap: float, *, joined_up: bool, cjk: bool) -> list[list[int]]:
         """Component indices of each word, in reading order.
 
         A gap over the word gap starts a word (for CJK, a gap between parts
@@ -491,7 +503,7 @@ class _LinePlan:
         square); a unit of dots or punctuation joins the word before it when
         it is within a letter height.
         """
-        threshold = _line_word_gap(self.relative_gaps(), page_gap) * self.scale
+        threshold = _line_word_gap(self.relative_gaps(), page_gap, joined_up) * self.scale
         words: list[list[int]] = [list(self.units[0])]
         start = self.spans[0][0]
         for k in range(1, len(self.units)):
@@ -572,36 +584,71 @@ def _square_glyph(plan: _LinePlan) -> bool:
     return (horizontal >= 2 and vertical >= 1) or (horizontal >= 1 and vertical >= _SIDE_BY_SIDE_POSTS)
 
 
-def _otsu_split(values: Sequence[float]) -> tuple[float, float] | None:
+def _otsu_split(values: Sequence[float], joined_up: bool) -> tuple[float, float] | None:
     """Two-class split of positive ``values`` in log space: (threshold, ratio of the class means).
 
-    ``None`` with fewer than four values. The threshold lies midway (in log
-    space) between the two classes' nearest members, or lower, at
-    ``_LETTER_GAP_MARGIN`` times the usual (80th percentile) letter gap: a
-    tight word gap is still wider than most letter gaps.
+    ``None`` with fewer than four values. The split is Otsu's (least
+    within-class variance), then moved up to the widest jump between
+    neighbouring values of the upper class that lies in ``_WORD_GAP_RANGE``,
+    when that jump is wider than the one at the split (``_VALLEY_JUMP``
+    times wider if the split itself lies in the range). A line of separate
+    print letters has many letter gaps of varied size and few word gaps:
+    plain Otsu cuts the letter gaps in two, while the word gaps stand apart
+    by a wider jump above. Between separate letters (not ``joined_up``),
+    gaps below the range are letters almost touching; in log space a few of
+    them would draw Otsu's split down to them, so for choosing it they count
+    as gaps at the bottom of the range.
+
+    The threshold lies midway (in log space) between the two classes'
+    nearest members, or lower, at ``_LETTER_GAP_MARGIN`` times the usual
+    (80th percentile) letter gap: a tight word gap is still wider than most
+    letter gaps.
     """
     logs = np.sort(np.log(np.asarray([v for v in values if v > 0], dtype=np.float64)))
     if len(logs) < 4:
         return None
-    spreads = [logs[:k].var() * k + logs[k:].var() * (len(logs) - k) for k in range(1, len(logs))]
+    n = len(logs)
+    raised = logs if joined_up else np.maximum(logs, math.log(_WORD_GAP_RANGE[0]))
+    spreads = [raised[:k].var() * k + raised[k:].var() * (n - k) for k in range(1, n)]
     k = 1 + int(np.argmin(spreads))
+    jumps, middles = np.diff(logs), (logs[:-1] + logs[1:]) / 2
+    allowed = (middles >= math.log(_WORD_GAP_RANGE[0])) & (middles <= math.log(_WORD_GAP_RANGE[1]))
+    while True:
+        widest = max((j for j in range(k, n - 1) if allowed[j]), key=lambda j: jumps[j], default=None)
+        # a split where no word gap can lie yields to any wider jump; one that can, only to a much wider one
+        if widest is None or jumps[widest] < (_VALLEY_JUMP if allowed[k - 1] else 1.0) * jumps[k - 1]:
+            break
+        k = widest + 1
     low, high = logs[:k], logs[k:]
     # a gap clearly wider than the usual letter gap is a word gap even if the classes put it with the letters
     usual = math.log(_LETTER_GAP_MARGIN) + float(np.percentile(low, 80))
     return math.exp(min((low[-1] + high[0]) / 2, max(usual, low[0]))), math.exp(high.mean() - low.mean())
 
 
-def _word_gap(relative_gaps: Sequence[float]) -> float:
-    """The page's word gap in letter heights: where its gaps split into letter gaps and word gaps."""
-    split = _otsu_split(relative_gaps)
+def _word_gap(relative_gaps: Sequence[float], joined_up: bool) -> float:
+    """The page's word gap in letter heights: where its gaps split into letter gaps and word gaps.
+
+    Without two clear classes of gaps, a default: lower for joined-up
+    writing, whose units are whole words (a pen lift inside a word seldom
+    leaves a gap along the line) measured with their ascenders and descenders.
+    """
+    split = _otsu_split(relative_gaps, joined_up)
     if split is None or split[1] < _PAGE_SEPARATION:
-        return _DEFAULT_WORD_GAP
+        return _DEFAULT_JOINED_WORD_GAP if joined_up else _DEFAULT_WORD_GAP
     return float(np.clip(split[0], *_WORD_GAP_RANGE))
 
 
-def _line_word_gap(relative_gaps: Sequence[float], page_gap: float) -> float:
+def _joined_up(plans: Sequence[_LinePlan]) -> bool:
+    """Most main units on the page are wide: words of joined-up letters, not separate letters."""
+    aspects = [
+        (b - a + 1) / h for plan in plans for (a, b), h, main in zip(plan.spans, plan.heights, plan.main) if main
+    ]
+    return bool(aspects) and float(np.median(aspects)) >= _JOINED_UP_ASPECT
+
+
+def _line_word_gap(relative_gaps: Sequence[float], page_gap: float, joined_up: bool) -> float:
     """A line with enough clearly two-sized gaps sets its own word gap; others use the page's."""
-    split = _otsu_split(relative_gaps) if len(relative_gaps) >= 6 else None
+    split = _otsu_split(relative_gaps, joined_up) if len(relative_gaps) >= 6 else None
     if split is None or split[1] < _LINE_SEPARATION:
         return page_gap
     return float(np.clip(split[0], *_WORD_GAP_RANGE))

@@ -9,6 +9,7 @@ from inksight_sdk.evaluation import (
     STYLES,
     compare_ink,
     load_hanzi_strokes,
+    load_unipen_strokes,
     load_wacom_strokes,
     render_page,
     resample,
@@ -74,6 +75,17 @@ def test_wacom_note_has_177_strokes_in_time_order():
     assert all(s.ndim == 2 and s.shape[1] == 2 and len(s) >= 2 for s in strokes)
     every = np.concatenate(strokes)
     assert every.min() > 100 and every.max() < 1200  # the note's own 96-dpi pixels
+
+
+def test_unipen_pen_down_blocks_are_strokes_with_y_down():
+    strokes = load_unipen_strokes(shared("ink", "unipen", "app2200.dat"))  # Build / Boy / Calm / Cannon, one a line
+    assert len(strokes) == 21  # one per .PEN_DOWN block
+    every = np.concatenate(strokes)
+    assert every[:, 1].min() == 0
+    # written top line first: with y flipped to point down, the first stroke lies in the top quarter
+    assert strokes[0][:, 1].max() < 0.25 * every[:, 1].max() < strokes[-1][:, 1].min()
+    line = load_unipen_strokes(shared("ink", "unipen", "jwsr102.dat"))  # one sentence on one line
+    assert np.ptp(np.concatenate(line)[:, 0]) > 10 * np.ptp(np.concatenate(line)[:, 1])
 
 
 def test_hanzi_medians_flip_y():

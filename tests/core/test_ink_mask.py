@@ -10,6 +10,7 @@ from PIL import Image
 from inksight_sdk.vision import InkMask, extract_ink
 from inksight_sdk.vision.ink_mask import stroke_width
 from tests.conftest import shared
+from tests.drawing import write
 
 
 def _photo(name: str) -> np.ndarray:
@@ -41,11 +42,8 @@ def _write(
     scale: float = 1.6,
     thickness: int = 3,
 ) -> np.ndarray:
-    """Script-like strokes (OpenCV's Hershey script font); returns the mask of what was drawn."""
-    drawn = np.zeros(page.shape[:2], np.uint8)
-    cv2.putText(drawn, text, origin, cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, scale, 255, thickness, cv2.LINE_AA)
-    cv2.putText(page, text, origin, cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, scale, color, thickness, cv2.LINE_AA)
-    return drawn > 127
+    """Joined-up Hershey script, ``scale`` x 21 px capitals; returns the mask of what was drawn."""
+    return write(page, text, origin, font="scripts", size=21 * scale, pen=thickness, color=color)
 
 
 def _shadow(page: np.ndarray, darkest: float = 0.45) -> np.ndarray:
@@ -168,7 +166,8 @@ def test_large_photo_is_reduced_to_the_working_resolution():
 
 def test_huge_image_is_handled_at_working_resolution():
     page = np.full((20_000, 20_000), 235, np.uint8)
-    cv2.putText(page, "x", (9000, 11000), cv2.FONT_HERSHEY_SIMPLEX, 40, 20, 120)
+    for a, b in (((9000, 10200), (9700, 11000)), ((9700, 10200), (9000, 11000))):  # an "x" 800 px tall
+        cv2.line(page, a, b, 20, 120)
     found = extract_ink(page)
     assert found.mask.shape == (2000, 2000)
     assert found.scale == pytest.approx(0.1)

@@ -14,6 +14,7 @@ from PIL import Image
 from inksight_sdk.stages import Layout
 from inksight_sdk.vision import detect_layout, extract_ink
 from tests.conftest import shared
+from tests.drawing import PAPER, WORD_SPACE, text_width, write
 
 
 def _photo(name: str) -> np.ndarray:
@@ -137,24 +138,33 @@ def test_testaments_lines_match_the_alto_ground_truth():
 # ---------------------------------------------------------------- drawn pages
 
 
-def _write(image: np.ndarray, text: str, origin: tuple[int, int], scale: float = 1.5, thickness: int = 3) -> None:
-    cv2.putText(image, text, origin, cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, scale, (20, 20, 60), thickness, cv2.LINE_AA)
+def _write(image: np.ndarray, text: str, origin: tuple[int, int], *, font: str = "scripts", size: float = 32.0) -> None:
+    write(image, text, origin, font=font, size=size, pen=max(3.0, size / 12))
 
 
 def _rotated(image: np.ndarray, degrees: float) -> np.ndarray:
     h, w = image.shape[:2]
     matrix = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
-    return cv2.warpAffine(image, matrix, (w, h), borderValue=(245, 243, 238))
+    return cv2.warpAffine(image, matrix, (w, h), borderValue=PAPER)
 
 
-@pytest.mark.parametrize("degrees", [0, 8, -15, 30])
-def test_a_line_written_at_an_angle_gets_rotated_quads(degrees):
-    page = np.full((700, 1000, 3), (245, 243, 238), np.uint8)
-    _write(page, "three little words", (170, 370))
+@pytest.mark.parametrize("degrees", [0, 8, -15, 30, 45])
+@pytest.mark.parametrize(
+    ("font", "text"),
+    [
+        ("futural", "three little words"),  # print: separate letters, a few word gaps among many letter gaps
+        ("rowmans", "print these four words"),
+        ("scripts", "three little words"),  # joined-up: each word one piece
+        ("cursive", "print these four words"),
+    ],
+)
+def test_a_line_written_at_an_angle_gets_rotated_quads(font, text, degrees):
+    page = np.full((700, 1000, 3), PAPER, np.uint8)
+    _write(page, text, (150, 370), font=font)
     image = _rotated(page, degrees)  # counter-clockwise on screen: quads turn by -degrees
     ink = extract_ink(image)
     layout = detect_layout(image, ink=ink)
-    assert len(layout.words) == 3 and len(_lines(layout)) == 1
+    assert len(layout.words) == len(text.split()) and len(_lines(layout)) == 1
     for word in layout.words:
         assert _angle(np.asarray(word.quad)) == pytest.approx(-degrees, abs=3)
     assert _covered(layout, ink.mask) > 0.995
@@ -165,15 +175,14 @@ def test_a_line_written_at_an_angle_gets_rotated_quads(degrees):
 
 
 def test_skewed_paragraph_and_a_gently_curved_line():
-    page = np.full((900, 1200, 3), (245, 243, 238), np.uint8)
+    page = np.full((900, 1200, 3), PAPER, np.uint8)
     for row, text in enumerate(["first line of notes", "second line here", "and the third one"]):
         _write(page, text, (150, 220 + 110 * row))
     # a fourth line on a gentle arc: each word a little lower than the last, a space apart
     x = 150
     for k, word in enumerate(["curved", "line", "ends", "here"]):
         _write(page, word, (x, 560 + 5 * k * k))
-        (width, _), _ = cv2.getTextSize(word + " ", cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 1.5, 3)
-        x += width
+        x += round(text_width(word) + WORD_SPACE * 32)
     image = _rotated(page, 5)
     layout = detect_layout(image)
     lines = _lines(layout)
@@ -220,8 +229,8 @@ def test_cjk_columns_are_ttb_with_upright_characters():
 
 
 def test_quads_are_in_original_pixels_when_the_photo_is_reduced():
-    page = np.full((2400, 3200, 3), (245, 243, 238), np.uint8)
-    _write(page, "big words", (600, 1300), scale=7.0, thickness=12)
+    page = np.full((2400, 3200, 3), PAPER, np.uint8)
+    _write(page, "big words", (600, 1300), size=147)
     ink = extract_ink(page, max_pixels=1_000_000)
     assert ink.scale < 0.6
     layout = detect_layout(page, ink=ink)
@@ -256,8 +265,8 @@ def test_a_lone_character_is_marked_cjk_and_upright():
 @pytest.mark.parametrize("glyph", ["1", "I", "f"])
 def test_a_lone_tall_glyph_stands_upright(glyph):
     # its sharpest projection is the steepest the line search allows; a line would be long along it
-    page = np.full((240, 240, 3), (245, 243, 238), np.uint8)
-    cv2.putText(page, glyph, (80, 190), cv2.FONT_HERSHEY_SIMPLEX, 5, (20, 20, 60), 9, cv2.LINE_AA)
+    page = np.full((240, 240, 3), PAPER, np.uint8)
+    _write(page, glyph, (90, 180), font="futural", size=105)
     layout = detect_layout(page)
     assert len(layout.words) == 1
     assert abs(_angle(np.asarray(layout.words[0].quad))) < 5
@@ -265,7 +274,7 @@ def test_a_lone_tall_glyph_stands_upright(glyph):
 
 def test_a_lone_word_of_one_stroke_keeps_its_angle():
     # a connected cursive word is one component, yet it is long along the line it is written on
-    page = np.full((700, 1000, 3), (245, 243, 238), np.uint8)
+    page = np.full((700, 1000, 3), PAPER, np.uint8)
     x = np.linspace(200, 800, 400)
     wave = np.stack([x, 350 + 25 * np.sin((x - 200) / 18)], axis=1)
     cv2.polylines(page, [np.round(wave).astype(np.int32)], False, (20, 20, 60), 6, cv2.LINE_AA)
