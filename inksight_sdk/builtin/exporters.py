@@ -28,11 +28,18 @@ class JsonExporter:
 
 
 @attrs.frozen
+class InkmlOptions:
+    """``standard``: W3C InkML read by Wacom's library and CROHME-style readers; ``inksight``: InkSight's form."""
+
+    flavour: str = attrs.field(default="standard", validator=attrs.validators.in_(inkml.FLAVOURS))
+
+
+@attrs.frozen
 class InkmlExporter:
-    options: None = None
+    options: InkmlOptions
 
     def write(self, document: InkDocument, stream: IO[bytes]) -> None:
-        stream.write(inkml.dumps(document).encode("utf-8"))
+        stream.write(inkml.dumps(document, flavour=self.options.flavour).encode("utf-8"))
 
 
 @attrs.frozen
@@ -70,8 +77,9 @@ def register_exporters(register):  # type: ignore[no-untyped-def]
     register(
         StageSpec(
             name="inkml",
-            description="W3C InkML: traces X Y T in page pixels, words as traceGroups",
+            description="W3C InkML: traces X Y T in page pixels, words as traceGroups; option flavour=inksight",
             factory=InkmlExporter,
+            options=InkmlOptions,
             extensions=(".inkml",),
         )
     )

@@ -3,8 +3,9 @@
 Three sources (see ``../shared/data/NOTICE.md``): a Wacom Universal Ink Model
 note (JSON export, strokes stored as Catmull-Rom splines), hanzi-writer-data
 characters (stroke medians in canonical stroke order and direction) and
-UNIPEN recordings (tablet samples in pen-down blocks). All readers return strokes in writing order as ``(n, 2) float64`` arrays of
-``(x, y)`` with y pointing down, like image pixels.
+UNIPEN recordings (tablet samples in pen-down blocks). All readers return
+strokes in writing order as ``(n, 2) float64`` arrays of ``(x, y)`` with y
+pointing down, like image pixels.
 """
 
 from __future__ import annotations

@@ -1,15 +1,25 @@
 """InkML (W3C) writer and hardened reader.
 
-Writer: one ``<ink>`` with a declared ``traceFormat`` (X Y, then T, W, F when
-every stroke has that channel), coordinates in page pixels, one
-``traceGroup`` per page holding one ``traceGroup`` per word whose text is an
-``annotation``. Points are separated by commas and channels by spaces, as the
-recommendation says; the JSON form is the lossless one (InkML keeps 2-4
-decimals).
+Writer, ``standard`` flavour (the default): one ``<ink>`` whose trace format
+(X Y, then T in seconds, W, F when every stroke has that channel) is declared
+in a ``<context>``'s ``<inkSource>`` and referenced by every trace, as the
+recommendation says a non-default format must be; coordinates in page
+pixels; one ``traceGroup`` per page holding one ``traceGroup`` per word whose
+text is an ``annotation``; every trace has an ``xml:id``. Points are
+separated by commas and channels by spaces. That form is read with the same
+strokes by Wacom's ``universal-ink-library`` (which ignores a trace format
+outside a context, and with unnamed traces can mistake one for another), by
+CROHME-style readers and by this reader (see ``docs/interchange.md``).
+
+``inksight`` flavour: the form of InkSight's released files: flat traces of
+X and Y with points separated by spaces and channels by commas, and the text
+in a ``textField`` annotation. It holds one page and no words or time.
+
+The JSON form is the lossless one (InkML keeps 2-4 decimals).
 
 Reader: parsed with ``defusedxml`` (no external entities, no DTD tricks, no
-entity expansion bombs). It accepts standard files and InkSight's released
-files, which swap the separators (points by spaces, channels by commas), and
+entity expansion bombs). It accepts standard files, this writer's older
+files (trace format at the top level) and InkSight's released files, and
 never follows a path or URL found inside a document.
 """
 
@@ -23,16 +33,19 @@ from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 
-from ..errors import InputFileError, InputLimitError
+from ..errors import BadArgumentsError, InputFileError, InputLimitError
 from ..ink import DocumentMetadata, InkDocument, Page, Stroke, WordInk
 
-__all__ = ["dumps", "loads", "looks_like_inkml", "parse_trace"]
+__all__ = ["FLAVOURS", "dumps", "loads", "looks_like_inkml", "parse_trace"]
 
 NS = "http://www.w3.org/2003/InkML"
 #: largest InkML input read (bytes)
 MAX_INKML_BYTES = 256 * 1024 * 1024
 
 _CHANNELS = (("t", "T", "s", 4), ("width", "W", "px", 2), ("pressure", "F", None, 3))
+#: the export flavours (``--export-option flavour=...``)
+FLAVOURS = ("standard", "inksight")
+_CONTEXT = "ctx0"
 
 
 def _fmt(values: np.ndarray, decimals: int) -> list[str]:
@@ -56,16 +69,22 @@ def _trace_text(stroke: Stroke, channels: Sequence[tuple[str, str, str | None, i
     return ", ".join(" ".join(values) for values in zip(*columns))
 
 
-def dumps(document: InkDocument) -> str:
-    """Serialize to InkML text."""
+def dumps(document: InkDocument, flavour: str = "standard") -> str:
+    """Serialize to InkML text in one of ``FLAVOURS``."""
+    if flavour == "inksight":
+        return _dumps_inksight(document)
+    if flavour != "standard":
+        raise BadArgumentsError(f"unknown InkML flavour {flavour!r}; choose one of {', '.join(FLAVOURS)}")
     channels = _channels_present(document)
-    out = ['<?xml version="1.0" encoding="UTF-8"?>', f'<ink xmlns="{NS}">', "  <traceFormat>"]
-    out.append('    <channel name="X" type="decimal"/>')
-    out.append('    <channel name="Y" type="decimal"/>')
+    out = ['<?xml version="1.0" encoding="UTF-8"?>', f'<ink xmlns="{NS}">']
+    out += ["  <definitions>", f'    <context xml:id="{_CONTEXT}">', '      <inkSource xml:id="inksight-sdk">']
+    out.append("        <traceFormat>")
+    out.append('          <channel name="X" type="decimal"/>')
+    out.append('          <channel name="Y" type="decimal"/>')
     for _, name, units, _ in channels:
         unit = f' units="{units}"' if units else ""
-        out.append(f'    <channel name="{name}" type="decimal"{unit}/>')
-    out.append("  </traceFormat>")
+        out.append(f'          <channel name="{name}" type="decimal"{unit}/>')
+    out += ["        </traceFormat>", "      </inkSource>", "    </context>", "  </definitions>"]
     meta = document.metadata
     out.append(f'  <annotation type="application">inksight-sdk {escape(meta.sdk_version or "")}</annotation>')
     if meta.source:
@@ -84,7 +103,8 @@ def dumps(document: InkDocument) -> str:
         if page.dpi:
             out.append(f'    <annotation type="dpi">{page.dpi:g}</annotation>')
         for w, word in enumerate(page.words):
-            out.append(f'    <traceGroup xml:id="p{page.index + 1}w{w + 1}">')
+            word_id = f"p{page.index + 1}w{w + 1}"
+            out.append(f'    <traceGroup xml:id="{word_id}">')
             out.append('      <annotation type="kind">word</annotation>')
             if word.text is not None:
                 out.append(f'      <annotation type="transcription">{escape(word.text)}</annotation>')
@@ -98,12 +118,52 @@ def dumps(document: InkDocument) -> str:
                 value = getattr(word, key)
                 if value:
                     out.append(f"      <annotation type={quoteattr(key)}>{escape(value)}</annotation>")
-            for stroke in word.strokes:
-                out.append(f"      <trace>{_trace_text(stroke, channels)}</trace>")
+            for s, stroke in enumerate(word.strokes):
+                trace_id = f"{word_id}s{s + 1}"
+                out.append(
+                    f'      <trace xml:id="{trace_id}" contextRef="#{_CONTEXT}">{_trace_text(stroke, channels)}</trace>'
+                )
             out.append("    </traceGroup>")
         out.append("  </traceGroup>")
     out.append("</ink>")
     return "\n".join(out) + "\n"
+
+
+def _dumps_inksight(document: InkDocument) -> str:
+    """InkSight's released form: flat X,Y traces (points by spaces, channels by commas), text in ``textField``."""
+    if len(document.pages) > 1:
+        raise BadArgumentsError(
+            f"the inksight InkML flavour holds one page, this document has {len(document.pages)}; "
+            "convert the pages to separate files (one input each) or use the standard flavour"
+        )
+    words = document.pages[0].words if document.pages else ()
+    out = ['<?xml version="1.0" encoding="UTF-8"?>', f'<ink xmlns="{NS}">']
+    out.append(
+        f'  <annotation type="application">inksight-sdk {escape(document.metadata.sdk_version or "")}</annotation>'
+    )
+    text = _reading_text(words)
+    if text:
+        out.append(f'  <annotation type="textField">{escape(text)}</annotation>')
+    for word in words:
+        for stroke in word.strokes:
+            xs, ys = _fmt(stroke.points[:, 0], 2), _fmt(stroke.points[:, 1], 2)
+            out.append(f"  <trace>{' '.join(f'{x},{y}' for x, y in zip(xs, ys))}</trace>")
+    out.append("</ink>")
+    return "\n".join(out) + "\n"
+
+
+def _reading_text(words: Sequence[WordInk]) -> str:
+    """The words' text in reading order: spaces between words, a newline between lines."""
+    lines: list[list[str]] = []
+    last = None
+    for word in words:
+        if word.text is None:
+            continue
+        if (word.block, word.line) != last:
+            lines.append([])
+            last = (word.block, word.line)
+        lines[-1].append(word.text)
+    return "\n".join(" ".join(line) for line in lines)
 
 
 # -- reading -----------------------------------------------------------------

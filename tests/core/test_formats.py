@@ -112,10 +112,15 @@ def test_inkml_has_w3c_structure():
     root = ET.fromstring(text)
     ns = {"i": "http://www.w3.org/2003/InkML"}
     assert root.tag == "{http://www.w3.org/2003/InkML}ink"
-    channels = [c.get("name") for c in root.find("i:traceFormat", ns)]
+    # the trace format is declared in a context (a non-default format must be) that every trace refers to
+    context = root.find("i:definitions/i:context", ns)
+    channels = [c.get("name") for c in context.find("i:inkSource/i:traceFormat", ns)]
     assert channels == ["X", "Y", "T", "W"]
     traces = root.findall(".//i:trace", ns)
     assert len(traces) == 3
+    assert {t.get("contextRef") for t in traces} == {"#" + context.get("{http://www.w3.org/XML/1998/namespace}id")}
+    ids = [t.get("{http://www.w3.org/XML/1998/namespace}id") for t in traces]
+    assert all(ids) and len(set(ids)) == 3, "every trace is named, once"
     first = traces[0].text.split(",")
     assert len(first) == 3 and first[0].split() == ["10.5", "20.25", "0", "2"]  # points by commas, channels by spaces
     words = [g for g in root.iter("{http://www.w3.org/2003/InkML}traceGroup") if g.find("i:trace", ns) is not None]

@@ -126,7 +126,9 @@ def test_options_are_typed_and_unknown_ones_rejected(test_registry):
     with pytest.raises(BadArgumentsError, match="unknown option.*colour"):
         test_registry.create("derenderer", "ink-columns", {"colour": "red"})
     with pytest.raises(BadArgumentsError, match="takes no options"):
-        test_registry.create("exporter", "inkml", {"pretty": True})
+        test_registry.create("page_source", "inkml", {"pretty": True})
+    with pytest.raises(BadArgumentsError, match="bad options for inkml.*flavour"):
+        test_registry.create("exporter", "inkml", {"flavour": "fancy"})
 
 
 def test_plugins_can_add_cli_commands(plugin_site, tmp_path):
