@@ -36,6 +36,8 @@ KNOWN_PLUGINS: tuple[KnownPlugin, ...] = (
         "derenderer", "jax", "inksight-jax", "plugins/jax", "InkSight model in JAX/Flax (CPU, GPU or TPU); training"
     ),
     KnownPlugin("derenderer", "onnx", "inksight-onnx", "plugins/onnx", "InkSight model on ONNX Runtime (CPU, no JAX)"),
+    KnownPlugin("exporter", "uim", "inksight-uim", "adapters/uim", "Wacom Universal Ink Model (.uim), words with text"),
+    KnownPlugin("page_source", "uim", "inksight-uim", "adapters/uim", "Wacom Universal Ink Model (.uim) files as ink"),
 )
 
 

@@ -8,7 +8,7 @@ PNG named ``notes.pdf`` still opens as an image and a text file named
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -29,9 +29,17 @@ __all__ = ["open_pages", "raster_from_array", "read_head", "check_source_options
 HEAD_BYTES = 4096
 
 #: well-known signatures of formats no installed source may handle, for a helpful hint
-_KNOWN_UNSUPPORTED = {
-    b"%PDF": "PDF input needs the PDF adapter: pip install ./adapters/pdf (and Debian poppler-utils)",
-}
+#: inputs a first-party reader takes, recognised by their first bytes, with how to install it
+_KNOWN_UNSUPPORTED: tuple[tuple[Callable[[bytes], bool], str], ...] = (
+    (
+        lambda head: head.startswith(b"%PDF"),
+        "PDF input needs the PDF adapter: pip install ./adapters/pdf (and Debian poppler-utils)",
+    ),
+    (
+        lambda head: head[:4] == b"RIFF" and head[8:12] == b"UINK",
+        "Universal Ink Model input needs the UIM adapter: pip install ./adapters/uim",
+    ),
+)
 
 
 def read_head(path: str) -> bytes:
@@ -76,12 +84,13 @@ def open_pages(
         )
     sources = registry.sniff(head)
     if not sources:
-        for magic, hint in _KNOWN_UNSUPPORTED.items():
-            if head.startswith(magic):
+        for recognises, hint in _KNOWN_UNSUPPORTED:
+            if recognises(head):
                 raise MissingPluginError(f"{path}: {hint}")
+        readers = ", ".join(s.name for s in registry.stages("page_source") if s.available())
         raise InputFileError(
-            f"{path} is not a supported input (an image, PDF, InkML or ink JSON file); "
-            "run 'inksight plugins' to see the readers installed"
+            f"{path} is not a supported input (readers installed: {readers}); "
+            "run 'inksight plugins' to see every reader and how to install it"
         )
     stage = sources[0]
     if not stage.available():

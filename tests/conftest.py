@@ -71,3 +71,27 @@ def cli_with_test_plugins(plugin_site):
         return run_cli(*args, env_paths=[plugin_site, SUPPORT], cwd=cwd, input=input)
 
     return run
+
+
+UIM_VENV = Path(os.environ.get("INKSIGHT_UIM_VENV", REPO / ".venv-uim"))
+
+
+@pytest.fixture(scope="session")
+def uim_python() -> Path:
+    """The Python of the UIM environment: inksight-sdk, adapters/uim and Wacom's universal-ink-library.
+
+    That library pins protobuf<4, which the onnx plugin's dependencies in the
+    main environment cannot share, so scripts/run-tests builds it apart
+    (``.venv-uim``, or ``INKSIGHT_UIM_VENV``). A missing environment fails the
+    tests that need it, it does not skip them.
+    """
+    python = UIM_VENV / "bin" / "python"
+    if not python.exists():
+        pytest.fail(f"no UIM environment at {UIM_VENV}: bash scripts/run-tests builds it (see its comments)")
+    return python
+
+
+def run_in(python: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run ``python args...`` (text output, no PYTHONPATH of ours: the environment's own packages only)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return subprocess.run([str(python), *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
