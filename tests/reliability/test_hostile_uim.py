@@ -44,10 +44,19 @@ def _cases(good: bytes) -> list[tuple[str, bytes, list[str], int, str]]:
         ("empty", b"", [], ExitCode.INPUT_FILE, r"empty|not a Universal Ink Model|damaged"),
         ("text named .uim", b"hello, not ink\n" * 10, [], ExitCode.INPUT_FILE, r"not a supported input.*uim"),
         ("over --max-bytes", good, ["--max-bytes", str(len(good) - 1)], ExitCode.INPUT_LIMIT, "over the limit"),
+        ("over the .uim cap", b"", [], ExitCode.INPUT_LIMIT, r"over the limit of 67,108,864 for \.uim files"),
     ]
 
 
-CASE_NAMES = ["truncated", "header then noise", "chunk claims 4 GiB", "empty", "text named .uim", "over --max-bytes"]
+CASE_NAMES = [
+    "truncated",
+    "header then noise",
+    "chunk claims 4 GiB",
+    "empty",
+    "text named .uim",
+    "over --max-bytes",
+    "over the .uim cap",
+]
 
 
 @pytest.mark.parametrize("name", CASE_NAMES)
@@ -55,6 +64,10 @@ def test_hostile_uim(uim_python, good_uim, ledger, tmp_path, name):
     _, data, args, expected, pattern = next(c for c in _cases(good_uim) if c[0] == name)
     source, out = tmp_path / "in.uim", tmp_path / "out.json"
     source.write_bytes(data)
+    if name == "over the .uim cap":  # a 65 MiB file, sparse: a RIFF/UINK header, then nothing
+        with open(source, "wb") as fh:
+            fh.write(_riff(b""))
+            fh.truncate(65 * 1024 * 1024)
     out.write_bytes(PRECIOUS)
     result = run_in(uim_python, "-m", "inksight_sdk", "convert", str(source), "-o", str(out), *args)
     assert_one_line(result.returncode, result.stderr, int(expected), pattern)
