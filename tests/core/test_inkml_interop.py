@@ -141,3 +141,23 @@ def test_the_cli_takes_the_flavour_option(tmp_path):
     assert "textField" in out.read_text(encoding="utf-8")
     bad = run_cli("convert", str(source), "-o", str(tmp_path / "bad.inkml"), "--export-option", "flavour=fancy")
     assert bad.returncode != 0 and b"flavour" in bad.stderr and b"Traceback" not in bad.stderr
+
+
+def test_a_file_with_every_annotation_inksight_documents_is_read():
+    # docs/dataset.md of google-research/inksight: application, sourceDataset, inferenceMode, exampleId, textField;
+    # traces with points separated by spaces and X,Y by commas, in the input image's pixels
+    text = """<?xml version="1.0" encoding="UTF-8"?>
+<ink xmlns="http://www.w3.org/2003/InkML">
+<annotation type="application">InkSight</annotation>
+<annotation type="sourceDataset">IAM</annotation>
+<annotation type="inferenceMode">Recognize and Derender</annotation>
+<annotation type="exampleId">0d44ea16f816055c_76</annotation>
+<annotation type="textField">move</annotation>
+<trace>10.5,20 12,22.25 14,25</trace>
+<trace>30,18 31,30</trace>
+</ink>
+"""
+    document = inkml.loads(text)
+    (word,) = document.pages[0].words
+    assert word.text == "move"
+    assert [s.points.tolist() for s in word.strokes] == [[[10.5, 20], [12, 22.25], [14, 25]], [[30, 18], [31, 30]]]
