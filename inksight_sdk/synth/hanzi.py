@@ -155,35 +155,50 @@ def hanzi_glyph(medians: list[np.ndarray], char: str = "") -> Glyph:
 
 
 class HanziData:
-    """A directory of hanzi-writer-data character files (``我.json`` or ``6211.json``)."""
+    """hanzi-writer-data characters: a directory of its files (``我.json`` or ``6211.json``) or a glyph pack.
+
+    A glyph pack (:mod:`inksight_sdk.synth.pack`, a ``.npz`` file) carries
+    the medians of the characters it was made with, so training runs where
+    the npm package cannot be fetched.
+    """
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory)
-        if not self.directory.is_dir():
-            raise InputFileError(f"hanzi-writer-data directory {self.directory} does not exist")
         self._files: dict[str, Path] = {}
-        for path in sorted(self.directory.glob("*.json")):
-            char = _char_of(path.stem)
-            if char is not None:
-                self._files[char] = path
-        if not self._files:
-            raise InputFileError(f"no hanzi-writer-data character files in {self.directory}")
+        self._packed: dict[str, list[np.ndarray]] = {}
+        if self.directory.is_file():
+            from .pack import GlyphPack
+
+            self._packed = GlyphPack.open(self.directory).hanzi_medians()
+            if not self._packed:
+                raise InputFileError(f"the glyph pack {self.directory} holds no hanzi")
+        elif not self.directory.is_dir():
+            raise InputFileError(f"hanzi-writer-data directory {self.directory} does not exist")
+        else:
+            for path in sorted(self.directory.glob("*.json")):
+                char = _char_of(path.stem)
+                if char is not None:
+                    self._files[char] = path
+            if not self._files:
+                raise InputFileError(f"no hanzi-writer-data character files in {self.directory}")
         self._cache: dict[str, Glyph] = {}
 
     @property
     def characters(self) -> list[str]:
         """Every character present, sorted by code point."""
-        return sorted(self._files, key=ord)
+        return sorted(self._packed or self._files, key=ord)
 
     def training_characters(self) -> list[str]:
         """Characters allowed for training (even code points)."""
         return training_characters(self.characters)
 
     def __contains__(self, char: object) -> bool:
-        return char in self._files
+        return char in self._packed or char in self._files
 
     def medians(self, char: str) -> list[np.ndarray]:
         """Stroke medians of ``char`` in canonical order and direction, 1024 box, y down."""
+        if char in self._packed:
+            return [m.astype(np.float64) for m in self._packed[char]]
         path = self._files.get(char)
         if path is None:
             raise KeyError(f"{char!r} is not in {self.directory}")

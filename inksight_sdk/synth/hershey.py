@@ -22,8 +22,9 @@ katakana and about twenty kanji).
 from __future__ import annotations
 
 import functools
+import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -40,6 +41,8 @@ __all__ = [
     "require_hershey",
 ]
 
+#: environment variable naming a glyph pack to take the fonts from
+PACK_ENV = "INKSIGHT_GLYPH_PACK"
 LATIN_FONTS = ("cursive", "scripts", "scriptc", "futural", "rowmans", "timesi")
 FONT_FAMILIES: dict[str, tuple[str, ...]] = {
     "cursive": ("cursive",),
@@ -56,7 +59,8 @@ HERSHEY_SCRIPTS = {
     "cyrillic": "cyrillic",
     "japanese": "japanese",
 }
-_CONNECTED = {"cursive", "scripts", "scriptc"}
+#: the joined-up fonts: their glyphs touch their neighbours
+CONNECTED_FONTS = frozenset({"cursive", "scripts", "scriptc"})
 _DOUBLED = {"scriptc", "timesi", "cyrillic", "japanese"}
 
 # Hershey cap line / base line (y down): a capital spans -12 .. 9 in font units.
@@ -165,21 +169,28 @@ def _densify(stroke: np.ndarray, step: float) -> np.ndarray:
 
 
 class HersheyFont:
-    """One Hershey font as em-unit :class:`~inksight_sdk.synth.glyphs.Glyph` objects."""
+    """One Hershey font as em-unit :class:`~inksight_sdk.synth.glyphs.Glyph` objects.
 
-    def __init__(self, name: str) -> None:
+    Built from the ``Hershey-Fonts`` package, or from ``glyphs`` already in
+    em units (a glyph pack, :mod:`inksight_sdk.synth.pack`, on a machine
+    without the package).
+    """
+
+    def __init__(self, name: str, glyphs: Mapping[str, Glyph] | None = None) -> None:
         if name not in HERSHEY_SCRIPTS:
             raise ValueError(f"unknown Hershey font {name!r}; choose from {', '.join(sorted(HERSHEY_SCRIPTS))}")
+        self.name = name
+        self.script = HERSHEY_SCRIPTS[name]
+        self.connected = name in CONNECTED_FONTS
+        self._glyphs: dict[str, Glyph] = dict(glyphs) if glyphs is not None else self._load(name)
+
+    def _load(self, name: str) -> dict[str, Glyph]:
         module = require_hershey()
         font = module.HersheyFonts()
         font.load_default_font(name)
-        self.name = name
-        self.script = HERSHEY_SCRIPTS[name]
-        self.connected = name in _CONNECTED
-        self._charmap = _CHARMAPS[self.script]
-        self._glyphs: dict[str, Glyph] = {}
+        glyphs: dict[str, Glyph] = {}
         raw = font.all_glyphs
-        for char, slot in self._charmap.items():
+        for char, slot in _CHARMAPS[self.script].items():
             glyph = raw.get(slot)
             if glyph is None:
                 continue
@@ -190,13 +201,19 @@ class HersheyFont:
             if not strokes and char != " ":
                 continue
             em = [np.column_stack([s[:, 0] * _UNIT, s[:, 1] * _UNIT - _BASE * _UNIT]) for s in strokes]
-            self._glyphs[char] = Glyph(
+            glyphs[char] = Glyph(
                 char=char,
                 strokes=tuple(em),
                 advance=glyph.char_width * _UNIT,
                 left=glyph.left_offset * _UNIT,
                 connected=self.connected,
             )
+        return glyphs
+
+    @property
+    def glyph_table(self) -> dict[str, Glyph]:
+        """Every glyph of the font by character (what a glyph pack stores)."""
+        return dict(self._glyphs)
 
     @property
     def charset(self) -> frozenset[str]:
@@ -221,14 +238,23 @@ _LOCK = threading.Lock()
 
 
 @functools.cache
-def _cached_font(name: str) -> HersheyFont:
+def _cached_font(name: str, pack: str | None) -> HersheyFont:
+    if pack:
+        from .pack import GlyphPack
+
+        return GlyphPack.open(pack).font(name)
     return HersheyFont(name)
 
 
 def hershey_font(name: str) -> HersheyFont:
-    """A cached :class:`HersheyFont` (parsing a font takes a few milliseconds)."""
+    """A cached :class:`HersheyFont` (parsing a font takes a few milliseconds).
+
+    With ``INKSIGHT_GLYPH_PACK`` set to a glyph pack file
+    (:mod:`inksight_sdk.synth.pack`), fonts come from the pack, so spawned
+    data workers on a machine without ``Hershey-Fonts`` find them too.
+    """
     with _LOCK:
-        return _cached_font(name)
+        return _cached_font(name, os.environ.get(PACK_ENV) or None)
 
 
 def hershey_word(text: str, font: str = "cursive", *, join: bool = True) -> SourceWord:
