@@ -42,6 +42,8 @@ __all__ = [
     "DataSpec",
     "parse_mixture",
     "build_batch",
+    "build_chunk",
+    "concatenate_batches",
     "example_task",
 ]
 
@@ -88,6 +90,16 @@ class DataSpec:
     hanzi_dir: str | None = None
     hanzi_fraction: float = 0.2
     image_size: int = 224
+    echo: int = 1
+
+    def __post_init__(self) -> None:
+        if self.echo < 1 or self.batch_size % self.echo:
+            raise ValueError(f"echo {self.echo} must be >= 1 and divide the batch size {self.batch_size}")
+
+    @property
+    def chunk_size(self) -> int:
+        """Examples per chunk: a step's batch is ``echo`` chunks."""
+        return self.batch_size // self.echo
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -147,9 +159,17 @@ def _example(spec: DataSpec, index: int) -> tuple[np.ndarray, str, np.ndarray]:
 
 
 def build_batch(spec: DataSpec, step: int, indices: Sequence[int] | None = None) -> dict[str, np.ndarray]:
-    """The batch of training step ``step``: images, prompt ids/mask, decoder inputs and targets (PAD-padded)."""
+    """The batch of training step ``step``: images, prompt ids/mask, decoder inputs and targets (PAD-padded).
+
+    The batch is chunks ``step .. step + echo - 1`` (:func:`build_chunk`)
+    stacked: with ``echo`` 1 it is examples ``step * batch .. (step + 1) *
+    batch - 1``; with ``echo`` k each chunk of ``batch / k`` examples is used
+    by k consecutive steps, each time beside other chunks (data echoing:
+    one new chunk per step, so the data workers make k times fewer examples
+    per step). ``indices`` builds a batch of exactly those examples instead.
+    """
     if indices is None:
-        indices = range(step * spec.batch_size, (step + 1) * spec.batch_size)
+        return concatenate_batches([build_chunk(spec, c) for c in range(step, step + spec.echo)])
     images, prompts, targets = [], [], []
     for index in indices:
         image, prompt, target = _example(spec, int(index))
@@ -169,6 +189,19 @@ def build_batch(spec: DataSpec, step: int, indices: Sequence[int] | None = None)
         "decoder_input_ids": dec_in,
         "targets": tgt,
     }
+
+
+def build_chunk(spec: DataSpec, chunk: int) -> dict[str, np.ndarray]:
+    """Chunk ``chunk``: examples ``chunk * chunk_size .. (chunk + 1) * chunk_size - 1`` (what a data worker makes)."""
+    size = spec.chunk_size
+    return build_batch(spec, chunk, indices=range(chunk * size, (chunk + 1) * size))
+
+
+def concatenate_batches(parts: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Stack batches (or chunks) along the batch axis."""
+    if len(parts) == 1:
+        return parts[0]
+    return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
 
 
 def _worker_init() -> None:

@@ -22,7 +22,6 @@
 
 from __future__ import annotations
 
-import collections
 import concurrent.futures
 import dataclasses
 import functools
@@ -46,7 +45,7 @@ from inksight_sdk.seq2seq.vocab import PAD
 
 from .checkpoint import CheckpointError, load_state, read_meta, resolve_checkpoint, save_checkpoint
 from .config import ModelConfig, get_config
-from .data import DataSpec, build_batch, parse_mixture
+from .data import DataSpec, build_chunk, concatenate_batches, parse_mixture
 from .inference import init_params
 from .model import InkSightModel
 
@@ -87,6 +86,14 @@ class TrainOptions:
     log_every: int = 10
     workers: int = 1
     prefetch: int = 4
+    budget_minutes: float | None = None
+    """Choose ``steps`` so the schedule ends when this budget does: after ``calibration_steps`` timed steps
+    (compilation excluded), ``steps`` becomes what the rest of the budget holds at the measured pace
+    (``max_minutes`` still stops the run). Ignored on resume, which keeps the checkpoint's ``steps``."""
+    calibration_steps: int = 10
+    echo: int = 1
+    """Data echoing: each synthetic example is used in ``echo`` consecutive steps, in a different batch each
+    time, so an accelerator faster than the data workers is not kept waiting (see :mod:`inksight_jax.data`)."""
 
     def data_spec(self, config: ModelConfig) -> DataSpec:
         return DataSpec(
@@ -99,6 +106,7 @@ class TrainOptions:
             hanzi_dir=self.hanzi_dir,
             hanzi_fraction=self.hanzi_fraction,
             image_size=config.image_size,
+            echo=self.echo,
         )
 
     def optimizer_settings(self) -> dict[str, Any]:
@@ -125,7 +133,14 @@ class TrainResult:
 
 
 def make_optimizer(options: TrainOptions) -> tuple[optax.GradientTransformation, optax.Schedule]:
-    """The optimizer and its learning-rate schedule."""
+    """The optimizer (AdamW at learning rate 1) and the learning-rate schedule its updates are scaled by.
+
+    The step function multiplies AdamW's update by ``schedule(step)``, given
+    as an argument, which is exactly AdamW at that learning rate (decoupled
+    weight decay included). The schedule's length is therefore not compiled
+    into the step: a run that chooses ``steps`` after timing its first steps
+    (``budget_minutes``) compiles once.
+    """
     warmup = min(options.warmup_steps, max(options.steps - 1, 0))
     schedule = optax.warmup_cosine_decay_schedule(
         init_value=0.0,
@@ -140,7 +155,7 @@ def make_optimizer(options: TrainOptions) -> tuple[optax.GradientTransformation,
 
     return optax.chain(
         optax.clip_by_global_norm(options.clip_norm),
-        optax.adamw(schedule, b1=0.9, b2=0.98, eps=1e-9, weight_decay=options.weight_decay, mask=decay_mask),
+        optax.adamw(1.0, b1=0.9, b2=0.98, eps=1e-9, weight_decay=options.weight_decay, mask=decay_mask),
     ), schedule
 
 
@@ -163,30 +178,38 @@ def loss_fn(model: InkSightModel, params: Any, batch: dict[str, Any], dropout_rn
 
 
 @functools.lru_cache(maxsize=8)
-def _make_step(config: ModelConfig, optimizer_settings: tuple[tuple[str, Any], ...]) -> tuple[Any, Any]:
-    """The jitted training step of a model and optimizer (cached: repeated runs compile once)."""
-    model = InkSightModel(config)
-    optimizer, schedule = make_optimizer(TrainOptions(**dict(optimizer_settings)))
+def _make_step(config: ModelConfig, weight_decay: float, clip_norm: float) -> Any:
+    """The jitted training step of a model and optimizer (cached: repeated runs compile once).
 
-    def step(params, opt_state, batch, rng, step_index):
+    ``step(params, opt_state, batch, rng, step_index, learning_rate)``: the
+    learning rate is an argument (see :func:`make_optimizer`).
+    """
+    model = InkSightModel(config)
+    optimizer, _ = make_optimizer(TrainOptions(weight_decay=weight_decay, clip_norm=clip_norm))
+
+    def step(params, opt_state, batch, rng, step_index, learning_rate):
         dropout_rng = jax.random.fold_in(rng, step_index)
         loss, grads = jax.value_and_grad(lambda p: loss_fn(model, p, batch, dropout_rng))(params)
         updates, opt_state = optimizer.update(grads, opt_state, params)
+        updates = jax.tree_util.tree_map(lambda u: u * learning_rate.astype(u.dtype), updates)
         params = optax.apply_updates(params, updates)
         return params, opt_state, loss, optax.tree.norm(grads)
 
-    return jax.jit(step, donate_argnums=(0, 1)), schedule
+    return jax.jit(step, donate_argnums=(0, 1))
 
 
 # ----------------------------------------------------------------------------- data prefetch
 
 
 class _Prefetcher:
-    """Batches for steps ``start, start+1, ...`` built ahead in worker processes (or one thread)."""
+    """Batches for steps ``start, start+1, ...``: their chunks built ahead in worker processes (or one thread).
+
+    A step's batch is ``echo`` consecutive chunks (:func:`~inksight_jax.data.build_batch`); each chunk is built
+    once, kept while a later step still needs it, and ``depth`` chunks beyond the next step are in the works.
+    """
 
     def __init__(self, spec: DataSpec, start: int, workers: int, depth: int):
         self.spec = spec
-        self.next_submit = start
         self.depth = max(1, depth)
         if workers > 0:
             from .data import _worker_init
@@ -197,19 +220,20 @@ class _Prefetcher:
             )
         else:
             self.pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="inksight-data")
-        self.pending: collections.deque[tuple[int, concurrent.futures.Future]] = collections.deque()
+        self.chunks: dict[int, concurrent.futures.Future] = {}
+        self.next_submit = start
 
     def get(self, step: int) -> dict[str, np.ndarray]:
-        while len(self.pending) < self.depth:
-            self.pending.append((self.next_submit, self.pool.submit(build_batch, self.spec, self.next_submit)))
+        last = step + self.spec.echo - 1
+        while self.next_submit <= last + self.depth:
+            self.chunks[self.next_submit] = self.pool.submit(build_chunk, self.spec, self.next_submit)
             self.next_submit += 1
-        got, future = self.pending.popleft()
-        if got != step:  # pragma: no cover - the loop asks in order
-            raise RuntimeError(f"prefetcher out of order: wanted step {step}, had {got}")
-        return future.result()
+        for old in [c for c in self.chunks if c < step]:
+            del self.chunks[old]
+        return concatenate_batches([self.chunks[c].result() for c in range(step, last + 1)])
 
     def close(self) -> None:
-        for _, f in self.pending:
+        for f in self.chunks.values():
             f.cancel()
         self.pool.shutdown(wait=True, cancel_futures=True)
 
@@ -274,9 +298,11 @@ def train(options: TrainOptions, progress: Callable[[str], None] | None = None) 
         )
     if resuming:  # refuse a different run before spending time on compilation
         meta_path, meta = read_meta(out)
+        if options.budget_minutes is not None:  # the schedule was fixed when the run began
+            options = dataclasses.replace(options, steps=int(meta.get("optimizer", {}).get("steps", options.steps)))
         _check_resume(meta, options, spec, meta_path.parent)
-    optimizer, _ = make_optimizer(options)
-    step_fn, schedule = _make_step(config, tuple(sorted(options.optimizer_settings().items())))
+    optimizer, schedule = make_optimizer(options)
+    step_fn = _make_step(config, options.weight_decay, options.clip_norm)
     params = init_params(config, seed=options.seed)
     opt_state = optimizer.init(params)
     rng = jax.random.key(options.seed + 1)
@@ -310,9 +336,13 @@ def train(options: TrainOptions, progress: Callable[[str], None] | None = None) 
     checkpoint: Path | None = None
     window: list[float] = []
     prefetch = _Prefetcher(spec, start, options.workers, options.prefetch)
+    calibrating = options.budget_minutes is not None and not resuming
+    timed_from = 0.0
     say(
         f"training {config.name} ({sum(x.size for x in jax.tree_util.tree_leaves(params)):,} parameters) on "
-        f"{n_devices} device(s), batch {options.batch_size}, steps {start}..{options.steps}, out {out}"
+        f"{n_devices} device(s), batch {options.batch_size}, steps {start}.."
+        + (f"(chosen for {options.budget_minutes:g} min)" if calibrating else str(options.steps))
+        + f", echo {options.echo}, out {out}"
     )
     try:
         while step < options.steps:
@@ -323,9 +353,20 @@ def train(options: TrainOptions, progress: Callable[[str], None] | None = None) 
                 stopped = "stop_after"
                 break
             batch = jax.device_put(prefetch.get(step), batch_sharding)
-            params, opt_state, loss, gnorm = step_fn(params, opt_state, batch, rng, np.int32(step))
+            learning_rate = np.float32(schedule(step))
+            params, opt_state, loss, gnorm = step_fn(params, opt_state, batch, rng, np.int32(step), learning_rate)
             step += 1
             loss_value = float(loss)
+            if calibrating:
+                if step == start + 1:  # the first step compiled; time from here
+                    timed_from = time.monotonic()
+                elif step == start + 1 + options.calibration_steps:
+                    pace = (time.monotonic() - timed_from) / options.calibration_steps
+                    left = options.budget_minutes * 60 - (time.monotonic() - started)  # type: ignore[operator]
+                    options = dataclasses.replace(options, steps=step + max(1, int(left / pace)))
+                    _, schedule = make_optimizer(options)
+                    calibrating = False
+                    say(f"{pace:.3f} s a step: the schedule runs to step {options.steps} within the budget")
             if not math.isfinite(loss_value):
                 raise FloatingPointError(f"loss became {loss_value} at step {step}; lower --lr or raise --warmup")
             losses.append((step, loss_value))

@@ -93,6 +93,47 @@ def test_batches_are_a_function_of_seed_and_step(model_config):
     assert (a["decoder_input_ids"][:, 0] == 0).all()
 
 
+def test_echoed_batches_reuse_each_chunk_in_consecutive_steps_beside_others(model_config):
+    spec = _options(model_config, "unused", echo=2).data_spec(model_config)
+    half = spec.batch_size // 2
+    steps = [build_batch(spec, s) for s in range(3)]
+    # step s = chunks s and s + 1: chunk 1 ends step 0 and opens step 1, beside chunk 0 then chunk 2
+    assert np.array_equal(steps[0]["images"][half:], steps[1]["images"][:half])
+    assert np.array_equal(steps[1]["images"][half:], steps[2]["images"][:half])
+    assert not np.array_equal(steps[0]["images"][:half], steps[2]["images"][half:])
+    again = build_batch(spec, 1)
+    assert all(np.array_equal(again[k], steps[1][k]) for k in again)
+    # echo 1 is the plain stream of examples
+    plain = _options(model_config, "unused").data_spec(model_config)
+    assert np.array_equal(build_batch(plain, 1)["images"], build_batch(plain, 0, indices=range(4, 8))["images"])
+    with pytest.raises(ValueError, match="echo 3 must .* divide the batch size 4"):
+        _options(model_config, "unused", echo=3).data_spec(model_config)
+
+
+def test_an_echoed_run_resumes_exactly(model_config, tmp_path):
+    straight = train(_options(model_config, tmp_path / "a", echo=2), progress=lambda m: None)
+    train(_options(model_config, tmp_path / "b", echo=2, stop_after=2), progress=lambda m: None)
+    again = train(_options(model_config, tmp_path / "b", echo=2, resume=True), progress=lambda m: None)
+    _assert_same_params(straight.params, again.params)
+    with pytest.raises(ResumeMismatchError, match="data echo"):
+        train(_options(model_config, tmp_path / "b", resume=True, steps=6), progress=lambda m: None)
+
+
+def test_a_time_budget_chooses_the_schedule_length_after_timing_steps(model_config, tmp_path):
+    said = []
+    result = train(
+        _options(model_config, tmp_path / "budget", steps=10**6, budget_minutes=0.2, calibration_steps=2),
+        progress=said.append,
+    )
+    chosen = [m for m in said if "the schedule runs to step" in m]
+    assert len(chosen) == 1
+    steps = int(chosen[0].rsplit("step ", 1)[1].split()[0])
+    assert 3 < steps < 10**6
+    _, _, meta = load_checkpoint(tmp_path / "budget")
+    assert meta["optimizer"]["steps"] == steps, "the checkpoint records the schedule the run used"
+    assert result.step <= steps and result.stopped in ("steps", "time")
+
+
 def test_mixture_parsing_names_bad_tasks():
     assert parse_mixture("derender=3,recognize=1") == {
         "derender": 0.75,
