@@ -84,9 +84,9 @@ def _config(value: str):  # type: ignore[no-untyped-def]
 )
 @click.option(
     "--hanzi-dir",
-    type=click.Path(file_okay=False, exists=True),
+    type=click.Path(exists=True),
     default=None,
-    help="hanzi-writer-data directory (adds Chinese).",
+    help="hanzi-writer-data directory, or a glyph pack (.npz) (adds Chinese).",
 )
 @click.option(
     "--max-target-len",
@@ -112,6 +112,19 @@ def _config(value: str):  # type: ignore[no-untyped-def]
     "--checkpoint-minutes", type=float, default=5.0, show_default=True, help="Also checkpoint this often (minutes)."
 )
 @click.option("--log-every", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option(
+    "--budget-minutes",
+    type=float,
+    default=None,
+    help="Choose --steps so the schedule ends when this budget does (after timing the first steps).",
+)
+@click.option(
+    "--echo",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Data echoing: each synthetic word is used in this many consecutive steps (must divide --batch-size).",
+)
 @click.option(
     "--workers", type=click.IntRange(min=0), default=1, show_default=True, help="Data worker processes (0: a thread)."
 )

@@ -23,6 +23,13 @@ Sizes
     ViT 128-d x 3 layers (4 heads, MLP 384); T5 128-d, 4 heads x 32, gated
     FF 320, 2 encoder + 3 decoder layers; about 1.7 M parameters. Meant to
     train on 2 CPU cores in about an hour.
+``small-fast``
+    ViT 192-d x 5 layers (3 heads, MLP 640); T5 256-d, 4 heads x 64, gated
+    FF 512, 2 encoder + 3 decoder layers; about 6.6 M parameters. The size
+    ``scripts/gpu-train`` trains in a few minutes of one GPU: its fp32 ONNX
+    graphs stay under 16 MiB each (what such a machine can send back), and
+    a model this size already outruns the synthetic data workers of a
+    16-core host (docs/training.md).
 ``small-compact``
     The layers of the paper's Small (below) with our 709-id vocabulary:
     about 66 M parameters. The one to train at Small size on a GPU/TPU.
@@ -138,6 +145,22 @@ _TINY = ModelConfig(
     max_decode_len=512,
 )
 
+_SMALL_FAST = ModelConfig(
+    name="small-fast",
+    vit_dim=192,
+    vit_layers=5,
+    vit_heads=3,
+    vit_mlp_dim=640,
+    d_model=256,
+    num_heads=4,
+    head_dim=64,
+    d_ff=512,
+    encoder_layers=2,
+    decoder_layers=3,
+    max_prompt_len=64,
+    max_decode_len=1024,
+)
+
 _SMALL_COMPACT = ModelConfig(
     name="small-compact",
     vit_dim=384,
@@ -156,13 +179,14 @@ _SMALL_COMPACT = ModelConfig(
 
 CONFIGS: dict[str, ModelConfig] = {
     "tiny": _TINY,
+    "small-fast": _SMALL_FAST,
     "small-compact": _SMALL_COMPACT,
     "small": _SMALL_COMPACT.replace(name="small", table_rows=MT5_VOCAB_ROWS),
 }
 
 
 def get_config(name: str | ModelConfig) -> ModelConfig:
-    """A named configuration (``tiny``, ``small-compact``, ``small``), or the config itself."""
+    """A named configuration (``tiny``, ``small-fast``, ``small-compact``, ``small``), or the config itself."""
     if isinstance(name, ModelConfig):
         return name
     try:

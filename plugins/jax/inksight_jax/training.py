@@ -278,8 +278,17 @@ def _has_checkpoint(out: Path) -> bool:
         return False
 
 
-def train(options: TrainOptions, progress: Callable[[str], None] | None = None) -> TrainResult:
-    """Run (or resume) training; returns the final parameters and where the last checkpoint is."""
+def train(
+    options: TrainOptions,
+    progress: Callable[[str], None] | None = None,
+    on_checkpoint: Callable[[Path, int], None] | None = None,
+) -> TrainResult:
+    """Run (or resume) training; returns the final parameters and where the last checkpoint is.
+
+    ``on_checkpoint(path, step)`` is called after every checkpoint written
+    while training continues (``scripts/gpu-train`` exports each one, so a
+    run cut off from outside still leaves a model).
+    """
     say = progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
     config = get_config(options.config)
     out = Path(options.out)
@@ -396,6 +405,8 @@ def train(options: TrainOptions, progress: Callable[[str], None] | None = None) 
                 checkpoint = save(step)
                 last_save = time.monotonic()
                 say(f"checkpoint {checkpoint}")
+                if on_checkpoint is not None:
+                    on_checkpoint(checkpoint, step)
     finally:
         prefetch.close()
         log_file.close()
