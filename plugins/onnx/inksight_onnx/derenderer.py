@@ -25,12 +25,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from inksight_sdk.errors import BadArgumentsError
 from inksight_sdk.seq2seq.decoding import DecodeOptions
 from inksight_sdk.seq2seq.words import derender_crops
 from inksight_sdk.stages import CropSpec, DerenderedWord, Mode, WordCrop
 
-from . import MODELS_DIR
+from .models import resolve_model, shipped_model
 from .plugin import OnnxOptions
 
 __all__ = ["OnnxDerenderer", "default_model"]
@@ -40,8 +39,7 @@ log = logging.getLogger("inksight_sdk.onnx")
 
 def default_model() -> Path | None:
     """The shipped ``tiny`` model directory, or None when the package was installed without it."""
-    path = MODELS_DIR / "tiny"
-    return path if (path / "inksight_onnx.json").is_file() else None
+    return shipped_model()
 
 
 class OnnxDerenderer:
@@ -51,13 +49,7 @@ class OnnxDerenderer:
         from .runtime import OnnxDecoder, OnnxModel
 
         self.options = options = options or OnnxOptions()
-        path = options.model or default_model()
-        if path is None:
-            raise BadArgumentsError(
-                f"the onnx derenderer has no model: this installation ships none ({MODELS_DIR / 'tiny'}); "
-                "pass one with the derenderer option model=DIR (a directory written by inksight_jax.export)"
-            )
-        self.model = OnnxModel(path, threads=options.threads)
+        self.model = OnnxModel(resolve_model(options.model), threads=options.threads)
         self.decoder = OnnxDecoder(self.model, DecodeOptions(max_len=options.max_len))
 
     @property

@@ -30,9 +30,11 @@ def _max_len(value: Any) -> int | None:
 class OnnxOptions:
     """Options of the ``onnx`` derenderer.
 
-    ``model``: a directory written by :mod:`inksight_jax.export`
-    (``encoder.onnx``, ``decoder_step.onnx``, ``inksight_onnx.json``);
-    default: the ``tiny`` model shipped in ``inksight_onnx/models/tiny``.
+    ``model``: a directory written by :mod:`inksight_jax.export` or
+    ``scripts/gpu-train`` (``encoder.onnx``, ``decoder_step.onnx``,
+    ``inksight_onnx.json``), or the name of an installed model package
+    (:mod:`inksight_onnx.models`); default: ``INKSIGHT_ONNX_MODEL``, else the
+    ``tiny`` model shipped in ``inksight_onnx/models/tiny``.
     ``batch_size``: crops per decoding batch. ``max_len``: most tokens decoded
     per word (default: the model's ``max_decode_len``). ``threads``:
     onnxruntime intra-op threads (0: its default, one per physical core).
@@ -54,12 +56,25 @@ def _factory(options: OnnxOptions) -> Any:
     return OnnxDerenderer(options)
 
 
+def _description() -> str:
+    """What ``inksight plugins`` says: the model used by default and its measured quality (metadata only)."""
+    from inksight_sdk.errors import BadArgumentsError
+
+    from .models import describe_model, resolve_model
+
+    try:
+        model = describe_model(resolve_model(None))
+    except BadArgumentsError as exc:
+        model = f"none ({exc})"
+    return f"Learned InkSight model on ONNX Runtime (CPU, no JAX); model {model}"
+
+
 @hookimpl
 def register_derenderers(register):  # type: ignore[no-untyped-def]
     register(
         StageSpec(
             name="onnx",
-            description="Learned InkSight model on ONNX Runtime (CPU, no JAX); tiny model shipped",
+            description=_description(),
             factory=_factory,
             options=OnnxOptions,
             priority=6,

@@ -138,9 +138,9 @@ def test_bad_model_directories(exported, tmp_path, monkeypatch):
     with pytest.raises(ModelFileError, match="inksight_onnx.json is missing"):
         OnnxModel(empty)
 
-    import inksight_onnx.derenderer as module
+    import inksight_onnx.models as module
 
-    monkeypatch.setattr(module, "default_model", lambda: None)
+    monkeypatch.setattr(module, "shipped_model", lambda: None)
     with pytest.raises(BadArgumentsError, match="model=DIR"):
         registry.create("derenderer", "onnx")
     monkeypatch.undo()
