@@ -24,8 +24,8 @@ Sizes
     FF 320, 2 encoder + 3 decoder layers; about 1.7 M parameters. Meant to
     train on 2 CPU cores in about an hour.
 ``small-fast``
-    ViT 192-d x 5 layers (3 heads, MLP 640); T5 256-d, 4 heads x 64, gated
-    FF 512, 2 encoder + 3 decoder layers; about 6.6 M parameters. The size
+    ViT 192-d x 5 layers (3 heads, MLP 512); T5 256-d, 4 heads x 64, gated
+    FF 512, 2 encoder + 3 decoder layers; about 6.4 M parameters. The size
     ``scripts/gpu-train`` trains in a few minutes of one GPU: its fp32 ONNX
     graphs stay under 16 MiB each (what such a machine can send back), and
     a model this size already outruns the synthetic data workers of a
@@ -150,7 +150,7 @@ _SMALL_FAST = ModelConfig(
     vit_dim=192,
     vit_layers=5,
     vit_heads=3,
-    vit_mlp_dim=640,
+    vit_mlp_dim=512,
     d_model=256,
     num_heads=4,
     head_dim=64,

@@ -97,3 +97,18 @@ def test_both_models_carry_their_quality_and_convert_a_photo_in_the_onnx_plugin(
         document = json.loads(out.read_text(encoding="utf-8"))
         assert len(document["pages"][0]["words"]) == 9
         assert {w["derenderer"] for w in document["pages"][0]["words"]} == {"onnx"}
+
+
+def test_the_default_size_exports_within_the_return_limits(tmp_path):
+    """small-fast, gpu-train's default: both precisions of both graphs fit what a lent machine sends back."""
+    from inksight_jax.config import get_config
+    from inksight_jax.gpu_train import export_fp32, quantize_int8
+    from inksight_jax.inference import init_params
+
+    config = get_config("small-fast")
+    export_fp32(init_params(config, seed=0), config, tmp_path / "model-fp32", {"step": 0})
+    quantize_int8(tmp_path / "model-fp32", tmp_path / "model-int8")
+    sizes = [p.stat().st_size for p in tmp_path.rglob("*") if p.is_file()]
+    count, per_file, total = RETURN_LIMITS
+    assert len(sizes) + 2 <= count, "room for the log and the report"
+    assert max(sizes) <= per_file and sum(sizes) + 2**20 <= total
