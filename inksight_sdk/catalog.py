@@ -30,6 +30,13 @@ class KnownPlugin:
 
 KNOWN_PLUGINS: tuple[KnownPlugin, ...] = (
     KnownPlugin(
+        "detector",
+        "tesseract",
+        "inksight-tesseract",
+        "plugins/tesseract",
+        "Tesseract OCR: words with text (and Debian's tesseract-ocr)",
+    ),
+    KnownPlugin(
         "page_source", "pdf", "inksight-pdf", "adapters/pdf", "PDF pages rendered with poppler at a recorded DPI"
     ),
     KnownPlugin(

@@ -1,4 +1,4 @@
-"""Builtin output formats: JSON (lossless, schema-valid), InkML, SVG."""
+"""Builtin output formats: JSON (lossless, schema-valid), InkML, SVG, and the transcription as text."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import attrs
 
 from ..formats import inkml, jsonink
 from ..formats.svg import render_svg
+from ..formats.text import document_text
 from ..hookspecs import hookimpl
 from ..ink import InkDocument
 from ..registry import StageSpec
@@ -40,6 +41,16 @@ class InkmlExporter:
 
     def write(self, document: InkDocument, stream: IO[bytes]) -> None:
         stream.write(inkml.dumps(document, flavour=self.options.flavour).encode("utf-8"))
+
+
+@attrs.frozen
+class TextExporter:
+    """The transcription alone (see :mod:`inksight_sdk.formats.text`)."""
+
+    options: None = None
+
+    def write(self, document: InkDocument, stream: IO[bytes]) -> None:
+        stream.write(document_text(document).encode("utf-8"))
 
 
 @attrs.frozen
@@ -81,6 +92,14 @@ def register_exporters(register):  # type: ignore[no-untyped-def]
             factory=InkmlExporter,
             options=InkmlOptions,
             extensions=(".inkml",),
+        )
+    )
+    register(
+        StageSpec(
+            name="txt",
+            description="the transcription in reading order: a line per text line, pages by form feeds",
+            factory=TextExporter,
+            extensions=(".txt",),
         )
     )
     register(

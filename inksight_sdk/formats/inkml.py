@@ -35,6 +35,7 @@ import numpy as np
 
 from ..errors import BadArgumentsError, InputFileError, InputLimitError
 from ..ink import DocumentMetadata, InkDocument, Page, Stroke, WordInk
+from .text import page_text
 
 __all__ = ["FLAVOURS", "dumps", "loads", "looks_like_inkml", "parse_trace"]
 
@@ -141,7 +142,7 @@ def _dumps_inksight(document: InkDocument) -> str:
     out.append(
         f'  <annotation type="application">inksight-sdk {escape(document.metadata.sdk_version or "")}</annotation>'
     )
-    text = _reading_text(words)
+    text = page_text(words)
     if text:
         out.append(f'  <annotation type="textField">{escape(text)}</annotation>')
     for word in words:
@@ -150,20 +151,6 @@ def _dumps_inksight(document: InkDocument) -> str:
             out.append(f"  <trace>{' '.join(f'{x},{y}' for x, y in zip(xs, ys))}</trace>")
     out.append("</ink>")
     return "\n".join(out) + "\n"
-
-
-def _reading_text(words: Sequence[WordInk]) -> str:
-    """The words' text in reading order: spaces between words, a newline between lines."""
-    lines: list[list[str]] = []
-    last = None
-    for word in words:
-        if word.text is None:
-            continue
-        if (word.block, word.line) != last:
-            lines.append([])
-            last = (word.block, word.line)
-        lines[-1].append(word.text)
-    return "\n".join(" ".join(line) for line in lines)
 
 
 # -- reading -----------------------------------------------------------------

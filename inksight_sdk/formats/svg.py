@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import colorsys
 import io
-from xml.sax.saxutils import quoteattr
+from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 
@@ -69,16 +69,21 @@ def _page_svg(
                 f'<image href="{href}" width="{page.width}" height="{page.height}" opacity="0.45" '
                 'preserveAspectRatio="none"/>'
             )
-    strokes = list(page.strokes())
-    for i, stroke in enumerate(strokes):
-        if not len(stroke):
-            continue
-        colour = _order_colour(i, len(strokes)) if colour_by_order else "#1a237e"
-        width = stroke_width or (float(np.median(stroke.width)) if stroke.width is not None else 2.0)
-        out.append(
-            f'<path d="{_path(stroke.points)}" fill="none" stroke="{colour}" stroke-width="{max(width, 0.5):.2f}" '
-            'stroke-linecap="round" stroke-linejoin="round"/>'
-        )
+    total = sum(len(w.strokes) for w in page.words)
+    i = 0
+    for word in page.words:
+        # a word is a group; its transcription is the group's title (shown as a tooltip, read by screen readers)
+        out.append("<g>" + (f"<title>{escape(word.text)}</title>" if word.text else ""))
+        for stroke in word.strokes:
+            if len(stroke):
+                colour = _order_colour(i, total) if colour_by_order else "#1a237e"
+                width = stroke_width or (float(np.median(stroke.width)) if stroke.width is not None else 2.0)
+                out.append(
+                    f'<path d="{_path(stroke.points)}" fill="none" stroke="{colour}" '
+                    f'stroke-width="{max(width, 0.5):.2f}" stroke-linecap="round" stroke-linejoin="round"/>'
+                )
+            i += 1
+        out.append("</g>")
     out.append("</g>")
     return out
 

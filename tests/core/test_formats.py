@@ -196,3 +196,27 @@ def test_svg_colours_by_order_red_to_violet():
     assert len(paths) == 3
     colours = [p.get("stroke") for p in paths]
     assert colours[0].lower().startswith("#d") and colours[0] != colours[-1]  # red first
+
+
+def test_text_export_is_the_transcription_by_lines_and_pages():
+    from inksight_sdk.formats.text import document_text
+
+    stroke = Stroke(points=[[1, 1], [2, 2]])
+    quad = [[0, 0], [3, 0], [3, 3], [0, 3]]
+
+    def word(text, line, block=0):
+        return WordInk(quad=quad, strokes=[stroke], text=text, line=line, block=block)
+
+    first = Page(width=10, height=10, words=[word("Dear", 0), word(None, 0), word("Ada,", 0), word("thanks", 1)])
+    second = Page(width=10, height=10, index=1, words=[word("P.S.", 0, block=1), word(" ", 1)])
+    document = InkDocument(pages=[first, second], metadata=DocumentMetadata())
+    assert document_text(document) == "Dear Ada,\nthanks\n\fP.S.\n"
+
+
+def test_svg_words_are_groups_titled_with_their_text():
+    svg = render_svg(sample_document())
+    root = ET.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    titled = [g for g in root.iter(f"{ns}g") if g.find(f"{ns}title") is not None]
+    assert [g.find(f"{ns}title").text for g in titled] == ["hé <&>"]
+    assert len(titled[0].findall(f"{ns}path")) == 2, "the word's own strokes inside its group"
