@@ -42,6 +42,18 @@ _KNOWN_UNSUPPORTED: tuple[tuple[Callable[[bytes], bool], str], ...] = (
 )
 
 
+def read_limited(path: str, limit: int, what: str = "ink files") -> bytes:
+    """The whole file, refused (before reading) when it is over ``limit`` bytes for ``what`` it is."""
+    size = os.path.getsize(path)
+    if size > limit:
+        raise InputLimitError(f"{path} is {size:,} bytes, over the limit of {limit:,} for {what}")
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise InputFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
 def read_head(path: str) -> bytes:
     """Read the first bytes of an input, turning OS errors into one-line messages."""
     if not os.path.exists(path):

@@ -6,27 +6,15 @@ notes.inkml -o notes.svg`` re-exports ink without touching a model.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import attrs
 
-from ..errors import InputFileError, InputLimitError
 from ..formats import inkml, jsonink
 from ..hookspecs import hookimpl
 from ..ink import Page
+from ..inputs import read_limited
 from ..registry import StageSpec
-
-
-def _read_limited(path: str, limit: int) -> bytes:
-    size = os.path.getsize(path)
-    if size > limit:
-        raise InputLimitError(f"{path} is {size:,} bytes, over the limit of {limit:,} for ink files")
-    try:
-        with open(path, "rb") as fh:
-            return fh.read()
-    except OSError as exc:
-        raise InputFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
 @attrs.frozen
@@ -34,7 +22,7 @@ class InkmlSource:
     options: None = None
 
     def pages(self, path: str) -> Iterator[Page]:
-        document = inkml.loads(_read_limited(path, inkml.MAX_INKML_BYTES), source=path)
+        document = inkml.loads(read_limited(path, inkml.MAX_INKML_BYTES), source=path)
         yield from document.pages
 
 
@@ -43,7 +31,7 @@ class JsonInkSource:
     options: None = None
 
     def pages(self, path: str) -> Iterator[Page]:
-        document = jsonink.loads(_read_limited(path, jsonink.MAX_JSON_BYTES))
+        document = jsonink.loads(read_limited(path, jsonink.MAX_JSON_BYTES))
         yield from document.pages
 
 

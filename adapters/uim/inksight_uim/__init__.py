@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import os
 from collections.abc import Iterator
 from typing import IO
 
@@ -22,6 +21,7 @@ import attrs
 
 from inksight_sdk import InkDocument, Page, StageSpec, hookimpl
 from inksight_sdk.errors import InputFileError, InputLimitError
+from inksight_sdk.inputs import read_limited
 from inksight_sdk.limits import DEFAULT_MAX_PAGES
 
 __all__ = ["UimOptions", "is_uim", "is_available", "INSTALL_HINT", "MAX_UIM_BYTES"]
@@ -81,15 +81,7 @@ class UimSource:
 
         from .model import from_model
 
-        limit = min(self.options.max_bytes, MAX_UIM_BYTES)
-        size = os.path.getsize(path)
-        if size > limit:
-            raise InputLimitError(f"{path} is {size:,} bytes, over the limit of {limit:,} for .uim files")
-        try:
-            with open(path, "rb") as fh:
-                data = fh.read()
-        except OSError as exc:
-            raise InputFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        data = read_limited(path, min(self.options.max_bytes, MAX_UIM_BYTES), ".uim files")
         if not is_uim(data[:12]):
             raise InputFileError(f"{path} is not a Universal Ink Model file (no RIFF/UINK header)")
         try:
