@@ -37,7 +37,6 @@ Each ``inksight_onnx.json`` carries the model's measured quality
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import math
@@ -101,14 +100,6 @@ def prepare(data: Path, *, eval_chars: int = 200, seed: int = 0) -> list[Path]:
 # ----------------------------------------------------------------------------- exporting
 
 
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _replace_dir(staging: Path, target: Path) -> None:
     """Put ``staging`` in place of ``target`` (the old one is removed only once the new one is complete)."""
     old = target.with_name(target.name + ".old")
@@ -134,6 +125,8 @@ def quantize_int8(fp32: Path, target: Path) -> Path:
     """Weights of both graphs as int8 (onnxruntime dynamic quantization); metadata updated to match."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    from .export import _sha256
+
     staging = target.with_name(target.name + ".part")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -141,7 +134,7 @@ def quantize_int8(fp32: Path, target: Path) -> Path:
     for entry in meta["files"].values():
         out = staging / entry["path"]
         quantize_dynamic(str(fp32 / entry["path"]), str(out), weight_type=QuantType.QInt8)
-        entry["bytes"], entry["sha256"] = out.stat().st_size, _digest(out)
+        entry["bytes"], entry["sha256"] = out.stat().st_size, _sha256(out)
     meta["quantization"] = "int8 weights (onnxruntime quantize_dynamic, QInt8), activations float32"
     (staging / "inksight_onnx.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     _replace_dir(staging, target)
