@@ -268,7 +268,7 @@ def _hwr_words(model: InkModel) -> list[tuple[InkNode, int, int]]:
     words: list[tuple[InkNode, int, int]] = []
     block = line = -1
 
-    def visit(node: InkNode, in_line: bool) -> None:
+    def visit(node: InkNode) -> None:
         nonlocal block, line
         kind = kinds.get(node.uri)
         if kind == _SEG.TEXT_REGION:
@@ -280,9 +280,9 @@ def _hwr_words(model: InkModel) -> list[tuple[InkNode, int, int]]:
             return
         for child in getattr(node, "children", ()):
             if not isinstance(child, StrokeNode):
-                visit(child, in_line or kind == _SEG.TEXT_LINE)
+                visit(child)
 
-    visit(model.view_root(HWR_VIEW), False)
+    visit(model.view_root(HWR_VIEW))
     return words
 
 
