@@ -31,13 +31,16 @@ def convert(
     limits: Limits | Mapping[str, Any] | None = None,
     source_options: Mapping[str, Any] | None = None,
     isolation: str = "thread",
+    refine_words: bool | None = None,
 ) -> InkDocument:
     """Convert an image file, PDF, ink file, numpy array or PIL image to ink.
 
     ``limits`` (a :class:`~inksight_sdk.limits.Limits` or a dict of its
     fields, see docs/limits.md) bounds what the input may cost;
     ``source_options`` go to the file's reader (e.g. ``{"dpi": 200}`` for a
-    PDF); ``isolation`` is how pages run under ``limits.page_timeout``.
+    PDF); ``isolation`` is how pages run under ``limits.page_timeout``;
+    ``refine_words`` fits detected quads to their ink (``None``: when the
+    detector asks for it; see :class:`Pipeline`).
     For repeated conversions build a :class:`Pipeline` once instead: it keeps
     its stages (and any loaded model) between calls.
     """
@@ -52,6 +55,7 @@ def convert(
         limits=limits,
         source_options=source_options,
         isolation=isolation,
+        refine_words=refine_words,
     ) as pipeline:
         return pipeline.convert(source, progress=progress)
 

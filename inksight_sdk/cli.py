@@ -117,6 +117,12 @@ def cli() -> None:
     show_default=True,
     help="How pages run under --page-timeout: a thread, or a worker process that is killed on timeout or crash.",
 )
+@click.option(
+    "--refine-words/--no-refine-words",
+    default=None,
+    help="Fit each detected word's quad to its ink (grow over clipped strokes, shrink off paper). "
+    "Default: on for detectors that ask for it (OCR engines).",
+)
 @click.option("-v", "--verbose", count=True, help="Log progress (-v) and debug details (-vv); show tracebacks.")
 def convert(
     inputs: tuple[str, ...],
@@ -137,6 +143,7 @@ def convert(
     max_words: int | None,
     page_timeout: float | None,
     isolation: str,
+    refine_words: bool | None,
     verbose: int,
 ) -> None:
     """Convert INPUTS (images, PDFs, InkML or ink JSON) to ink.
@@ -165,6 +172,7 @@ def convert(
         limits=limits,
         source_options=source_options,
         isolation=isolation,
+        refine_words=refine_words,
     )
     with pipeline:
         _convert_all(pipeline, registry, inputs, output, fmt, export_opts, verbose)

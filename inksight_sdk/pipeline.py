@@ -90,6 +90,10 @@ class Pipeline:
     ``isolation`` (``"thread"`` or ``"process"``) says how a page runs when
     ``limits.page_timeout`` is set. Call :meth:`close` (or use ``with``) to
     stop a worker process early; it also stops when the process exits.
+    ``refine_words`` fits each detected quad to the ink of its word
+    (:mod:`~inksight_sdk.vision.refine`); ``None`` refines for detectors that
+    ask for it (a ``refine_words = True`` attribute: OCR engines whose boxes
+    clip handwriting).
     """
 
     def __init__(
@@ -105,6 +109,7 @@ class Pipeline:
         limits: Limits | Mapping[str, Any] | None = None,
         source_options: Mapping[str, Any] | None = None,
         isolation: str = "thread",
+        refine_words: bool | None = None,
     ) -> None:
         try:
             self.mode = Mode(mode)
@@ -122,6 +127,7 @@ class Pipeline:
         if isolation not in ("thread", "process"):
             raise BadArgumentsError(f"unknown isolation {isolation!r}; use thread or process")
         self.isolation = isolation
+        self.refine_words = refine_words
         self._source_options = dict(source_options or {})
         check_source_options(self._source_options, self.registry)
         self._worker: _PageWorker | None = None
@@ -140,6 +146,7 @@ class Pipeline:
             "detector_options": self._options["detector"],
             "derenderer_options": self._options["derenderer"],
             "batch_size": self.batch_size,
+            "refine_words": self.refine_words,
             "limits": attrs.evolve(self.limits, page_timeout=None),
         }
 
@@ -318,6 +325,11 @@ class Pipeline:
             detector_name, detector = self._stage("detector")
             used["detector"] = detector_name
             layout = _checked_layout(detector.detect(raster.image), detector_name, self.limits.max_words)
+            if self._refines(detector):
+                from .vision.refine import refine_layout  # OpenCV: imported by the pages that need it
+
+                layout, report = refine_layout(raster.image, layout)
+                log.info("%s: quads refined to their ink: %s", where, report)
         except InkSightError as exc:
             if not isinstance(exc, StageError):
                 raise
@@ -349,6 +361,10 @@ class Pipeline:
             dpi=raster.dpi,
             direction=layout.direction,
         )
+
+    def _refines(self, detector: Any) -> bool:
+        wanted = self.refine_words
+        return bool(getattr(detector, "refine_words", False)) if wanted is None else wanted
 
     def _derender_words(
         self,

@@ -9,7 +9,8 @@ entry-point group. Selection rules (the brief, section 5):
 - an explicit name must exist, or the error lists the known names and the
   install hints of the unavailable ones;
 - ``auto`` takes the available stage with the highest priority; equal
-  priorities are broken by name, so registration order never decides;
+  priorities are broken by name, so registration order never decides; a
+  stage registered with ``auto=False`` runs only when named;
 - two plugins registering one name for the same stage is an error naming both
   distributions, raised when that name is selected;
 - a plugin that fails to import or to register is a warning, not a crash.
@@ -71,6 +72,8 @@ class StageSpec:
     (e.g. ``importlib.util.find_spec``), never import the heavy library.
     ``extensions`` (exporters, page sources) maps file names to the stage;
     ``sniff(head)`` (page sources) recognises a file from its first bytes.
+    ``auto=False`` keeps the stage out of ``auto``'s choice: it runs only
+    when named (a detector that sends pages to a remote service).
     """
 
     name: str
@@ -82,6 +85,7 @@ class StageSpec:
     options: type | None = None
     extensions: tuple[str, ...] = attrs.field(default=(), converter=tuple)
     sniff: Callable[[bytes], bool] | None = None
+    auto: bool = True
 
     def make_options(self, values: Mapping[str, Any] | None) -> Any:
         """Validate user options against the options class."""
@@ -250,7 +254,7 @@ class PluginRegistry:
         stages = self._kind(kind)
         label = kind.replace("_", " ")
         if name == "auto":
-            candidates = [s for s in stages.values() if s.available()]
+            candidates = [s for s in stages.values() if s.spec.auto and s.available()]
             if not candidates:
                 raise MissingPluginError(f"no {label} is installed; install one: {self._hints(stages.values())}")
             chosen = min(candidates, key=lambda s: (-s.spec.priority, s.name))

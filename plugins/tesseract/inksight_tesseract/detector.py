@@ -58,6 +58,9 @@ def _language_packs(pytesseract: Any) -> set[str]:
 class TesseractDetector:
     """Word quads, lines, blocks and text from the Tesseract engine."""
 
+    #: Tesseract's boxes are made for print: they clip handwriting's ascenders and long strokes
+    refine_words = True
+
     def __init__(self, options: TesseractOptions | None = None) -> None:
         import pytesseract
 

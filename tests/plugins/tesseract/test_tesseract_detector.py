@@ -122,3 +122,26 @@ def test_text_reaches_the_json_document(tmp_path):
 def test_plugins_lists_tesseract_as_available():
     line = next(ln for ln in run_cli("plugins").stdout.decode().splitlines() if ln.strip().startswith("tesseract"))
     assert "available" in line and "[inksight-tesseract]" in line and "Tesseract OCR" in line, line
+
+
+def test_quads_are_refined_to_the_handwriting_unless_told_not_to():
+    """Tesseract asks for --refine-words: its boxes of handwriting are fitted to the ink they cut."""
+    from inksight_sdk.pipeline import Pipeline
+    from inksight_sdk.vision.ink_mask import extract_ink
+
+    image = np.asarray(Image.open(shared("photos", "inksight_page.jpg")).convert("RGB"))
+    ink = extract_ink(image)
+
+    def covered(pipeline: Pipeline) -> tuple[float, list]:
+        words = pipeline.convert(image).pages[0].words
+        area = np.zeros(ink.mask.shape, np.uint8)
+        for word in words:
+            cv2.fillPoly(area, [np.rint(np.asarray(word.quad) * ink.scale).astype(np.int32)], 1)
+        return float(ink.mask[area > 0].sum() / ink.mask.sum()), [np.asarray(w.quad) for w in words]
+
+    raw = [np.asarray(w.quad) for w in default_registry().create("detector", "tesseract", {})[1].detect(image).words]
+    refined_share, refined = covered(Pipeline(detector="tesseract", derenderer="skeleton"))
+    plain_share, plain = covered(Pipeline(detector="tesseract", derenderer="skeleton", refine_words=False))
+    assert len(plain) == len(raw) and all(np.array_equal(a, b) for a, b in zip(plain, raw))
+    assert len(refined) == len(raw) and not all(np.allclose(a, b, atol=2) for a, b in zip(refined, raw))
+    assert refined_share >= plain_share
