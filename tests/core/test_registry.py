@@ -48,8 +48,8 @@ def test_first_party_plugin_that_is_not_installed_names_its_distribution():
 
 
 class _Plugin:
-    def __init__(self, name, priority, available=True):
-        self.name, self.priority, self.available = name, priority, available
+    def __init__(self, name, priority, available=True, auto=True):
+        self.name, self.priority, self.available, self.auto = name, priority, available, auto
 
     @hookimpl
     def register_derenderers(self, register):
@@ -61,6 +61,7 @@ class _Plugin:
                 priority=self.priority,
                 is_available=lambda: self.available,
                 install_hint=f"pip install {self.name}",
+                auto=self.auto,
             )
         )
 
@@ -75,6 +76,12 @@ def test_auto_takes_highest_priority_available_and_order_never_decides():
     for order in (plugins, plugins[::-1]):
         reg = PluginRegistry(order, entry_points=False, builtins=False)
         assert reg.select("derenderer", "auto").name == "a-high"  # tie broken by name
+
+
+def test_a_stage_kept_out_of_auto_runs_only_when_named():
+    reg = PluginRegistry([_Plugin("remote", 99, auto=False), _Plugin("local", 1)], entry_points=False, builtins=False)
+    assert reg.select("derenderer", "auto").name == "local"
+    assert reg.select("derenderer", "remote").name == "remote"
 
 
 def test_auto_with_nothing_available_names_install_hints():
