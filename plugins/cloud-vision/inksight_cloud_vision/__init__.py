@@ -1,9 +1,8 @@
 """Google Cloud Vision as a detector for inksight-sdk (registered through the ``inksight_sdk`` entry point).
 
-Pages are sent to Google: the detector is therefore never chosen by
-``--detector auto`` (it registers with the lowest priority, below every local
-detector) and images leave the machine only when the user names
-``--detector cloud-vision``. Registration is cheap: the client library is
+Pages are sent to Google: the detector registers with ``auto=False``, so
+``--detector auto`` never chooses it and images leave the machine only when
+the user names ``--detector cloud-vision``. Registration is cheap: the client library is
 imported, and credentials resolved, only when the detector is built.
 """
 
@@ -18,13 +17,9 @@ import attrs
 
 from inksight_sdk import StageSpec, hookimpl
 
-__all__ = ["CloudVisionOptions", "is_available", "INSTALL_HINT", "PRIORITY"]
+__all__ = ["CloudVisionOptions", "is_available", "INSTALL_HINT"]
 
 INSTALL_HINT = "pip install ./plugins/cloud-vision (google-cloud-vision)"
-
-#: below every local detector (the builtin layout detector has 10, tesseract 1): ``auto`` must never send
-#: pages to a cloud service the user did not name
-PRIORITY = -1000
 
 #: images per BatchAnnotateImages request, the API's documented maximum ("Images per request: 16",
 #: https://cloud.google.com/vision/quotas)
@@ -129,7 +124,7 @@ def register_detectors(register):  # type: ignore[no-untyped-def]
             "(sends pages to Google; only when named, never by auto)",
             factory=_factory,
             options=CloudVisionOptions,
-            priority=PRIORITY,
+            auto=False,  # pages go to Google only when the user names this detector
             is_available=is_available,
             install_hint=INSTALL_HINT,
         )

@@ -66,7 +66,7 @@ def _reduced(image: np.ndarray, scale: float) -> np.ndarray:
     import cv2
 
     h, w = image.shape[:2]
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    size = (max(1, int(w * scale)), max(1, int(h * scale)))  # floored: max_pixels is a true cap
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 

@@ -172,7 +172,8 @@ class VisionService:
             except (core.ServiceUnavailable, core.DeadlineExceeded) as exc:
                 if attempt > self.options.retries:
                     raise StageError(
-                        f"Cloud Vision did not answer after {attempt} tries ({_detail(exc)}); page skipped: "
+                        f"Cloud Vision did not answer after {attempt} {'try' if attempt == 1 else 'tries'} "
+                        f"({_detail(exc)}); page skipped: "
                         "check the network and the endpoint, or raise --detector-option timeout or retries"
                     ) from exc
                 delay = next(delays)
