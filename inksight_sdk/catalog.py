@@ -37,6 +37,27 @@ KNOWN_PLUGINS: tuple[KnownPlugin, ...] = (
         "Tesseract OCR: words with text (and Debian's tesseract-ocr)",
     ),
     KnownPlugin(
+        "detector",
+        "ppocr",
+        "inksight-ppocr",
+        "plugins/ppocr",
+        "PP-OCR (RapidOCR, ONNX Runtime): learned, offline, Latin and Chinese; words with text",
+    ),
+    KnownPlugin(
+        "detector",
+        "doctr",
+        "inksight-doctr",
+        "plugins/doctr",
+        "docTR on PyTorch: rotated words with text (weights from local files)",
+    ),
+    KnownPlugin(
+        "detector",
+        "cloud-vision",
+        "inksight-cloud-vision",
+        "plugins/cloud-vision",
+        "Google Cloud Vision document text detection (sends pages to Google; only when named)",
+    ),
+    KnownPlugin(
         "page_source", "pdf", "inksight-pdf", "adapters/pdf", "PDF pages rendered with poppler at a recorded DPI"
     ),
     KnownPlugin(

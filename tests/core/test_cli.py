@@ -48,7 +48,16 @@ def test_plugins_lists_every_stage_kind(cli_with_test_plugins):
         assert heading in out
     assert re.search(r"missing-model\s+not installed.*pip install inksight-imaginary", out)
     # first-party plugins show up whether they are installed or not (then with their distribution)
-    for name, dist in (("pdf", "inksight-pdf"), ("jax", "inksight-jax"), ("onnx", "inksight-onnx")):
+    first_party = (
+        ("pdf", "inksight-pdf"),
+        ("jax", "inksight-jax"),
+        ("onnx", "inksight-onnx"),
+        ("tesseract", "inksight-tesseract"),
+        ("ppocr", "inksight-ppocr"),
+        ("doctr", "inksight-doctr"),
+        ("cloud-vision", "inksight-cloud-vision"),
+    )
+    for name, dist in first_party:
         assert re.search(rf"^  {name}\s+(available|not installed)\s+\[{dist}\]", out, re.M), name
     rows = json.loads(cli_with_test_plugins("plugins", "--json").stdout)
     assert {"kind": "derenderer", "name": "skeleton"}.items() <= next(
