@@ -163,7 +163,7 @@ def test_plugins_can_add_cli_commands(plugin_site, tmp_path):
     assert "hello" in run_cli("--help", env_paths=[plugin_site]).stdout.decode()
 
 
-HEAVY_ROOTS = ("jax", "jaxlib", "torch", "onnxruntime", "doctr", "tensorflow", "flax")
+HEAVY_ROOTS = ("jax", "jaxlib", "torch", "torchvision", "onnxruntime", "doctr", "rapidocr", "pytesseract", "grpc", "tensorflow", "flax")
 PROBE = """
 import sys
 loaded = sorted(m for m in sys.modules if m.split('.')[0] in {roots!r} or m.startswith('google.cloud'))
