@@ -6,16 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from defusedxml import ElementTree
+from PIL import Image
 
-pytest.importorskip("google.cloud.vision_v1")
-pytest.importorskip("inksight_cloud_vision")
+from tests.conftest import run_cli, shared
 
-from defusedxml import ElementTree  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from tests.conftest import run_cli, shared  # noqa: E402
-
-from .fake_server import FakeVision, Scene, Word  # noqa: E402
+# the fake server imports the client library: loaded in the fixtures, so that without the plugin the
+# test modules skip themselves (importorskip) instead of this file failing to import
 
 FOX = "The quick brown fox jumps over the lazy dog."
 ALTO = "{http://www.loc.gov/standards/alto/ns-v4#}"
@@ -23,8 +20,10 @@ ALTO = "{http://www.loc.gov/standards/alto/ns-v4#}"
 FAST = ("retries=2", "backoff=0.05", "timeout=2")
 
 
-def _alto_words(path: Path) -> list[Word]:
+def _alto_words(path: Path) -> list:
     """The ALTO lines' boxes (pixel edges) cut into words in proportion to their characters."""
+    from .fake_server import Word
+
     words = []
     lines = ElementTree.parse(path).getroot().iter(f"{ALTO}TextLine")
     for line_index, line in enumerate(lines):
@@ -42,9 +41,11 @@ def _alto_words(path: Path) -> list[Word]:
 
 
 @pytest.fixture(scope="session")
-def fox_scene() -> Scene:
+def fox_scene():
     """inksight_page.jpg: the builtin layout detector's nine word quads, with the known text."""
     from inksight_sdk.pipeline import default_registry
+
+    from .fake_server import Scene, Word
 
     path = shared("photos", "inksight_page.jpg")
     image = np.asarray(Image.open(path).convert("RGB"))
@@ -56,8 +57,10 @@ def fox_scene() -> Scene:
 
 
 @pytest.fixture(scope="session")
-def testament_scene() -> Scene:
+def testament_scene():
     """testaments_AD78_0054-0.jpg: 20 handwritten French lines from its ALTO transcription."""
+    from .fake_server import Scene
+
     path = shared("photos", "testaments_AD78_0054-0.alto.xml")
     width, height = Image.open(shared("photos", "testaments_AD78_0054-0.jpg")).size
     return Scene(width, height, tuple(_alto_words(path)), "fr")
@@ -65,6 +68,8 @@ def testament_scene() -> Scene:
 
 @pytest.fixture
 def fake(fox_scene, testament_scene):
+    from .fake_server import FakeVision
+
     server = FakeVision(scenes=[fox_scene, testament_scene])
     yield server
     server.stop()

@@ -9,14 +9,18 @@ import json
 import cv2
 import numpy as np
 import pytest
-from google.cloud.vision_v1 import types
 from PIL import Image
 
-from inksight_sdk.errors import BadArgumentsError
-from inksight_sdk.pipeline import default_registry
-from tests.conftest import run_cli, shared
+pytest.importorskip("google.cloud.vision_v1")
+pytest.importorskip("inksight_cloud_vision")
 
-from .fake_server import Scene, annotation
+from google.cloud.vision_v1 import types  # noqa: E402
+
+from inksight_sdk.errors import BadArgumentsError  # noqa: E402
+from inksight_sdk.pipeline import default_registry  # noqa: E402
+from tests.conftest import run_cli, shared  # noqa: E402
+
+from .fake_server import Scene, annotation  # noqa: E402
 
 
 def _words(path) -> list[dict]:
@@ -150,3 +154,16 @@ def test_auto_never_chooses_cloud_vision_and_plugins_lists_it():
 def test_bad_options_are_configuration_errors(options, message):
     with pytest.raises(BadArgumentsError, match=message.replace("!", "")):
         default_registry().create("detector", "cloud-vision", options)
+
+
+def test_a_page_over_the_byte_budget_is_compressed_harder_then_reduced():
+    from inksight_cloud_vision.sending import encode_page
+
+    noise = np.random.default_rng(0).integers(0, 256, (1200, 1600, 3), dtype=np.uint8)  # JPEG's worst case
+    sent = encode_page(noise, max_pixels=8_000_000, quality=90, max_bytes=400_000)
+    assert len(sent.content) <= 400_000 and sent.quality == 60
+    assert sent.width < 1600 and abs(sent.width / sent.height - 4 / 3) < 0.01
+    decoded = cv2.imdecode(np.frombuffer(sent.content, np.uint8), cv2.IMREAD_COLOR)
+    assert decoded.shape == (sent.height, sent.width, 3)
+    # the sent image's far corner (its pixel edges) is the input's far corner
+    np.testing.assert_allclose(sent.to_input(np.array([[sent.width, sent.height]])), [[1599.5, 1199.5]])

@@ -8,15 +8,19 @@ import shutil
 
 import numpy as np
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from PIL import Image
 
-from inksight_sdk.errors import BadArgumentsError, StageError
-from inksight_sdk.pipeline import default_registry
-from tests.conftest import shared
+pytest.importorskip("google.cloud.vision_v1")
+pytest.importorskip("inksight_cloud_vision")
 
-from .fake_server import kept_when_malformed
+from cryptography.hazmat.primitives import serialization  # noqa: E402  (google-auth's signer needs it too)
+from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
+
+from inksight_sdk.errors import BadArgumentsError, StageError  # noqa: E402
+from inksight_sdk.pipeline import default_registry  # noqa: E402
+from tests.conftest import shared  # noqa: E402
+
+from .fake_server import kept_when_malformed  # noqa: E402
 
 EMAIL = "reader@inksight-test.iam.gserviceaccount.com"
 
