@@ -93,7 +93,7 @@ def _credentials(options: CloudVisionOptions) -> Any:
     try:
         credentials, _ = google.auth.default()
     except google.auth.exceptions.GoogleAuthError as exc:
-        raise BadArgumentsError(f"no Google Cloud credentials found ({_short(str(exc))}); {_WHAT_TO_SET}") from exc
+        raise BadArgumentsError(f"no usable Google Cloud credentials ({_short(str(exc))}); {_WHAT_TO_SET}") from exc
     return credentials
 
 

@@ -110,7 +110,7 @@ def test_no_credentials_stop_the_run_before_any_page_is_sent(fake, convert, tmp_
     result = convert(shared("photos", "inksight_page.jpg"), "-o", out, options=())
     assert result.returncode == 2, result.stderr
     line = _error_line(result)
-    assert "no Google Cloud credentials found" in line and "set GOOGLE_APPLICATION_CREDENTIALS" in line
+    assert "no usable Google Cloud credentials" in line and "set GOOGLE_APPLICATION_CREDENTIALS" in line
     assert fake.calls == [] and not out.exists()
 
 
