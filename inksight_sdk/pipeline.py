@@ -191,16 +191,20 @@ class Pipeline:
         problems: list[str] = []
         used: dict[str, str] = {}
         dpi = None
-        for done, item in enumerate(self._page_inputs(source), start=1):
-            if isinstance(item, Page):
-                pages.append(item)
-            else:
-                dpi = dpi or item.dpi
-                page = self._convert_guarded(item, problems, used)
-                if page is not None:
-                    pages.append(page)
-            if progress is not None:
-                progress(done, None)
+        done = 0
+        for group in self._page_groups(self._page_inputs(source)):
+            detected = self._detect_together(group) if len(group) > 1 else [None]
+            for item, layout in zip(group, detected):
+                if isinstance(item, Page):
+                    pages.append(item)
+                else:
+                    dpi = dpi or item.dpi
+                    page = self._convert_guarded(item, problems, used, layout)
+                    if page is not None:
+                        pages.append(page)
+                done += 1
+                if progress is not None:
+                    progress(done, None)
         versions = self.registry.versions()
         metadata = DocumentMetadata(
             source=source
@@ -235,13 +239,74 @@ class Pipeline:
         else:
             yield raster_from_array(source)
 
-    def _convert_guarded(self, raster: RasterPage, problems: list[str], used: dict[str, str]) -> Page | None:
-        """Convert one page, within ``limits.page_timeout`` when it is set."""
+    def _page_groups(self, items: Iterator[RasterPage | Page]) -> Iterator[list[RasterPage | Page]]:
+        """Consecutive raster pages in groups the detector takes at once (see :class:`~.stages.Detector`).
+
+        Ink pages travel alone; the detector is only built (and asked) once a
+        raster page comes, so converting an ink file never loads a model.
+        """
+        size: int | None = None
+        group: list[RasterPage | Page] = []
+        for item in items:
+            if isinstance(item, Page):
+                if group:
+                    yield group
+                    group = []
+                yield [item]
+                continue
+            height, width = item.image.shape[:2]
+            check_pixels(f"page {item.index + 1}", width, height, self.limits.max_pixels)  # before any detector
+            if size is None:
+                size = self._pages_per_detection()
+            group.append(item)
+            if len(group) >= size:
+                yield group
+                group = []
+        if group:
+            yield group
+
+    def _pages_per_detection(self) -> int:
+        if self.limits.page_timeout is not None:
+            return 1
+        detector = self._stage("detector")[1]
+        if not callable(getattr(detector, "detect_batch", None)):
+            return 1
+        return max(1, int(getattr(detector, "batch_pages", 1)))
+
+    def _detect_together(self, group: Sequence[RasterPage | Page]) -> list[Layout | BaseException | None]:
+        """The detector's ``detect_batch`` over a group of raster pages; None (detect alone) if it fails whole."""
+        name, detector = self._stage("detector")
+        images = [item.image for item in group if isinstance(item, RasterPage)]
+        try:
+            results = list(detector.detect_batch(images))
+        except InkSightError as exc:
+            if not isinstance(exc, StageError):
+                raise
+            results = []
+        except Exception as exc:  # a plugin bug: each page gets its own chance
+            log.info("detector %s failed on %d pages at once (%s); detecting page by page", name, len(images), exc)
+            results = []
+        if len(results) != len(images):
+            return [None] * len(group)
+        return results
+
+    def _convert_guarded(
+        self,
+        raster: RasterPage,
+        problems: list[str],
+        used: dict[str, str],
+        detected: Layout | BaseException | None = None,
+    ) -> Page | None:
+        """Convert one page, within ``limits.page_timeout`` when it is set.
+
+        ``detected`` is the page's layout (or the error that cost it) when the
+        detector already saw the page among others; None: detect it here.
+        """
         height, width = raster.image.shape[:2]
         check_pixels(f"page {raster.index + 1}", width, height, self.limits.max_pixels)
         timeout = self.limits.page_timeout
         if timeout is None:
-            return self._convert_raster(raster, problems, used)
+            return self._convert_raster(raster, problems, used, detected=detected)
         if self.isolation == "process":
             return self._convert_in_process(raster, problems, used, timeout)
         return self._convert_in_thread(raster, problems, used, timeout)
@@ -316,6 +381,7 @@ class Pipeline:
         problems: list[str],
         used: dict[str, str],
         on_stage: Callable[[str], None] | None = None,
+        detected: Layout | BaseException | None = None,
     ) -> Page | None:
         where = f"page {raster.index + 1}"
         height, width = raster.image.shape[:2]
@@ -324,7 +390,10 @@ class Pipeline:
             on_stage("detector")
             detector_name, detector = self._stage("detector")
             used["detector"] = detector_name
-            layout = _checked_layout(detector.detect(raster.image), detector_name, self.limits.max_words)
+            if isinstance(detected, BaseException):
+                raise detected
+            found = detector.detect(raster.image) if detected is None else detected
+            layout = _checked_layout(found, detector_name, self.limits.max_words)
             if self._refines(detector):
                 from .vision.refine import refine_layout  # OpenCV: imported by the pages that need it
 

@@ -169,6 +169,18 @@ class RasterPage:
 
 @runtime_checkable
 class Detector(Protocol):
+    """A page image to word quads.
+
+    A detector that does better on several pages at once (a remote service
+    taking many images per request, a model batching pages) may also define
+    ``detect_batch(images) -> list[Layout | Exception]`` (one result per page,
+    in order; an exception there costs that page alone) and ``batch_pages``
+    (how many pages to hand it at once). The pipeline then collects that many
+    consecutive pages of an input, unless ``limits.page_timeout`` is set (a
+    page's time must be its own). A ``refine_words = True`` attribute asks for
+    the refine step (:mod:`inksight_sdk.vision.refine`).
+    """
+
     def detect(self, image: np.ndarray) -> Layout:
         """Find the words on an ``(h, w, 3) uint8`` RGB page image."""
         ...

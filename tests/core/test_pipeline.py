@@ -167,3 +167,64 @@ def test_documents_and_words_show_themselves_as_svg(test_registry):
         root = ET.fromstring(obj._repr_svg_())
         assert root.tag == "{http://www.w3.org/2000/svg}svg"
         assert root.findall(".//{http://www.w3.org/2000/svg}path")
+
+
+class _PagesAtOnce:
+    """A detector that prefers several pages per call (like a remote service); page 2 of each call fails."""
+
+    batch_pages = 2
+
+    def __init__(self, options=None):
+        self.calls: list[int] = []
+
+    def detect(self, image):
+        self.calls.append(1)
+        return self._layout(image)
+
+    def detect_batch(self, images):
+        from inksight_sdk.errors import StageError
+
+        self.calls.append(len(images))
+        return [StageError("the service lost this page") if i == 1 else self._layout(im) for i, im in enumerate(images)]
+
+    @staticmethod
+    def _layout(image):
+        from inksight_sdk.stages import DetectedWord, Layout
+
+        h, w = image.shape[:2]
+        return Layout(words=[DetectedWord(quad=[[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], text="line")])
+
+
+def _batching_registry():
+    from inksight_sdk import PluginRegistry, StageSpec, hookimpl
+
+    made: list[_PagesAtOnce] = []
+
+    class Plugin:
+        @hookimpl
+        def register_detectors(self, register):
+            register(
+                StageSpec(
+                    name="pages-at-once", description="test", factory=lambda o: made.append(_PagesAtOnce()) or made[-1]
+                )
+            )
+
+    return PluginRegistry([Plugin()]), made
+
+
+def test_a_detector_that_takes_pages_together_gets_them_together(plugin_site, tmp_path):
+    path = tmp_path / "five.tif"
+    frames = [Image.fromarray(line_image(y=20 + 15 * i)) for i in range(5)]
+    frames[0].save(path, save_all=True, append_images=frames[1:])
+    registry, made = _batching_registry()
+    doc = convert(str(path), detector="pages-at-once", derenderer="ink-columns", registry=registry)
+    assert made[0].calls == [2, 2, 1]  # two pages a call, the last one alone
+    assert [p.index for p in doc.pages] == [0, 2, 4]  # the second page of each call failed, alone
+    assert len(doc.metadata.problems) == 2 and "the service lost this page" in doc.metadata.problems[0]
+    assert [w.text for p in doc.pages for w in p.words] == ["line"] * 3
+    # under a page timeout each page is detected on its own clock
+    registry, made = _batching_registry()
+    doc = convert(
+        str(path), detector="pages-at-once", derenderer="ink-columns", registry=registry, limits={"page_timeout": 60}
+    )
+    assert made[0].calls == [1] * 5 and len(doc.pages) == 5

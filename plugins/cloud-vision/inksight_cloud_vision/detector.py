@@ -47,6 +47,11 @@ class CloudVisionDetector:
         self._service = VisionService(self.options)
 
     @property
+    def batch_pages(self) -> int:
+        """Pages the pipeline hands :meth:`detect_batch` at once: a request's worth, at most 8 decoded pages held."""
+        return min(self.options.batch_size, 8)
+
+    @property
     def requests_sent(self) -> int:
         """BatchAnnotateImages calls made so far, retries included."""
         return self._service.calls

@@ -181,3 +181,16 @@ def test_an_answer_without_boxes_or_short_of_pages_fails_those_pages(fake, detec
 def test_nothing_listening_is_a_network_failure_after_retries(detector):
     with pytest.raises(StageError, match=r"did not answer after 3 tries \(UNAVAILABLE"):
         detector(endpoint="127.0.0.1:1").detect(np.full((300, 400, 3), 255, np.uint8))
+
+
+def test_the_pages_of_one_input_share_requests_and_a_failed_request_costs_only_its_pages(fake, convert, tmp_path):
+    """Five TIFF pages with batch_size=2: three requests (2 + 2 + 1); quota on the second loses pages 3 and 4."""
+    photo = Image.open(shared("photos", "inksight_page.jpg")).convert("RGB")
+    source, out = tmp_path / "five.tif", tmp_path / "five.json"
+    photo.save(source, save_all=True, append_images=[photo] * 4)
+    fake.faults = [None, "quota"]
+    result = convert(source, "-o", out, options=("api_key=test-key", "batch_size=2"))
+    assert result.returncode == 6, result.stderr
+    assert [len(c.sizes) for c in fake.calls] == [2, 2, 1]
+    assert [page["index"] for page in json.loads(out.read_text(encoding="utf-8"))["pages"]] == [0, 1, 4]
+    assert b"quota" in result.stderr.lower()
