@@ -104,6 +104,18 @@ def test_joined_up_script_is_cut_into_its_words_at_the_gaps():
         assert quad[:, 0].min() <= left and quad[:, 0].max() >= right, (word.text, quad[:, 0], left, right)
 
 
+def test_split_lines_gives_one_quad_per_line_with_its_text():
+    page = np.full((200, 1100, 3), PAPER, np.uint8)
+    write(page, LINES[0], (ORIGIN_X, 120), font="futural", size=SIZE, pen=PEN)
+    (word,) = _create(split="lines").detect(page).words
+    assert word.text.lower() == LINES[0]
+    left, right = _ink_spans(LINES[0])[0][0], _ink_spans(LINES[0])[-1][1]
+    assert (
+        left - 12 < np.asarray(word.quad)[:, 0].min() <= left
+        and right <= np.asarray(word.quad)[:, 0].max() < right + 12
+    )
+
+
 def test_a_line_is_cut_at_the_ink_gaps_without_the_recognizers_positions():
     # no CTC positions: characters spread evenly over the ink, then the cuts move to the gaps
     page = np.full((160, 1000, 3), PAPER, np.uint8)
