@@ -7,10 +7,15 @@ Order of work for ``pages(path)``:
    crop-box size; damaged and encrypted files are refused here;
 3. the page range against ``max_pages`` and every page's pixel count at the
    chosen DPI against ``max_pixels`` -- before anything is rendered;
-4. per page: ``pdftoppm`` renders that one page (crop box, one thread) into a
-   private temporary folder; the image is opened with the SDK's size-checked
-   decoder (the pixel limit is checked again, from the image header) and the
-   file is deleted before the page is yielded, so one page at a time is held.
+4. with ``ink_annotations="read"`` (default), every planned page's ``/Ink``
+   annotations are read with pypdf and checked (:mod:`~inksight_pdf.inkread`),
+   still before anything is rendered; a page that has them is yielded as ink
+   and never rendered;
+5. per other page: ``pdftoppm`` renders that one page (crop box, one thread)
+   into a private temporary folder; the image is opened with the SDK's
+   size-checked decoder (the pixel limit is checked again, from the image
+   header) and the file is deleted before the page is yielded, so one page at
+   a time is held.
 """
 
 from __future__ import annotations
@@ -25,8 +30,15 @@ from typing import Any
 import attrs
 import numpy as np
 
-from inksight_sdk.errors import BadArgumentsError, InputFileError, InputLimitError, MissingPluginError
+from inksight_sdk.errors import (
+    BadArgumentsError,
+    InkSightError,
+    InputFileError,
+    InputLimitError,
+    MissingPluginError,
+)
 from inksight_sdk.imaging import open_image_frames
+from inksight_sdk.ink import Page
 from inksight_sdk.stages import RasterPage
 
 from . import INSTALL_HINT, PdfOptions
@@ -157,9 +169,39 @@ class PdfSource:
                 except OSError:
                     pass
 
-    def pages(self, path: str) -> Iterator[RasterPage]:
+    def _ink_pages(self, path: str, numbers: list[int]) -> dict[int, Page]:
+        """The pages (by number) whose ``/Ink`` annotations are their ink, every one checked."""
+        if self.options.ink_annotations != "read":
+            return {}
+        from pypdf import PdfReader
+
+        from .inkread import read_ink_page
+
+        try:
+            reader = PdfReader(path, strict=False)
+            found = {}
+            for number in numbers:
+                page = read_ink_page(
+                    reader.pages[number - 1], number - 1, self.options.dpi, path, self.options.max_ink_points
+                )
+                if page is not None:
+                    found[number] = page
+            return found
+        except InkSightError:
+            raise
+        except Exception as exc:  # pypdf's many parse errors on a file poppler could read
+            raise InputFileError(
+                f"{path}: its annotations cannot be read ({type(exc).__name__}: {exc}); "
+                "convert the rendered pages instead: --input-option ink_annotations=ignore"
+            ) from exc
+
+    def pages(self, path: str) -> Iterator[RasterPage | Page]:
         plan = self._plan(path)
+        ink = self._ink_pages(path, [number for number, _, _ in plan])
         with tempfile.TemporaryDirectory(prefix="inksight-pdf-") as folder:
             for number, _, _ in plan:
+                if number in ink:
+                    yield ink.pop(number)
+                    continue
                 image = self._render(path, number, folder)
                 yield RasterPage(image=image, index=number - 1, dpi=self.options.dpi, source=path)
