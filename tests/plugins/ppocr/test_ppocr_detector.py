@@ -170,13 +170,24 @@ def test_a_rotated_page_gives_word_quads_turned_along_their_lines(detector, upri
         assert abs(np.degrees(np.arctan2(-top[1], top[0])) - 20.0) < 3.0  # TL -> TR runs up the page at 20 degrees
 
 
-def test_an_upside_down_page_is_read_upright_and_its_quads_turn_with_it(detector, upright):
+def _turned(points: np.ndarray, turns: int, shape: tuple[int, int]) -> np.ndarray:
+    """Pixel-centre points of an image of ``shape`` as they lie in ``numpy.rot90(image, turns)``."""
+    out, (h, w) = np.asarray(points, np.float64).copy(), shape
+    for _ in range(turns):
+        out = np.stack([out[:, 1], (w - 1) - out[:, 0]], axis=1)
+        h, w = w, h
+    return out
+
+
+@pytest.mark.parametrize("turns", [1, 2, 3])
+def test_a_turned_page_is_read_upright_and_its_quads_turn_with_it(detector, upright, turns):
+    # a quarter turn: PP-OCR reads tall lines turned; the direction vote turns the page read upside down
     page = _printed_page()
-    layout = detector.detect(np.ascontiguousarray(np.rot90(page, 2)))
+    layout = detector.detect(np.ascontiguousarray(np.rot90(page, turns)))
     assert [w.text for w in layout.words] == [w.text for w in upright.words]
-    h, w = page.shape[:2]
+    assert _words_by_line(layout) == LINES
     for got, want in zip(layout.words, upright.words):
-        expected = np.array([w - 1, h - 1]) - np.asarray(want.quad)  # TL stays the word's own top left
+        expected = _turned(np.asarray(want.quad), turns, page.shape[:2])  # TL stays the word's own top left
         np.testing.assert_allclose(np.asarray(got.quad), expected, atol=8.0)  # the line's height varies a little
 
 
