@@ -193,28 +193,67 @@ class PdfExporter:
         return "".join(flat)
 
     def _text(self, target: _Target, codes: CodeMap) -> str:
-        """Text operators for each word's quad, the text stretched to its width and turned with it.
+        """Text operators for each word with text: stretched over its quad's length, turned with its line.
 
-        They run inside ``BT 3 Tr /font 1 Tf ... ET``: render mode 3 draws nothing.
+        Words of one line share the line's band (its direction and the union of
+        their heights across it), so text extractors see one line of words, as
+        in a printed document, and a phrase can be searched across words. They
+        run inside ``BT 3 Tr /font 1 Tf ... ET``: render mode 3 draws nothing.
         """
         to_user = target.frame.to_user()
-        ops = []
+        lines: dict[tuple[int, int], list[tuple[str, np.ndarray]]] = {}
         for _, word in self._words(target):
             text = (word.text or "").strip()
-            if not text:
-                continue
-            tl, tr, br, bl = apply(to_user, word.quad)
-            along, up = br - bl, tl - bl
-            if np.linalg.norm(along) < 1e-3 or np.linalg.norm(up) < 1e-3:
-                continue
-            encoded = codes.encode(text)
-            advance = (len(encoded) // 2) * ADVANCE / 1000.0
-            # text space: x along the baseline (the whole text spans the quad), y up the quad (1 em = its
-            # height), the baseline above the bottom edge by the font's descent
-            origin = bl - up * (DESCENT / 1000.0)
-            matrix = np.concatenate([along / advance, up, origin])
-            ops.append(f"{numbers(matrix, 6)} Tm <{encoded.hex().upper()}> Tj\n")
+            if text:
+                lines.setdefault((word.block, word.line), []).append((text, apply(to_user, word.quad)))
+        ops = []
+        for words in lines.values():
+            for text, corners in _on_line(words):
+                along, up, origin = corners
+                encoded = codes.encode(text)
+                advance = (len(encoded) // 2) * ADVANCE / 1000.0
+                # text space: x along the baseline (the text spans the word), y up (1 em = the line's height),
+                # the baseline above the band's bottom by the font's descent
+                matrix = np.concatenate([along / advance, up, origin - up * (DESCENT / 1000.0)])
+                ops.append(f"{numbers(matrix, 6)} Tm <{encoded.hex().upper()}> Tj\n")
         return "".join(ops)
+
+
+def _on_line(words: Sequence[tuple[str, np.ndarray]]) -> list[tuple[str, tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+    """The text boxes of a line: (text, (vector along it, vector up the line's band, bottom-left corner)).
+
+    The line's direction is the mean of its words' baselines; across it, every
+    word gets the band from the lowest to the highest corner of the line's
+    words. Along it, each word spans its quad, and a space spans the gap to the
+    next word (a narrow one where words touch), so extractors that join words
+    by their gaps still put a space between handwritten words, which are set
+    much closer than their height. Quads are TL, TR, BR, BL in user space; a
+    word without length is left out.
+    """
+    directions = [q[2] - q[3] for _, q in words]
+    total = np.sum([d / n for d in directions if (n := np.linalg.norm(d)) > 1e-6], axis=0)
+    if np.ndim(total) == 0 or np.linalg.norm(total) < 1e-6:
+        return []
+    along = total / np.linalg.norm(total)
+    up = np.array([-along[1], along[0]])  # a quarter turn anticlockwise: up the line in user space
+    anchor = words[0][1][3]
+    across = [(q - anchor) @ up for _, q in words]
+    low, high = min(float(a.min()) for a in across), max(float(a.max()) for a in across)
+    if high - low < 1e-3:
+        return []
+    spans = sorted(
+        (float(span.min()), float(span.max()), text)
+        for text, quad in words
+        if float((span := (quad - anchor) @ along).max() - span.min()) >= 1e-3
+    )
+    narrow = 0.05 * (high - low)
+    out = []
+    for i, (start, end, text) in enumerate(spans):
+        out.append((text, ((end - start) * along, (high - low) * up, anchor + start * along + low * up)))
+        if i + 1 < len(spans):
+            gap_end = max(spans[i + 1][0], end + narrow)
+            out.append((" ", ((gap_end - end) * along, (high - low) * up, anchor + end * along + low * up)))
+    return out
 
 
 def _annotation(
