@@ -52,13 +52,21 @@ def _script(text: str) -> str | None:
     return "latin" if latin else None
 
 
+def _area(quad: np.ndarray) -> float:
+    x, y = quad[:, 0], quad[:, 1]
+    return 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+
+
 def page_to_layout(page: Any, shape: tuple[int, ...], min_confidence: float = 0.0) -> Layout:
     """The words of one docTR ``Page`` with quads in the pixel centres of an input image of ``shape`` (h, w, ...).
 
     Block ids are docTR's block indices on the page, line ids the line
     indices within their block. Words whose text confidence is under
-    ``min_confidence`` are left out; a word read as nothing keeps its quad
-    with no text.
+    ``min_confidence`` are left out, and so are words whose quad has less
+    than a pixel of area (docTR clips corners to the page, so a box it
+    found off the page, as when ``straighten_pages`` pads a turned page,
+    comes back flattened onto the border); a word read as nothing keeps
+    its quad with no text.
     """
     height, width = shape[:2]
     size = np.array([width, height], dtype=np.float64)
@@ -70,6 +78,8 @@ def page_to_layout(page: Any, shape: tuple[int, ...], min_confidence: float = 0.
                 if confidence < min_confidence:
                     continue
                 quad = relative_corners(word.geometry) * size - 0.5
+                if _area(quad) < 1.0:
+                    continue  # squeezed onto the page's border: docTR clips corners that fall outside the page
                 text = word.value or None
                 words.append(
                     DetectedWord(

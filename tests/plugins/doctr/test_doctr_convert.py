@@ -99,6 +99,15 @@ def test_blocks_and_lines_keep_doctrs_hierarchy_and_confidence_filters_words():
     assert kept_ids == [("one", 0, 0), ("three", 0, 1), (None, 1, 0), ("42", 1, 0)]
 
 
+def test_a_word_flattened_onto_the_border_is_left_out():
+    """docTR clips corners to the page: a box found off the page (in the padding of a straightened page)
+    comes back as a line along the border, which no word is."""
+    flat = _word("flat", ((0.0, 0.1), (0.0, 0.1), (0.0, 0.3), (0.0, 0.3)))
+    thin = _word("thin", ((0.5, 0.1), (0.5005, 0.1), (0.5005, 0.3), (0.5, 0.3)))  # 0.2 px x 20 px: 4 px^2
+    layout = page_to_layout(_page([Block([Line([flat, thin])])]), (100, 400))
+    assert [w.text for w in layout.words] == ["thin"]
+
+
 def test_script_hint_from_the_letters():
     page = _page([Block([Line([_word("漢字", ((0.1, 0.1), (0.2, 0.2))), _word("été", ((0.3, 0.1), (0.4, 0.2)))])])])
     assert [w.script for w in page_to_layout(page, (10, 10)).words] == ["cjk", "latin"]
