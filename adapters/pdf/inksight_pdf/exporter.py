@@ -27,7 +27,7 @@ from typing import IO
 import attrs
 import numpy as np
 from pypdf import PdfReader, PdfWriter
-from pypdf.errors import PyPdfError
+from pypdf.errors import LimitReachedError, PyPdfError
 from pypdf.generic import (
     ArrayObject,
     DictionaryObject,
@@ -37,7 +37,7 @@ from pypdf.generic import (
     TextStringObject,
 )
 
-from inksight_sdk.errors import BadArgumentsError, InputFileError
+from inksight_sdk.errors import BadArgumentsError, InputFileError, InputLimitError
 from inksight_sdk.imaging import open_image_frames
 from inksight_sdk.ink import InkDocument, Page, WordInk
 
@@ -327,6 +327,8 @@ def _open_base(path: str) -> tuple[bytes, PdfReader, PdfWriter]:
             original = fh.read()
         reader = PdfReader(io.BytesIO(original))
         return original, reader, PdfWriter(reader, incremental=True)
+    except LimitReachedError as exc:
+        raise InputLimitError(f"{path} is over the PDF parser's limits ({exc}); it cannot take ink") from exc
     except (PyPdfError, OSError, ValueError, KeyError, TypeError) as exc:
         raise InputFileError(f"{path} cannot be opened to add ink: {type(exc).__name__}: {exc}") from exc
 

@@ -121,7 +121,7 @@ def _strokes(annotation: DictionaryObject, number: int, reading: _Reading, budge
             continue
         user = np.asarray(values, np.float64).reshape(-1, 2)
         if np.abs(user).max() > 1e7:
-            raise InputLimitError(f"{where}: a coordinate of {np.abs(user).max():.3g} points is absurd; {_HINT}")
+            raise InputLimitError(f"{where}: a coordinate of {np.abs(user).max():.3g} pt is absurd; {_HINT}")
         pixels = apply(to_pixels, user)
         outside = (pixels < -reach) | (pixels > np.array([width - 1 + reach, height - 1 + reach]))
         if outside.any():

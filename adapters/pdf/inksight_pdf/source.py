@@ -174,6 +174,7 @@ class PdfSource:
         if self.options.ink_annotations != "read":
             return {}
         from pypdf import PdfReader
+        from pypdf.errors import LimitReachedError
 
         from .inkread import read_ink_page
 
@@ -189,6 +190,11 @@ class PdfSource:
             return found
         except InkSightError:
             raise
+        except LimitReachedError as exc:
+            raise InputLimitError(
+                f"{path}: an object is over the PDF parser's limits ({exc}): a hostile file, or an ink stroke "
+                "of over 50,000 points; convert the rendered pages instead: --input-option ink_annotations=ignore"
+            ) from exc
         except Exception as exc:  # pypdf's many parse errors on a file poppler could read
             raise InputFileError(
                 f"{path}: its annotations cannot be read ({type(exc).__name__}: {exc}); "
