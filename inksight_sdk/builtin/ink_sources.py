@@ -38,7 +38,7 @@ class JsonInkSource:
 
 @attrs.frozen
 class XoppSourceOptions:
-    """``dpi``: page pixels per inch to read at (default: what the file records, else 72)."""
+    """``dpi``: page pixels per inch to read at (default: what the file records, else 144)."""
 
     dpi: float | None = attrs.field(
         default=None,

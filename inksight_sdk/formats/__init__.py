@@ -1,1 +1,1 @@
-"""Serialized forms of ink documents: JSON, InkML and SVG (readers and writers)."""
+"""Serialized forms of ink documents: JSON, InkML, Xournal++ (readers and writers), SVG and animated replays."""

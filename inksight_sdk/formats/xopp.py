@@ -37,8 +37,9 @@ dpi is the writer's option, else the page's own when it is at least 100
 (scans, PDF renders), else the page is fitted into A4 (phone photos say 72
 dpi, which would make a 4000-pixel photo a 1.4 m page). The dpi used is
 recorded in the root's ``inksight-dpi`` attribute (one value per page), which
-Xournal++ ignores and drops when it saves; without it this reader uses 72 dpi
-(one pixel per point) or its ``dpi`` option.
+Xournal++ ignores and drops when it saves; without it this reader uses 144 dpi
+(two pixels per point, so a page written again keeps its size to the nearest
+pixel, half a point) or its ``dpi`` option.
 
 Not representable, so not written: the page clock (Xournal++ strokes carry
 only audio timestamps), words and their text (a page's strokes are one layer,
@@ -72,8 +73,9 @@ MAX_XOPP_BYTES = 256 * 1024 * 1024
 MAX_XML_BYTES = 256 * 1024 * 1024
 #: most stroke points read from one file (about 12 bytes each in memory)
 MAX_POINTS = 10_000_000
-#: the dpi of a file that does not say (one pixel per point)
-DEFAULT_READ_DPI = 72.0
+#: the dpi of a file that does not say: two pixels per point (exact in binary, and at least 100 so that
+#: writing the pages again keeps their size in points)
+DEFAULT_READ_DPI = 144.0
 #: how the photo is put under the ink (``photo`` option)
 PHOTO_MODES = ("embed", "link", "none")
 
@@ -419,7 +421,7 @@ def loads(
     """Read a Xournal(++) file (``.xopp``, ``.xoj``; gzip or plain XML) into an ink document.
 
     Pen strokes become strokes in page pixels at ``dpi`` (else the dpi the
-    file records, else 72), one word per layer; highlighter and eraser
+    file records, else 144), one word per layer; highlighter and eraser
     strokes, text, images and backgrounds are left out. Errors are one-line
     :class:`InputFileError` (limits: :class:`InputLimitError`).
     """

@@ -256,18 +256,22 @@ def test_reads_a_file_as_xournalpp_writes_it():
     """Per-point widths (n - 1), a stroke cut where a width is not positive, eraser and highlighter left out."""
     document = xopp.loads(XOURNALPP_STYLE.encode())
     (page,) = document.pages
-    assert (page.width, page.height, page.dpi) == (595, 842, 72.0)  # no recorded dpi: one pixel per point
+    assert (page.width, page.height, page.dpi) == (1191, 1684, 144.0)  # no recorded dpi: two pixels per point
     first, second = page.words
     strokes = first.strokes
     assert len(strokes) == 4  # pen, dashed pen, and the red stroke cut in two by its zero widths
-    assert strokes[0].points.tolist() == [[99.5, 99.5], [109.5, 101.5], [119.5, 103.5], [129.5, 105.5]]
-    assert strokes[0].width.tolist() == [0.5, 0.75, 1, 1]
-    assert strokes[1].width.tolist() == pytest.approx([1.41, 1.41])
-    assert [s.points[:, 0].tolist() for s in strokes[2:]] == [[-0.5, 0.5], [2.5, 3.5, 4.5]]
+    assert strokes[0].points.tolist() == [[199.5, 199.5], [219.5, 203.5], [239.5, 207.5], [259.5, 211.5]]
+    assert strokes[0].width.tolist() == [1, 1.5, 2, 2]
+    assert strokes[1].width.tolist() == pytest.approx([2.82, 2.82])
+    assert [s.points[:, 0].tolist() for s in strokes[2:]] == [[-0.5, 1.5], [5.5, 7.5, 9.5]]
     assert len(second.strokes) == 1 and second.line == 1
-    wider = xopp.loads(gzip.compress(XOURNALPP_STYLE.encode()), dpi=144).pages[0]
-    assert (wider.width, wider.height) == (1191, 1684)
-    assert list(wider.strokes())[0].points[0].tolist() == [199.5, 199.5]
+    at_72 = xopp.loads(gzip.compress(XOURNALPP_STYLE.encode()), dpi=72).pages[0]
+    assert (at_72.width, at_72.height) == (595, 842)
+    assert list(at_72.strokes())[0].points[0].tolist() == [99.5, 99.5]
+    again = xml_of(xopp.dumps(document)).find("page")  # written again: the same page, to the nearest pixel
+    assert float(again.get("width")) == pytest.approx(595.27559, abs=0.25)
+    assert float(again.get("height")) == pytest.approx(841.88976, abs=0.25)
+    assert again.find("layer/stroke").text.split()[:2] == ["100", "100"]
 
 
 def test_reads_an_old_xournal_file_through_the_cli(tmp_path):
