@@ -173,33 +173,47 @@ def _draw(canvas: np.ndarray, pts: np.ndarray, colour: tuple[int, int, int], thi
 
 
 class _Player:
-    """Adds a page's ink to its canvas up to a clock time, segment by segment."""
+    """Adds a page's ink to its canvas up to a clock time: the pen moves between points as the clock runs."""
 
     def __init__(self, timed: _Timed, canvas: np.ndarray) -> None:
         self.timed = timed
         self.canvas = canvas
-        self.drawn = [0] * len(timed.points)
-        order_t = np.concatenate(timed.times) if timed.times else np.zeros(0)
-        owner = np.concatenate([np.full(len(t), i) for i, t in enumerate(timed.times)]) if timed.times else order_t
-        order = np.argsort(order_t, kind="stable")
-        self.event_t = order_t[order]
-        self.event_stroke = owner[order].astype(np.int64)
-        self.next_event = 0
+        self.drawn = [0] * len(timed.points)  # points passed, per stroke
+        self.pen: dict[int, np.ndarray] = {}  # where the pen of each stroke being written is
+        starts = np.array([t[0] for t in timed.times], dtype=np.float64)
+        self.order = np.argsort(starts, kind="stable")
+        self.starts = starts[self.order]
+        self.started = 0
 
     def advance(self, until: float) -> list[tuple[int, ...]]:
         """Draw everything written up to ``until``; the boxes that changed."""
-        stop = int(np.searchsorted(self.event_t, until, side="right"))
-        touched = np.unique(self.event_stroke[self.next_event : stop])
-        self.next_event = stop
+        stop = int(np.searchsorted(self.starts, until, side="right"))
+        for i in self.order[self.started : stop].tolist():
+            self.pen[i] = self.timed.points[i][0]
+        self.started = stop
         boxes = []
-        for i in touched.tolist():
-            t, pts = self.timed.times[i], self.timed.points[i]
-            reached = int(np.searchsorted(t, until, side="right"))
-            first = max(self.drawn[i] - 1, 0)
-            if reached - first >= 2 or (len(pts) == 1 and reached == 1):
-                boxes.append(_draw(self.canvas, pts[first:reached], self.timed.colours[i], self.timed.thickness[i]))
-            self.drawn[i] = reached
+        for i in sorted(self.pen):
+            box = self._extend(i, until)
+            if box is not None:
+                boxes.append(box)
         return boxes
+
+    def _extend(self, i: int, until: float) -> tuple[int, ...] | None:
+        t, pts = self.timed.times[i], self.timed.points[i]
+        reached = int(np.searchsorted(t, until, side="right"))
+        path = [self.pen[i][None], pts[max(self.drawn[i], 1) : reached]]
+        if reached < len(pts):  # between two points: the pen is part of the way along
+            frac = (until - t[reached - 1]) / (t[reached] - t[reached - 1])
+            path.append((pts[reached - 1] + frac * (pts[reached] - pts[reached - 1]))[None])
+        else:
+            del self.pen[i]
+        line = np.concatenate(path)
+        self.drawn[i] = reached
+        if len(pts) > 1 and np.array_equal(line[0], line[-1]) and len(line) <= 2:
+            return None  # the pen has not moved
+        if i in self.pen:
+            self.pen[i] = line[-1]
+        return _draw(self.canvas, line[:1] if len(pts) == 1 else line, self.timed.colours[i], self.timed.thickness[i])
 
 
 @attrs.frozen
@@ -255,10 +269,11 @@ def _with_photo(canvas: np.ndarray, path: str, page: Page, options: ReplayOption
 
 
 def _finished(document: InkDocument, plan: _Plan, options: ReplayOptions) -> list[np.ndarray]:
-    """Every page with all its ink: what the palette must hold."""
+    """Every page bare and with all its ink: the colours the palette must hold."""
     out = []
     for page, scale in zip(plan.pages, plan.scales):
         canvas = _background(document, page, plan.size, options)
+        out.append(canvas.copy())  # the photo under the ink shows while the page is being written
         _Player(_timed(page, scale, options), canvas).advance(math.inf)
         out.append(canvas)
     return out
@@ -346,7 +361,8 @@ def _encode_once(document: InkDocument, options: ReplayOptions, fmt: str, side: 
             save_all=True,
             append_images=rest,
             duration=durations,
-            loop=options.loop,
+            # GIF counts repeats after the first play (0: forever); without the count it plays once
+            loop=None if options.loop == 1 else max(options.loop - 1, 0),
             palette=bytes(first.getpalette() or ()),  # one global table, none per frame
             optimize=True,  # unchanged pixels inside a frame's box become transparent: smaller LZW
         )
