@@ -214,3 +214,20 @@ def test_bad_options_are_refused_before_any_work(tmp_path, option):
     )
     assert code == ExitCode.BAD_ARGUMENTS, err
     assert len(err.strip().splitlines()) == 1 and not (tmp_path / "w.gif").exists()
+
+
+def test_the_pen_moves_between_points_and_loop_counts_plays():
+    """A straight stroke of two points grows frame by frame; ``loop`` is the number of plays in every format."""
+    from inksight_sdk import Stroke, WordInk
+
+    line = Stroke(points=[[10, 32], [110, 32]], t=[0.0, 1.0], width=[4, 4])
+    document = InkDocument(pages=(Page(width=120, height=64, words=[WordInk(quad=np.zeros((4, 2)), strokes=[line])]),))
+    options = ReplayOptions(fps=10, background="white", hold=0)
+    reach = [np.flatnonzero(ink(frame).any(axis=0)).max() for frame, _ in replay.frames(document, options)]
+    assert len(reach) == 10 and all(b > a for a, b in zip(reach, reach[1:]))
+    assert reach[4] == pytest.approx(10 + 50, abs=3)  # half way at half time
+    for fmt in replay.FORMATS:
+        _, _, info = decoded(replay.encode(document, fmt, ReplayOptions(loop=1)))
+        assert info.get("loop") == (None if fmt == "gif" else 1), fmt  # GIF: no repeat count means one play
+        _, _, info = decoded(replay.encode(document, fmt, ReplayOptions(loop=3)))
+        assert info.get("loop") == (2 if fmt == "gif" else 3), fmt  # GIF counts repeats after the first play
