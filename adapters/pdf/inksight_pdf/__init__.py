@@ -52,6 +52,21 @@ def exporter_available() -> bool:
     return importlib.util.find_spec("pypdf") is not None
 
 
+def _one_of(*values: str):  # type: ignore[no-untyped-def]
+    """A validator with a one-line message (attrs' own puts its whole Attribute record in the message)."""
+
+    def check(instance: object, attribute: attrs.Attribute, value: object) -> None:
+        if value not in values:
+            raise ValueError(f"{attribute.name} must be one of {', '.join(values)}, got {value!r}")
+
+    return check
+
+
+def _boolean(instance: object, attribute: attrs.Attribute, value: object) -> None:
+    if not isinstance(value, bool):
+        raise ValueError(f"{attribute.name} must be true or false, got {value!r}")
+
+
 def _hex_colour(instance: object, attribute: attrs.Attribute, value: str) -> None:
     text = value.lstrip("#") if isinstance(value, str) else ""
     if len(text) != 6 or any(c not in "0123456789abcdefABCDEF" for c in text):
@@ -74,10 +89,8 @@ class PdfOptions:
     first_page: int | None = attrs.field(default=None, validator=_optional_page)
     last_page: int | None = attrs.field(default=None, validator=_optional_page)
     render_timeout: float = attrs.field(default=120.0, converter=float, validator=attrs.validators.gt(0))
-    ink_annotations: str = attrs.field(default="read", validator=attrs.validators.in_(("read", "ignore")))
-    max_ink_points: int = attrs.field(
-        default=DEFAULT_MAX_INK_POINTS, validator=[attrs.validators.instance_of(int), attrs.validators.gt(0)]
-    )
+    ink_annotations: str = attrs.field(default="read", validator=_one_of("read", "ignore"))
+    max_ink_points: int = attrs.field(default=DEFAULT_MAX_INK_POINTS, converter=int, validator=attrs.validators.gt(0))
     # limit fields: the pipeline fills them from its Limits (docs/limits.md)
     max_bytes: int = attrs.field(default=DEFAULT_MAX_BYTES, validator=attrs.validators.gt(0))
     max_pages: int = attrs.field(default=DEFAULT_MAX_PAGES, validator=attrs.validators.gt(0))
@@ -96,8 +109,8 @@ class PdfExportOptions:
     ink (default: each word's strokes' own width, else 2 px, as in SVG).
     """
 
-    ink: str = attrs.field(default="annotations", validator=attrs.validators.in_(("annotations", "flatten")))
-    text_layer: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+    ink: str = attrs.field(default="annotations", validator=_one_of("annotations", "flatten"))
+    text_layer: bool = attrs.field(default=True, validator=_boolean)
     colour: str = attrs.field(default="#1a237e", validator=_hex_colour)
     stroke_width: float | None = attrs.field(
         default=None,

@@ -20,6 +20,8 @@ appearance stream for viewers that do not draw ``/InkList`` themselves.
 from __future__ import annotations
 
 import io
+import logging
+import math
 import os
 from collections.abc import Sequence
 from typing import IO
@@ -48,6 +50,8 @@ from .pdfpage import add_annotations, add_resource, add_stream, append_content, 
 from .update import write_update
 
 __all__ = ["PdfExporter", "DEFAULT_DPI", "annotation_name"]
+
+log = logging.getLogger(__name__)
 
 #: the resolution of a page that records none (an image without DPI, an ink file): CSS pixels
 DEFAULT_DPI = 96.0
@@ -156,9 +160,17 @@ class PdfExporter:
         writer = PdfWriter()
         source = document.metadata.source
         targets = []
+        alone = [p.index + 1 for p in document.pages if p.image and p.image != source]
+        if alone:
+            log.warning(
+                "PDF pages %s hold the ink alone: their image is not the file this document was converted from "
+                "(several inputs in one output, or an ink file); write one PDF per input to keep the pages",
+                ", ".join(map(str, alone[:10])) + (" ..." if len(alone) > 10 else ""),
+            )
         for page in document.pages:
             dpi = page.dpi or DEFAULT_DPI
-            frame = PageFrame(box=(0.0, 0.0, page.width * 72.0 / dpi, page.height * 72.0 / dpi), rotate=0, dpi=dpi)
+            box = (0.0, 0.0, _page_points(page.width, dpi), _page_points(page.height, dpi))
+            frame = PageFrame(box=box, rotate=0, dpi=dpi)
             pdf_page = writer.add_blank_page(frame.box[2], frame.box[3])
             if source is not None and page.image == source:
                 _add_image(writer, pdf_page, source, page, frame)
@@ -302,6 +314,16 @@ def _annotation(
     if word.text:
         entries["/Contents"] = TextStringObject(word.text)
     return DictionaryObject({NameObject(k): v for k, v in entries.items()})
+
+
+def _page_points(pixels: int, dpi: float) -> float:
+    """The page side in points, as written (``DECIMALS``), that renders to exactly ``pixels`` at ``dpi``.
+
+    ``pixels * 72 / dpi`` rounded up in the last decimal would make poppler
+    (which rounds the rendered size up) draw one pixel more; rounded down it
+    cannot draw one less.
+    """
+    return round(math.floor(pixels * 72.0 / dpi * 10**DECIMALS) / 10**DECIMALS, DECIMALS)
 
 
 def _base_pdf(document: InkDocument) -> str | None:

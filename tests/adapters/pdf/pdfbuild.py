@@ -35,9 +35,9 @@ THREE_PAGES = (
 PHOTO_DPI = 150.0
 
 
-def _image_xobject(writer: PdfWriter, path: Path) -> tuple[object, int, int]:
-    """The photo as an image XObject (RGB, Flate) and its pixel size."""
-    image = Image.open(path)
+def _image_xobject(writer: PdfWriter, photo: Path | Image.Image) -> tuple[object, int, int]:
+    """The photo as an image XObject (RGB, Flate: lossless) and its pixel size."""
+    image = photo if isinstance(photo, Image.Image) else Image.open(photo)
     if image.mode in ("RGBA", "LA", "P"):
         background = Image.new("RGB", image.size, "white")
         background.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
@@ -58,7 +58,9 @@ def _image_xobject(writer: PdfWriter, path: Path) -> tuple[object, int, int]:
     return writer._add_object(stream.flate_encode()), image.width, image.height
 
 
-def add_photo_page(writer: PdfWriter, photo: Path, rotate: int = 0, offset: tuple[float, float] | None = None):
+def add_photo_page(
+    writer: PdfWriter, photo: Path | Image.Image, rotate: int = 0, offset: tuple[float, float] | None = None
+):
     """A page showing ``photo`` upright at ``PHOTO_DPI`` once turned by ``rotate``.
 
     With ``offset`` the media box is larger and the photo sits at ``offset``
