@@ -5,8 +5,9 @@ Written to the rules of Xournal++'s own reader (xournalpp/xournalpp:
 current libxml2 reader; the older GMarkup ``LoadHandler.cpp``; and
 ``SaveHandler.cpp`` and ``model/Stroke.cpp`` for what Xournal++ itself writes):
 
-* gzip-compressed XML. Xournal++ tries a zip container first and falls back
-  to gzip; zlib's ``gzopen`` reads plain XML too, so this reader takes both.
+* gzip-compressed XML, what ``SaveHandler`` writes. The current reader tries a
+  zip container first and falls back to gzip; zlib's ``gzopen`` reads plain
+  XML too, so this reader takes both (not the zip container).
 * root ``<xournal creator=... fileversion="4">`` and a ``<title>`` (ignored
   by Xournal++).
 * ``<page width= height=>`` in PDF points (1/72 inch); each page has one
@@ -25,7 +26,8 @@ current libxml2 reader; the older GMarkup ``LoadHandler.cpp``; and
   only way a single ``.xopp`` carries a picture: a pixmap background with
   ``domain="attach"`` is read from a second file beside it
   (``notes.xopp.bg_1.png``), which one output stream cannot write. PNG
-  because Xournal++ before 1.2 decoded images with cairo's PNG reader only.
+  because older releases decode images with cairo's PNG reader only
+  (``model/Image.cpp``; newer ones use gdk-pixbuf).
   ``photo="link"`` writes a ``pixmap`` background with ``domain="absolute"``
   and the photo's absolute path instead, and a PDF page is always linked
   (``type="pdf" domain="absolute" filename= pageno=``, attributes in that
@@ -180,7 +182,7 @@ def dumps(
     stroke_width: float | None = None,
 ) -> bytes:
     """The document as a gzip-compressed ``.xopp`` (see the module docstring for the rules)."""
-    from ..formats.svg import _order_colour
+    from .svg import _order_colour
 
     pages = document.pages or (Page(width=595, height=842, dpi=72.0),)  # Xournal++ refuses a file without pages
     dpis = [writing_dpi(page, dpi) for page in pages]
