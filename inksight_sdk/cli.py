@@ -93,7 +93,10 @@ def cli() -> None:
     help="Reader option, e.g. first_page=2 for PDFs; readers ignore keys they do not take.",
 )
 @click.option(
-    "--dpi", type=click.FloatRange(min=1, max=2400), default=None, help="Render PDFs at this DPI (default 300)."
+    "--dpi",
+    type=click.FloatRange(min=1, max=2400),
+    default=None,
+    help="Render PDFs at this DPI (default 300); read Xournal++ files at it (default: recorded, else 144).",
 )
 @click.option("--max-bytes", type=click.IntRange(min=1), default=None, help="Limit: bytes per input file [1 GiB].")
 @click.option(
