@@ -36,6 +36,7 @@ from pypdf.generic import (
     FloatObject,
     NameObject,
     NumberObject,
+    StreamObject,
     TextStringObject,
 )
 
@@ -96,11 +97,12 @@ def _ink_ops(strokes: Sequence[np.ndarray], colour: tuple[float, float, float], 
 
 @attrs.frozen
 class _Target:
-    """One ink page and the PDF page it goes on."""
+    """One ink page and the PDF page it goes on; ``own`` when that PDF page is the one the ink was read from."""
 
     page: Page
     pdf_page: DictionaryObject
     frame: PageFrame
+    own: bool = False
 
 
 @attrs.frozen
@@ -153,7 +155,7 @@ class PdfExporter:
                     f"page {page.index + 1} of the ink is {page.width}x{page.height} pixels at {page.dpi:g} dpi, "
                     f"but that page of {base} is {width}x{height}; the ink belongs to another file"
                 )
-            targets.append(_Target(page, pdf_page, frame))
+            targets.append(_Target(page, pdf_page, frame, own=True))
         return targets
 
     def _new_pages(self, document: InkDocument) -> tuple[PdfWriter, list[_Target]]:
@@ -180,8 +182,8 @@ class PdfExporter:
     # -- what goes on a page ---------------------------------------------------
 
     def _words(self, target: _Target) -> list[tuple[int, WordInk]]:
-        """The words to write: ink read from this PDF's own annotations is there already."""
-        return [(i, w) for i, w in enumerate(target.page.words) if w.derenderer != PDF_INK]
+        """The words to write: on the PDF page they were read from, ink read from annotations is there already."""
+        return [(i, w) for i, w in enumerate(target.page.words) if not (target.own and w.derenderer == PDF_INK)]
 
     def _ink(self, writer: PdfWriter, target: _Target) -> str:
         """Add the page's annotations; returns the content to draw when ink is flattened instead."""
@@ -369,8 +371,6 @@ def _add_image(writer: PdfWriter, pdf_page: DictionaryObject, path: str, page: P
 
 
 def _image_stream(data: bytes, width: int, height: int, grey: bool, filter_name: str | None) -> DictionaryObject:
-    from pypdf.generic import StreamObject
-
     stream = StreamObject()
     stream.set_data(data)
     stream.update(
@@ -402,13 +402,14 @@ def _jpeg_as_is(path: str, page: Page) -> DictionaryObject | None:
                 and image.size == (page.width, page.height)
                 and image.getexif().get(0x0112, 1) == 1  # no EXIF rotation to apply
             )
-            if not plain:
-                return None
+            grey = image.mode == "L"
+        if not plain:
+            return None
         with open(path, "rb") as fh:
             data = fh.read()
     except (OSError, ValueError, Image.DecompressionBombError):
         return None
-    return _image_stream(data, page.width, page.height, image.mode == "L", "/DCTDecode")
+    return _image_stream(data, page.width, page.height, grey, "/DCTDecode")
 
 
 def _decoded(path: str, page: Page) -> DictionaryObject:

@@ -75,6 +75,7 @@ def add_photo_page(
     cm = {
         0: (dw, 0, 0, dh, ox, oy),
         90: (0, dw, -dh, 0, ox + dh, oy),  # displayed x runs up user y, displayed y runs along user x
+        180: (-dw, 0, 0, -dh, ox + dw, oy + dh),  # displayed x runs against user x, displayed y up user y
         270: (0, -dw, dh, 0, ox, oy + dw),  # displayed x runs down user y, displayed y runs against user x
     }[rotate]
     margin = (2 * ox, 2 * oy) if offset else (0.0, 0.0)

@@ -30,7 +30,7 @@ from inksight_sdk.errors import ExitCode
 from inksight_sdk.evaluation import stroke_coverage
 from inksight_sdk.formats import jsonink
 from inksight_sdk.imaging import to_rgb
-from inksight_sdk.ink import InkDocument, Page, Stroke, WordInk
+from inksight_sdk.ink import DocumentMetadata, InkDocument, Page, Stroke, WordInk
 from tests.conftest import SUPPORT, run_cli, shared
 
 from . import pdfbuild
@@ -178,20 +178,29 @@ def test_ink_lands_on_the_handwriting(three, drawings, number):
     assert on_handwriting > 0.95, f"only {on_handwriting:.1%} of the ink is on handwriting"
 
 
-def test_points_land_exactly_on_turned_and_cropped_pages(three, tmp_path):
-    """Round dots at random sub-pixel places: poppler draws each centred on its point (rotated, offset pages)."""
-    _, doc, _ = three
+def test_points_land_exactly_on_turned_and_cropped_pages(tmp_path):
+    """Round dots at random sub-pixel places: poppler draws each centred on its point, on every /Rotate.
+
+    (White pages: over a photo's tinted paper the measure of magenta would be biased.)
+    """
+    writer = pypdf.PdfWriter()
+    turns = [(0, (31.0, 17.0)), (90, (12.5, 40.0)), (180, (7.0, 3.0)), (270, None)]
+    for rotate, offset in turns:
+        pdfbuild.add_photo_page(writer, Image.new("RGB", (250, 126), "white"), rotate, offset)
+    source = pdfbuild.write(writer, tmp_path / "turns.pdf")
     rng = np.random.default_rng(7)
     pages, centres = [], []
-    for page in doc.pages:
-        xs = np.linspace(12, page.width - 12, 6) + rng.uniform(0, 1, 6)
-        ys = rng.uniform(12, page.height - 12, 6)
-        centres.append(np.column_stack([xs, ys]))
+    for number in range(1, len(turns) + 1):
+        height, width = render(source, number).shape[:2]  # the page's size in pixels, as poppler draws it
+        xs = np.linspace(12, width - 12, 5) + rng.uniform(0, 1, 5)
+        centres.append(np.column_stack([xs, rng.uniform(12, height - 12, 5)]))
         dots = [Stroke(points=[c], width=[8.0]) for c in centres[-1]]
-        quad = [[0, 0], [page.width, 0], [page.width, page.height], [0, page.height]]
-        pages.append(attrs.evolve(page, words=(WordInk(quad=quad, strokes=dots),)))
+        quad = [[0, 0], [width, 0], [width, height], [0, height]]
+        word = WordInk(quad=quad, strokes=dots)
+        pages.append(Page(width=width, height=height, index=number - 1, words=[word], image=str(source), dpi=DPI))
     out = tmp_path / "dots.pdf"
-    attrs.evolve(doc, pages=pages).save(str(out), colour=MAGENTA)
+    InkDocument(pages=pages, metadata=DocumentMetadata(source=str(source))).save(str(out), colour=MAGENTA)
+    qpdf_check(out)
     for number, points in enumerate(centres, start=1):
         coverage = magenta_coverage(render(out, number))
         for x, y in points:
@@ -199,7 +208,7 @@ def test_points_land_exactly_on_turned_and_cropped_pages(three, tmp_path):
             window = coverage[y0 : y0 + 16, x0 : x0 + 16]
             yy, xx = np.mgrid[y0 : y0 + 16, x0 : x0 + 16]
             found = np.array([(window * xx).sum(), (window * yy).sum()]) / window.sum()
-            assert np.abs(found - [x, y]).max() < 0.1, (number, (x, y), found)
+            assert np.abs(found - [x, y]).max() < 0.05, (turns[number - 1], (x, y), found)
 
 
 TEXTS = ["The", "quick", "brown", "fox", "jumps", "over", "the", "lazy", "Привет", "狐狸", "naïve", "😀", "ok"]
@@ -258,11 +267,19 @@ def test_word_text_is_the_annotation_contents(three, tmp_path):
 
 
 def test_writing_our_output_again_adds_nothing(three, tmp_path):
-    """Ink read from a PDF's own annotations is there already: exporting it again writes the same file."""
-    _, _, api_out = three
+    """Ink read from a PDF's own annotations is there already: exporting it again writes the same file.
+    The same ink kept in an ink file and written as PDF from there is written again, on blank pages."""
+    _, doc, api_out = three
     again = tmp_path / "again.pdf"
-    convert(str(api_out), source_options={"dpi": DPI}).save(str(again))
+    read = convert(str(api_out), source_options={"dpi": DPI})
+    read.save(str(again))
     assert again.read_bytes() == api_out.read_bytes()
+    ink_file = tmp_path / "read.json"
+    read.save(str(ink_file))
+    from_ink_file = tmp_path / "from-ink-file.pdf"
+    load(str(ink_file)).save(str(from_ink_file))
+    counts = [len(ink_annotations(p)) for p in pypdf.PdfReader(from_ink_file).pages]
+    assert counts == [len([w for w in p.words if w.strokes]) for p in doc.pages]
 
 
 def test_image_input_becomes_a_page_under_its_ink(tmp_path):
