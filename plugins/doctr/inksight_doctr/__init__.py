@@ -75,7 +75,8 @@ class DoctrOptions:
     ``weights_dir`` and then in docTR's cache (``$DOCTR_CACHE_DIR/models``,
     default ``~/.cache/doctr/models``). ``untrained``: build models whose
     weights are not found with random weights (wiring tests only: the words
-    and text are garbage). ``assume_straight_pages``: false finds rotated
+    and text are garbage), drawn from ``seed`` so that such runs repeat.
+    ``assume_straight_pages``: false finds rotated
     words as rotated quads. ``det_size``: side of the square the page is
     scaled into for detection (default: the architecture's, 1024).
     ``batch_size``: pages per detection batch; ``reco_batch_size``: word
@@ -97,6 +98,7 @@ class DoctrOptions:
     reco_weights: str | None = attrs.field(default=None, converter=_optional_str)
     weights_dir: str | None = attrs.field(default=None, converter=_optional_str)
     untrained: bool = attrs.field(default=False, converter=_flag)
+    seed: int = attrs.field(default=0, converter=int)
     assume_straight_pages: bool = attrs.field(default=False, converter=_flag)
     det_size: int | None = attrs.field(default=None, converter=_det_size)
     batch_size: int = attrs.field(default=2, converter=int, validator=attrs.validators.gt(0))

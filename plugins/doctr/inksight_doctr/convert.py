@@ -23,6 +23,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
+import attrs
 import numpy as np
 
 from inksight_sdk.stages import DetectedWord, Layout
@@ -60,38 +61,37 @@ def _area(quad: np.ndarray) -> float:
 def page_to_layout(page: Any, shape: tuple[int, ...], min_confidence: float = 0.0) -> Layout:
     """The words of one docTR ``Page`` with quads in the pixel centres of an input image of ``shape`` (h, w, ...).
 
-    Block ids are docTR's block indices on the page, line ids the line
-    indices within their block. Words whose text confidence is under
-    ``min_confidence`` are left out, and so are words whose quad has less
-    than a pixel of area (docTR clips corners to the page, so a box it
-    found off the page, as when ``straighten_pages`` pads a turned page,
-    comes back flattened onto the border); a word read as nothing keeps
-    its quad with no text.
+    Words whose text confidence is under ``min_confidence`` are left out,
+    and so are words whose quad has less than a pixel of area (docTR clips
+    corners to the page, so a box it found off the page, in the padding of
+    a page it scaled or straightened, comes back flattened onto the
+    border); a word read as nothing keeps its quad with no text. Block ids
+    count docTR's blocks in its order, line ids the lines within their
+    block, both skipping blocks and lines left without a word.
     """
     height, width = shape[:2]
     size = np.array([width, height], dtype=np.float64)
-    words = []
-    for block_id, block in enumerate(page.blocks):
-        for line_id, line in enumerate(block.lines):
-            for word in line.words:
-                confidence = float(word.confidence)
-                if confidence < min_confidence:
-                    continue
-                quad = relative_corners(word.geometry) * size - 0.5
-                if _area(quad) < 1.0:
-                    continue  # squeezed onto the page's border: docTR clips corners that fall outside the page
-                text = word.value or None
-                words.append(
-                    DetectedWord(
-                        quad=quad,
-                        text=text,
-                        confidence=min(max(confidence, 0.0), 1.0),
-                        block=block_id,
-                        line=line_id,
-                        script=_script(text or ""),
-                    )
-                )
+    words: list[DetectedWord] = []
+    block_id = 0
+    for block in page.blocks:
+        line_id = 0
+        for line in block.lines:
+            kept = [w for w in (_word(word, size, min_confidence) for word in line.words) if w is not None]
+            words.extend(attrs.evolve(w, block=block_id, line=line_id) for w in kept)
+            line_id += bool(kept)
+        block_id += bool(line_id)
     return Layout(words=words)
+
+
+def _word(word: Any, size: np.ndarray, min_confidence: float) -> DetectedWord | None:
+    confidence = float(word.confidence)
+    if confidence < min_confidence:
+        return None
+    quad = relative_corners(word.geometry) * size - 0.5
+    if _area(quad) < 1.0:
+        return None
+    text = word.value or None
+    return DetectedWord(quad=quad, text=text, confidence=min(max(confidence, 0.0), 1.0), script=_script(text or ""))
 
 
 def document_to_layouts(document: Any, shapes: Sequence[tuple[int, ...]], min_confidence: float = 0.0) -> list[Layout]:

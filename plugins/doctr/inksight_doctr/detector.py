@@ -185,7 +185,10 @@ class DoctrDetector:
 
     def __init__(self, options: DoctrOptions | None = None) -> None:
         self.options = options or DoctrOptions()
-        self.predictor = _predictor(self.options)
+        # random weights (untrained models) from the options' seed, without touching the caller's generator
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.options.seed)
+            self.predictor = _predictor(self.options)
 
     def detect(self, image: np.ndarray) -> Layout:
         return self.detect_batch([image])[0]

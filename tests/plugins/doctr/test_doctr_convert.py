@@ -81,7 +81,13 @@ def test_blocks_and_lines_keep_doctrs_hierarchy_and_confidence_filters_words():
                     Line([_word("three", ((0.1, 0.2), (0.3, 0.25)))]),
                 ]
             ),
-            Block([Line([_word("", ((0.1, 0.6), (0.2, 0.65))), _word("42", ((0.3, 0.6), (0.4, 0.65)), 1.0)])]),
+            Block([Line([_word("faint", ((0.1, 0.4), (0.2, 0.45)), 0.1)])]),
+            Block(
+                [
+                    Line([_word("dim", ((0.1, 0.5), (0.2, 0.55)), 0.3)]),
+                    Line([_word("", ((0.1, 0.6), (0.2, 0.65))), _word("42", ((0.3, 0.6), (0.4, 0.65)), 1.0)]),
+                ]
+            ),
         ]
     )
     layout = page_to_layout(page, (100, 100))
@@ -89,12 +95,15 @@ def test_blocks_and_lines_keep_doctrs_hierarchy_and_confidence_filters_words():
         ("one", 0, 0),
         ("two", 0, 0),
         ("three", 0, 1),
-        (None, 1, 0),  # a word read as nothing keeps its quad, without text
-        ("42", 1, 0),
+        ("faint", 1, 0),
+        ("dim", 2, 0),
+        (None, 2, 1),  # a word read as nothing keeps its quad, without text
+        ("42", 2, 1),
     ]
-    assert [w.confidence for w in layout.words] == pytest.approx([0.9, 0.2, 0.9, 0.9, 1.0])
-    assert layout.words[4].script is None  # digits are neither latin nor cjk
+    assert [w.confidence for w in layout.words] == pytest.approx([0.9, 0.2, 0.9, 0.1, 0.3, 0.9, 1.0])
+    assert layout.words[-1].script is None  # digits are neither latin nor cjk
     kept = page_to_layout(page, (100, 100), min_confidence=0.5)
+    # the emptied block and line are not counted: ids stay consecutive
     kept_ids = [(w.text, w.block, w.line) for w in kept.words]
     assert kept_ids == [("one", 0, 0), ("three", 0, 1), (None, 1, 0), ("42", 1, 0)]
 

@@ -5,7 +5,7 @@ docTR's trained weights cannot be downloaded on this machine (and the plugin nev
 models run with untrained (random, seeded) weights: their boxes and text are arbitrary, but they are real
 docTR models run through docTR's real predictor, so everything around them (resizing, padding removal,
 crop cutting, line grouping, batching, coordinate mapping, weight loading) is the code a trained model
-goes through. An untrained LinkNet's probability map is noise around 0.5; with torch's seed 0,
+goes through. An untrained LinkNet's probability map is noise around 0.5; with the default ``seed`` 0,
 ``bin_thresh=0.51`` makes it give 19 boxes on ``inksight_page.jpg`` in 16 lines and 14 blocks (up to
 3 words a line), 37 on ``testaments_AD78_0054-0.jpg``: enough to check geometry and hierarchy. Small
 architectures and a 512 px detection square (``det_size``, docTR's default is 1024) keep the module
@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -63,7 +65,6 @@ def _build(options: dict):
 
 @pytest.fixture(scope="module")
 def detector():
-    torch.manual_seed(0)
     return _build({**SMALL, "untrained": True})
 
 
@@ -120,6 +121,16 @@ def test_real_models_read_real_photos_into_quads_lines_and_blocks(detector, name
     _check_hierarchy(layout)
     assert all(0.0 <= w.confidence <= 1.0 for w in layout.words)
     assert all(w.text is None or isinstance(w.text, str) for w in layout.words)
+
+
+def test_straight_pages_give_upright_boxes(page):
+    straight = _build({**SMALL, "untrained": True, "assume_straight_pages": True}).detect(page)
+    assert len(straight.words) >= 10
+    quads = _quads(straight)
+    np.testing.assert_array_equal(quads[:, 0, 1], quads[:, 1, 1])  # TL and TR on one row
+    np.testing.assert_array_equal(quads[:, 0, 0], quads[:, 3, 0])  # TL and BL in one column
+    _check_on_page(straight, page.shape)
+    _check_hierarchy(straight)
 
 
 def test_two_pages_in_one_call_give_what_each_gives_alone(detector, page, page_layout):
@@ -216,6 +227,30 @@ def test_missing_weights_name_the_file_and_where_doctr_publishes_it(tmp_path, mo
         _build({"crop_orientation": "true", "assume_straight_pages": "true"})
 
 
+def test_the_cli_converts_a_photo_with_the_same_words_as_the_library(page_layout, tmp_path):
+    """The whole pipeline on the real CLI; the seed makes an untrained run repeat in another process."""
+    out = tmp_path / "page.json"
+    options = [arg for key, value in SMALL.items() for arg in ("--detector-option", f"{key}={value}")]
+    result = run_cli(
+        "convert",
+        str(shared("photos", "inksight_page.jpg")),
+        "-o",
+        str(out),
+        "--detector",
+        "doctr",
+        "--detector-option",
+        "untrained=true",
+        *options,
+    )
+    assert result.returncode == 0, result.stderr
+    assert b"untrained (random) weights" in result.stderr  # the user is told the text is garbage
+    words = json.loads(out.read_text(encoding="utf-8"))["pages"][0]["words"]
+    assert {w["detector"] for w in words} == {"doctr"}
+    got = sorted(np.asarray(w["quad"], np.float64).round(2).ravel().tolist() for w in words)
+    want = sorted(q.round(2).ravel().tolist() for q in _quads(page_layout))
+    np.testing.assert_allclose(got, want, atol=0.02)
+
+
 def test_the_cli_stops_on_missing_weights_with_one_line(tmp_path, monkeypatch):
     monkeypatch.setenv("DOCTR_CACHE_DIR", str(tmp_path))
     result = run_cli(
@@ -240,7 +275,6 @@ def test_orientation_classifiers_and_all_models_build_and_run_without_network():
     input's pixels."""
     with pytest.raises(OSError, match="network access"):
         socket.create_connection(("doctr-static.mindee.com", 443), timeout=1)
-    torch.manual_seed(0)
     turned = _build({**SMALL, "untrained": True, "crop_orientation": True, "straighten_pages": True})
     assert turned.predictor.crop_orientation_predictor.model is not None
     assert turned.predictor.page_orientation_predictor.model is not None
@@ -262,3 +296,13 @@ def test_plugins_lists_doctr_with_its_install_hint_and_auto_keeps_the_layout_det
     assert row["available"] and row["distribution"] == "inksight-doctr" and row["priority"] == 1
     assert "plugins/doctr" in row["install_hint"] and "opencv-python-headless" in row["install_hint"]
     assert default_registry().select("detector", "auto").name != "doctr"
+
+
+def test_listing_the_plugins_imports_neither_doctr_nor_torch():
+    probe = (
+        "import sys; from inksight_sdk.pipeline import default_registry; "
+        "assert default_registry().select('detector', 'doctr').available(); "
+        "print(sorted({'doctr', 'torch'} & set(sys.modules)))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == "[]", result.stderr + result.stdout
