@@ -77,16 +77,9 @@ def _builder(family: Any, archs: Sequence[str], arch: str, option: str) -> Calla
     return family.__dict__[arch]
 
 
-def _model(
-    options: DoctrOptions,
-    kind: str,
-    option: str,
-    builder: Callable[..., torch.nn.Module],
-    arch: str,
-    explicit: str | None,
-    **kwargs: Any,
+def _built(
+    builder: Callable[..., torch.nn.Module], source: WeightsSource, option: str, arch: str, **kwargs: Any
 ) -> torch.nn.Module:
-    source = find_weights(kind, option, builder, arch, explicit, options.weights_dir, options.untrained)
     model = builder(pretrained=False, **kwargs)
     _load(model, source, option, arch)
     return model
@@ -94,31 +87,50 @@ def _model(
 
 def _predictor(options: DoctrOptions) -> OCRPredictor:
     straight = options.assume_straight_pages
+    det_builder = _builder(detection, DET_ARCHS, options.det_arch, "det_arch")
+    reco_builder = _builder(recognition, RECO_ARCHS, options.reco_arch, "reco_arch")
+    crop_builder = classification.__dict__[_CROP_ORIENTATION]
+    page_builder = classification.__dict__[_PAGE_ORIENTATION]
+
+    def find(kind: str, option: str, builder: Any, arch: str, explicit: str | None) -> WeightsSource:
+        return find_weights(kind, option, builder, arch, explicit, options.weights_dir, options.untrained)
+
+    # every file is looked up before any model is built, so a missing one is named at once
+    det_source = find("detection", "det_weights", det_builder, options.det_arch, options.det_weights)
+    reco_source = find("recognition", "reco_weights", reco_builder, options.reco_arch, options.reco_weights)
+    crop_source, page_source = None, None
+    if options.crop_orientation:
+        crop_source = find(
+            "crop orientation",
+            "crop_orientation_weights",
+            crop_builder,
+            _CROP_ORIENTATION,
+            options.crop_orientation_weights,
+        )
+    if options.straighten_pages:
+        page_source = find(
+            "page orientation",
+            "page_orientation_weights",
+            page_builder,
+            _PAGE_ORIENTATION,
+            options.page_orientation_weights,
+        )
+
     thresholds = {
         k: v for k, v in (("bin_thresh", options.bin_thresh), ("box_thresh", options.box_thresh)) if v is not None
     }
-    det_model = _model(
-        options,
-        "detection",
+    det_model = _built(
+        det_builder,
+        det_source,
         "det_weights",
-        _builder(detection, DET_ARCHS, options.det_arch, "det_arch"),
         options.det_arch,
-        options.det_weights,
         pretrained_backbone=False,
         assume_straight_pages=straight,
         **thresholds,
     )
     if isinstance(det_model, detection.FAST):
         det_model = reparameterize(det_model)  # after loading: docTR's files hold the trained, unfused layers
-    reco_model = _model(
-        options,
-        "recognition",
-        "reco_weights",
-        _builder(recognition, RECO_ARCHS, options.reco_arch, "reco_arch"),
-        options.reco_arch,
-        options.reco_weights,
-        pretrained_backbone=False,
-    )
+    reco_model = _built(reco_builder, reco_source, "reco_weights", options.reco_arch, pretrained_backbone=False)
     size = options.det_size or int(det_model.cfg["input_shape"][1])
     det_predictor = DetectionPredictor(
         PreProcessor(
@@ -144,27 +156,13 @@ def _predictor(options: DoctrOptions) -> OCRPredictor:
         disable_page_orientation=True,
         resolve_blocks=options.resolve_blocks,
     )
-    if options.crop_orientation:
+    if crop_source is not None:
         predictor.crop_orientation_predictor = crop_orientation_predictor(
-            _model(
-                options,
-                "crop orientation",
-                "crop_orientation_weights",
-                classification.__dict__[_CROP_ORIENTATION],
-                _CROP_ORIENTATION,
-                options.crop_orientation_weights,
-            )
+            _built(crop_builder, crop_source, "crop_orientation_weights", _CROP_ORIENTATION)
         )
-    if options.straighten_pages:
+    if page_source is not None:
         predictor.page_orientation_predictor = page_orientation_predictor(
-            _model(
-                options,
-                "page orientation",
-                "page_orientation_weights",
-                classification.__dict__[_PAGE_ORIENTATION],
-                _PAGE_ORIENTATION,
-                options.page_orientation_weights,
-            )
+            _built(page_builder, page_source, "page_orientation_weights", _PAGE_ORIENTATION)
         )
     # Disabling the page classifier also makes docTR cut word crops as if every word were horizontal
     # (extract_rcrops(assume_horizontal=True)), which fails on a degenerate box (IndexError); its default,

@@ -219,6 +219,10 @@ def test_missing_weights_name_the_file_and_where_doctr_publishes_it(tmp_path, mo
     message = str(missing.value)
     assert "linknet_resnet18-e47a14dc.pt" in message and DET_URL in message and "det_weights=PATH" in message
     assert str(tmp_path / "empty" / "models") in message and "\n" not in message
+    det_file = tmp_path / "det.pt"
+    det_file.write_bytes(b"never read: every file is looked up before a model is built")
+    with pytest.raises(MissingPluginError, match=r"recognition weights .* crnn_mobilenet_v3_small_pt-3b919a02\.pt"):
+        _build({**SMALL, "det_weights": str(det_file)})
     with pytest.raises(BadArgumentsError, match="det_weights file not found"):
         _build({**SMALL, "det_weights": str(tmp_path / "nowhere.pt")})
     with pytest.raises(BadArgumentsError, match="unknown docTR det_arch 'db_resnet9'; docTR offers: .*fast_base"):
