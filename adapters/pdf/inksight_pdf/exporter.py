@@ -45,7 +45,7 @@ from inksight_sdk.imaging import open_image_frames
 from inksight_sdk.ink import InkDocument, Page, WordInk
 
 from . import PDF_INK, PdfExportOptions, is_pdf
-from .frame import PageFrame, apply
+from .frame import PageFrame, apply, as_poppler_reads, pixels_for
 from .glyphless import ADVANCE, DESCENT, CodeMap, add_font
 from .pdfpage import add_annotations, add_resource, add_stream, append_content, frame_of, numbers
 from .update import write_update
@@ -319,13 +319,17 @@ def _annotation(
 
 
 def _page_points(pixels: int, dpi: float) -> float:
-    """The page side in points, as written (``DECIMALS``), that renders to exactly ``pixels`` at ``dpi``.
+    """The page side in points, as written (``DECIMALS``), that poppler renders to exactly ``pixels`` at ``dpi``.
 
-    ``pixels * 72 / dpi`` rounded up in the last decimal would make poppler
-    (which rounds the rendered size up) draw one pixel more; rounded down it
-    cannot draw one less.
+    Poppler rounds the rendered size up, from the number as its lexer reads
+    it: ``pixels * 72 / dpi`` rounded down to the decimals written, and a step
+    further down while that still reads a hair too large.
     """
-    return round(math.floor(pixels * 72.0 / dpi * 10**DECIMALS) / 10**DECIMALS, DECIMALS)
+    step = 10**DECIMALS
+    ticks = math.floor(pixels * 72.0 / dpi * step)
+    while ticks > 1 and pixels_for(as_poppler_reads(round(ticks / step, DECIMALS)), dpi) > pixels:
+        ticks -= 1
+    return round(ticks / step, DECIMALS)
 
 
 def _base_pdf(document: InkDocument) -> str | None:

@@ -1,7 +1,7 @@
 """Where page pixels sit on a PDF page: the exact map between the two.
 
-The page source renders the page's crop box (clipped to the media box, as
-poppler does) turned by ``/Rotate``, at ``dpi``; page pixel centres sit on
+The page source renders the page's crop box (fitted to the media box as
+poppler does: :meth:`PageFrame.of`) turned by ``/Rotate``, at ``dpi``; page pixel centres sit on
 integers (pixel column ``j`` covers ``[j - 0.5, j + 0.5)``). A point ``(x, y)``
 in page pixels is therefore ``((x + 0.5) * 72 / dpi, (y + 0.5) * 72 / dpi)``
 points from the top-left corner of the page *as displayed*, and this module
@@ -19,18 +19,33 @@ from typing import Any
 import attrs
 import numpy as np
 
-__all__ = ["PageFrame", "pixels_for"]
+__all__ = ["PageFrame", "pixels_for", "as_poppler_reads"]
 
 
 def pixels_for(points: float, dpi: float) -> int:
-    """Pixels poppler's pdftoppm makes of ``points`` at ``dpi`` (it rounds up)."""
-    return max(1, math.ceil(points * dpi / 72.0))
+    """Pixels poppler's pdftoppm makes of ``points`` at ``dpi``: ``ceil(points * (dpi / 72))``, in that order."""
+    return max(1, math.ceil(points * (dpi / 72.0)))
+
+
+def as_poppler_reads(value: float) -> float:
+    """A number written in a PDF as poppler's lexer reads it: integer part, then each decimal digit added
+    times a scale that is divided by ten each step. That sum is not always the nearest double (22.15625 comes
+    out a few units in the last place high), and it decides the rendered page's size in whole pixels.
+    """
+    text = np.format_float_positional(value, unique=True, trim="-")  # the shortest decimal: what was written
+    negative = text.startswith("-")
+    whole, _, fraction = text.lstrip("-").partition(".")
+    result, scale = float(int(whole or "0")), 0.1
+    for digit in fraction:
+        result += scale * int(digit)
+        scale *= 0.1
+    return -result if negative else result
 
 
 def _box(value: Any) -> tuple[float, float, float, float] | None:
     try:
-        x0, y0, x1, y1 = (float(v) for v in value)
-    except (TypeError, ValueError):
+        x0, y0, x1, y1 = (as_poppler_reads(float(v)) for v in value)
+    except (TypeError, ValueError, OverflowError):
         return None
     if not all(math.isfinite(v) for v in (x0, y0, x1, y1)):
         return None
@@ -56,21 +71,31 @@ class PageFrame:
 
     @classmethod
     def of(cls, media: Any, crop: Any, rotate: Any, dpi: float) -> PageFrame:
-        """From a page's (inherited) ``/MediaBox``, ``/CropBox`` and ``/Rotate``.
+        """From a page's (inherited) ``/MediaBox``, ``/CropBox`` and ``/Rotate``, as poppler 22 reads them.
 
-        The crop box is clipped to the media box; a missing, broken or empty
-        crop box means the media box (and a broken media box US Letter), as
-        poppler decides.
+        A crop box wider (or taller) than the media box takes the media box's
+        sides in that direction, and is then clipped to the media box; it may
+        end up empty (a one-pixel page). A missing, broken or all-zero crop
+        box means the media box, and a broken media box US Letter.
         """
         mbox = _box(media)
         if mbox is None or mbox[2] - mbox[0] <= 0 or mbox[3] - mbox[1] <= 0:
             mbox = (0.0, 0.0, 612.0, 792.0)
         cbox = _box(crop) if crop is not None else None
-        if cbox is not None:
-            cbox = (max(cbox[0], mbox[0]), max(cbox[1], mbox[1]), min(cbox[2], mbox[2]), min(cbox[3], mbox[3]))
-            if cbox[2] - cbox[0] <= 0 or cbox[3] - cbox[1] <= 0:
-                cbox = None
-        return cls(box=cbox or mbox, rotate=normal_rotation(rotate), dpi=float(dpi))
+        if cbox is None or cbox == (0.0, 0.0, 0.0, 0.0):
+            return cls(box=mbox, rotate=normal_rotation(rotate), dpi=float(dpi))
+        x0, y0, x1, y1 = cbox
+        if x1 - x0 > mbox[2] - mbox[0]:
+            x0, x1 = mbox[0], mbox[2]
+        if y1 - y0 > mbox[3] - mbox[1]:
+            y0, y1 = mbox[1], mbox[3]
+        clipped = (
+            min(max(x0, mbox[0]), mbox[2]),
+            min(max(y0, mbox[1]), mbox[3]),
+            min(max(x1, mbox[0]), mbox[2]),
+            min(max(y1, mbox[1]), mbox[3]),
+        )
+        return cls(box=clipped, rotate=normal_rotation(rotate), dpi=float(dpi))
 
     @property
     def size_points(self) -> tuple[float, float]:

@@ -473,3 +473,21 @@ def test_empty_document_and_words_without_ink(tmp_path):
     (page,) = pypdf.PdfReader(out).pages
     assert "/Annots" not in page
     assert subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout.strip() == "hello"
+
+
+def test_handwriting_read_by_tesseract_becomes_searchable(tmp_path):
+    """End to end with a detector that reads, on a turned page: the text layer holds every word it read."""
+    from inksight_sdk.pipeline import default_registry
+
+    if not default_registry().select("detector", "tesseract").available():
+        pytest.skip("the tesseract detector is not installed")
+    writer = pypdf.PdfWriter()
+    pdfbuild.add_photo_page(writer, shared("photos", "inksight_page.jpg"), 90)
+    source = pdfbuild.write(writer, tmp_path / "fox.pdf")
+    doc = convert(str(source), detector="tesseract", source_options={"dpi": 150})
+    read = [w.text for w in doc.words()]
+    assert len(read) >= 4 and "brown" in read, read
+    out = tmp_path / "out.pdf"
+    doc.save(str(out))
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    assert text.split() == read
