@@ -4,8 +4,8 @@ When the document was converted from a PDF (``metadata.source`` is a PDF and
 every page came from it), the output is that PDF with an *incremental
 update* appended: the original bytes are the output's first bytes, unchanged,
 and the update adds each page's annotations, text layer and font. Forms,
-outlines, metadata, existing annotations, even signatures over the original
-revision, stay as they were. Otherwise (images, ink files) a new PDF gets one
+outlines, metadata, existing annotations, and the bytes a signature covers,
+stay as they were. Otherwise (images, ink files) a new PDF gets one
 page per ink page, with the input image under the ink when the document was
 converted from that image.
 

@@ -491,3 +491,18 @@ def test_handwriting_read_by_tesseract_becomes_searchable(tmp_path):
     doc.save(str(out))
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
     assert text.split() == read
+
+
+def test_ink_that_does_not_fit_its_pdf_is_refused(three, tmp_path):
+    """A document whose pages do not match the PDF it names is refused in one line, and nothing is written."""
+    from inksight_sdk.errors import BadArgumentsError
+
+    _, doc, _ = three
+    resized = attrs.evolve(doc, pages=[attrs.evolve(doc.pages[0], width=doc.pages[0].width + 40), *doc.pages[1:]])
+    out = tmp_path / "out.pdf"
+    with pytest.raises(BadArgumentsError, match=r"page 1 of the ink is 1275x162 pixels at 100 dpi, but that page"):
+        resized.save(str(out))
+    elsewhere = attrs.evolve(doc, pages=[attrs.evolve(doc.pages[1], index=7)])
+    with pytest.raises(BadArgumentsError, match="page 8 of the ink does not come from"):
+        elsewhere.save(str(out))
+    assert not out.exists()
