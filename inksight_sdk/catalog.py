@@ -58,7 +58,14 @@ KNOWN_PLUGINS: tuple[KnownPlugin, ...] = (
         "Google Cloud Vision document text detection (sends pages to Google; only when named)",
     ),
     KnownPlugin(
-        "page_source", "pdf", "inksight-pdf", "adapters/pdf", "PDF pages rendered with poppler at a recorded DPI"
+        "page_source",
+        "pdf",
+        "inksight-pdf",
+        "adapters/pdf",
+        "PDF pages rendered with poppler at a recorded DPI; /Ink annotations read as ink",
+    ),
+    KnownPlugin(
+        "exporter", "pdf", "inksight-pdf", "adapters/pdf", "PDF: ink as /Ink annotations with a searchable text layer"
     ),
     KnownPlugin(
         "derenderer", "jax", "inksight-jax", "plugins/jax", "InkSight model in JAX/Flax (CPU, GPU or TPU); training"

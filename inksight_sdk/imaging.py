@@ -35,14 +35,18 @@ _DECODE_ERRORS = (
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
-    """RGB with transparency composited on white (a transparent PNG stays readable)."""
+    """RGB with transparency composited on white (a transparent PNG stays readable); the DPI is kept."""
     if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(background, rgba).convert("RGB")
-    if image.mode == "I;16" or image.mode == "I":
-        image = image.point(lambda v: v / 256).convert("L")
-    return image.convert("RGB")
+        rgb = Image.alpha_composite(background, rgba).convert("RGB")
+    elif image.mode == "I;16" or image.mode == "I":
+        rgb = image.point(lambda v: v / 256).convert("L").convert("RGB")
+    else:
+        rgb = image.convert("RGB")
+    if "dpi" in image.info:  # converted images start with an empty info
+        rgb.info["dpi"] = image.info["dpi"]
+    return rgb
 
 
 def check_pixels(what: str, width: int, height: int, max_pixels: int) -> None:

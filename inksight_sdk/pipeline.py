@@ -195,10 +195,10 @@ class Pipeline:
         for group in self._page_groups(self._page_inputs(source)):
             detected = self._detect_together(group) if len(group) > 1 else [None]
             for item, layout in zip(group, detected):
+                dpi = dpi or item.dpi
                 if isinstance(item, Page):
                     pages.append(item)
                 else:
-                    dpi = dpi or item.dpi
                     page = self._convert_guarded(item, problems, used, layout)
                     if page is not None:
                         pages.append(page)

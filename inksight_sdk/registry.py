@@ -103,7 +103,9 @@ class StageSpec:
         try:
             return self.options(**values)
         except (TypeError, ValueError) as exc:
-            raise BadArgumentsError(f"bad options for {self.name}: {exc}") from exc
+            # attrs' validators put the message first, then the attribute's whole record
+            reason = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+            raise BadArgumentsError(f"bad options for {self.name}: {reason}") from exc
 
 
 @attrs.frozen

@@ -228,3 +228,14 @@ def test_a_detector_that_takes_pages_together_gets_them_together(plugin_site, tm
         str(path), detector="pages-at-once", derenderer="ink-columns", registry=registry, limits={"page_timeout": 60}
     )
     assert made[0].calls == [1] * 5 and len(doc.pages) == 5
+
+
+def test_the_dpi_of_an_image_survives_its_conversion_to_rgb_and_ink_pages_carry_theirs(test_registry, tmp_path):
+    """A transparent PNG is composited on white; its DPI must not go with its alpha channel."""
+    rgba = Image.fromarray(line_image()).convert("RGBA")
+    rgba.save(tmp_path / "page.png", dpi=(150, 150))
+    doc = convert(str(tmp_path / "page.png"), detector="whole-page", derenderer="ink-columns", registry=test_registry)
+    assert doc.pages[0].dpi == pytest.approx(150, abs=0.05) and doc.metadata.dpi == pytest.approx(150, abs=0.05)
+    doc.save(str(tmp_path / "page.json"), registry=test_registry)
+    again = convert(str(tmp_path / "page.json"), registry=test_registry)  # ink pages: no detector, same DPI
+    assert again.metadata.dpi == pytest.approx(150, abs=0.05)

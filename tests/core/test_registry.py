@@ -84,6 +84,14 @@ def test_a_stage_kept_out_of_auto_runs_only_when_named():
     assert reg.select("derenderer", "remote").name == "remote"
 
 
+def test_a_bad_option_value_is_one_readable_line():
+    from inksight_sdk.pipeline import default_registry
+
+    with pytest.raises(BadArgumentsError) as caught:
+        default_registry().select("exporter", "inkml").spec.make_options({"flavour": "x"})
+    assert str(caught.value) == "bad options for inkml: 'flavour' must be in ('standard', 'inksight') (got 'x')"
+
+
 def test_auto_with_nothing_available_names_install_hints():
     reg = PluginRegistry([_Plugin("only", 5, available=False)], entry_points=False, builtins=False)
     with pytest.raises(MissingPluginError, match="no derenderer is installed.*pip install only"):
@@ -163,7 +171,19 @@ def test_plugins_can_add_cli_commands(plugin_site, tmp_path):
     assert "hello" in run_cli("--help", env_paths=[plugin_site]).stdout.decode()
 
 
-HEAVY_ROOTS = ("jax", "jaxlib", "torch", "torchvision", "onnxruntime", "doctr", "rapidocr", "pytesseract", "grpc", "tensorflow", "flax")
+HEAVY_ROOTS = (
+    "jax",
+    "jaxlib",
+    "torch",
+    "torchvision",
+    "onnxruntime",
+    "doctr",
+    "rapidocr",
+    "pytesseract",
+    "grpc",
+    "tensorflow",
+    "flax",
+)
 PROBE = """
 import sys
 loaded = sorted(m for m in sys.modules if m.split('.')[0] in {roots!r} or m.startswith('google.cloud'))
