@@ -23,8 +23,15 @@ __all__ = ["PageFrame", "pixels_for", "as_poppler_reads"]
 
 
 def pixels_for(points: float, dpi: float) -> int:
-    """Pixels poppler's pdftoppm makes of ``points`` at ``dpi``: ``ceil(points * (dpi / 72))``, in that order."""
-    return max(1, math.ceil(points * (dpi / 72.0)))
+    """Pixels poppler's pdftoppm (Debian's poppler 22.12) makes of ``points`` at ``dpi``: ``ceil(points * dpi / 72)``.
+
+    Its source reads ``points * (dpi / 72.0)``, but the binary behaves as if
+    it multiplied first: a 60 pt side at 150 dpi is 125 pixels, where
+    ``60 * (150 / 72.0)`` is a hair over 125 and would round up to 126
+    (measured with ``pdftoppm -r 150``; so were 20, 24 and 120 pt sides at
+    75-300 dpi, and the lexer's inexact sums of ``as_poppler_reads``).
+    """
+    return max(1, math.ceil(points * dpi / 72.0))
 
 
 def as_poppler_reads(value: float) -> float:

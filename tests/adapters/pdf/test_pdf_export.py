@@ -312,8 +312,9 @@ def test_png_input_cli_pixels_kept(tmp_path):
     (image,) = [x.get_object() for x in page["/Resources"]["/XObject"].values()]
     stored = np.frombuffer(image.get_data(), np.uint8).reshape(image["/Height"], image["/Width"], 3)
     assert image["/Filter"] == "/FlateDecode" and np.array_equal(stored, expected)
-    # drawn by poppler at the page's own resolution, the page is the photo (poppler resamples a little)
-    drawn_page = render(out, 1, expected.shape[1] * 72 / float(page.mediabox.width))
+    # drawn by poppler at the photo's own resolution (its PNG records 96.012 dpi, which the page size is
+    # chosen for), the page is the photo (poppler resamples a little)
+    drawn_page = render(out, 1, Image.open(photo).info["dpi"][0])
     assert drawn_page.shape == expected.shape
     away = cv2.erode((magenta_coverage(drawn_page) == 0).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     assert np.abs(drawn_page - expected)[away].mean() < 10

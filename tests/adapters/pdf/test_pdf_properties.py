@@ -113,3 +113,23 @@ def test_mutated_ink_annotations_are_read_or_refused(tmp_path_factory, case):
         convert(str(path), source_options={"dpi": 72})
     except InkSightError:
         pass
+
+
+@pytest.mark.parametrize(
+    ("media", "dpi"),
+    [
+        ((0, 0, 20, 60), 150),  # 60 * (150 / 72) is a hair over 125: poppler still draws 125
+        ((0, 0, 24, 60), 300),
+        ((0, 0, 20, 120), 75),
+        ((2.15625, 0, 22.15625, 10), 36),  # the lexer's sum is a hair over 20 pt: poppler draws 11
+        ((0, 0, 7, 11), 99),
+    ],
+)
+def test_page_sizes_in_pixels_are_the_ones_poppler_draws(tmp_path, media, dpi):
+    from inksight_pdf.frame import as_poppler_reads, pixels_for
+
+    source = raw_pdf(tmp_path / "in.pdf", f"/MediaBox {box(media)}", [], b"0 0 0 RG 1 w 0 0 m 10 10 l S")
+    drawn = subprocess.run(["pdftoppm", "-r", f"{dpi:g}", "-png", str(source)], capture_output=True, check=True)
+    width = as_poppler_reads(media[2]) - as_poppler_reads(media[0])
+    height = as_poppler_reads(media[3]) - as_poppler_reads(media[1])
+    assert Image.open(io.BytesIO(drawn.stdout)).size == (pixels_for(width, dpi), pixels_for(height, dpi))
