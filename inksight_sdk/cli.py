@@ -16,9 +16,18 @@ import traceback
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
+import attrs
 import click
 
-from .errors import BadArgumentsError, ExitCode, IncompleteOutputError, InkSightError
+from .batch import capturing
+from .errors import (
+    BadArgumentsError,
+    ExitCode,
+    IncompleteOutputError,
+    InkSightError,
+    InputFileError,
+    OutputFileError,
+)
 from .stages import Mode
 
 if TYPE_CHECKING:
@@ -126,6 +135,35 @@ def cli() -> None:
     help="Fit each detected word's quad to its ink (grow over clipped strokes, shrink off paper). "
     "Default: on for detectors that ask for it (OCR engines).",
 )
+@click.option("-r", "--recursive", is_flag=True, help="Folder inputs: take files in sub-folders too.")
+@click.option(
+    "--include",
+    multiple=True,
+    metavar="GLOB",
+    help="Folder inputs: only files matching (path in the folder or name; repeatable). "
+    "Default: the extensions installed readers take.",
+)
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Folder inputs: leave out matching files (repeatable).")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1, 256),
+    default=1,
+    show_default=True,
+    help="Folder output: convert this many inputs at once, in worker processes.",
+)
+@click.option(
+    "--skip-existing",
+    is_flag=True,
+    help="Folder output: skip an input whose output exists and is newer (resume an interrupted run).",
+)
+@click.option(
+    "--report",
+    "report_path",
+    default=None,
+    metavar="FILE",
+    help="Folder output: write a JSON run report (per input: status, pages, words, seconds, problems).",
+)
 @click.option("-v", "--verbose", count=True, help="Log progress (-v) and debug details (-vv); show tracebacks.")
 def convert(
     inputs: tuple[str, ...],
@@ -147,13 +185,21 @@ def convert(
     page_timeout: float | None,
     isolation: str,
     refine_words: bool | None,
+    recursive: bool,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    jobs: int,
+    skip_existing: bool,
+    report_path: str | None,
     verbose: int,
 ) -> None:
-    """Convert INPUTS (images, PDFs, InkML or ink JSON) to ink.
+    """Convert INPUTS (images, PDFs, InkML or ink JSON, or folders of them) to ink.
 
-    One output file gets every page of every input, in order; an existing
-    folder gets one file per input (named after it, with --format's
-    extension); '-' writes to stdout.
+    One output file gets every page of every input, in order; '-' writes to
+    stdout. A folder (an existing one, or a new name ending in '/', created)
+    gets one file per input, named after it with --format's
+    extension, in the input's sub-folder: a batch, where an input that fails
+    is reported and the others go on (exit 6 at the end; see docs/batches.md).
     """
     from .limits import Limits
     from .pipeline import Pipeline, default_registry
@@ -164,20 +210,43 @@ def convert(
     source_options = _parse_options(input_opts, "--input-option")
     if dpi is not None:
         source_options["dpi"] = dpi
-    pipeline = Pipeline(
-        detector=detector,
-        derenderer=derenderer,
-        mode=mode,
-        detector_options=_parse_options(detector_opts, "--detector-option"),
-        derenderer_options=_parse_options(derenderer_opts, "--derenderer-option"),
-        batch_size=batch_size,
-        registry=registry,
-        limits=limits,
-        source_options=source_options,
-        isolation=isolation,
-        refine_words=refine_words,
-    )
+    settings = {
+        "detector": detector,
+        "derenderer": derenderer,
+        "mode": mode,
+        "detector_options": _parse_options(detector_opts, "--detector-option"),
+        "derenderer_options": _parse_options(derenderer_opts, "--derenderer-option"),
+        "batch_size": batch_size,
+        "limits": limits,
+        "source_options": source_options,
+        "isolation": isolation,
+        "refine_words": refine_words,
+    }
+    pipeline = Pipeline(registry=registry, **settings)
     with pipeline:
+        folders = [path for path in inputs if os.path.isdir(path)]
+        if os.path.isdir(output) or output.endswith(("/", os.sep)):
+            batch = _Batch(recursive, include, exclude, jobs, skip_existing, report_path, settings)
+            _convert_batch(pipeline, registry, batch, inputs, output, fmt, export_opts, verbose)
+            return
+        batch_flags = {
+            "--recursive": recursive,
+            "--include": include,
+            "--exclude": exclude,
+            "--jobs": jobs > 1,
+            "--skip-existing": skip_existing,
+            "--report": report_path,
+        }
+        if folders:
+            raise InputFileError(
+                f"{folders[0]} is a directory; to convert the files in it, give -o a folder "
+                "(an existing one, or a new name ending in '/')"
+            )
+        given_flags = [flag for flag, value in batch_flags.items() if value]
+        if given_flags:
+            raise BadArgumentsError(
+                f"{', '.join(given_flags)} need a folder output; give -o an existing folder or a new name ending in '/'"
+            )
         _convert_all(pipeline, registry, inputs, output, fmt, export_opts, verbose)
 
 
@@ -195,11 +264,7 @@ def _convert_all(
     from .ink import DocumentMetadata, InkDocument
 
     export_options = _parse_options(export_opts, "--export-option")
-    to_folder = os.path.isdir(output)
-    if to_folder:
-        name = registry.select("exporter", fmt or "json").name
-        extension = (registry.select("exporter", name).spec.extensions or (f".{name}",))[0]
-    elif output == "-":
+    if output == "-":
         if not fmt:
             raise BadArgumentsError("writing to stdout needs --format (e.g. --format inkml)")
         name = registry.select("exporter", fmt).name
@@ -213,36 +278,28 @@ def _convert_all(
     try:
         for path in inputs:
             log.info("converting %s", path)
-            document = pipeline.convert(path, progress=progress)
-            if to_folder:
-                stem = os.path.splitext(os.path.basename(path))[0]
-                target = os.path.join(output, stem + extension)
-                with atomic_output(target) as stream:
-                    write_document(document, stream, name, export_options, registry)
-                log.info("wrote %s", target)
-            documents.append(document)
+            documents.append(pipeline.convert(path, progress=progress))
     finally:
         progress.close()
-    if not to_folder:
-        pages: list[Page] = []
-        for document in documents:
-            for page in document.pages:
-                pages.append(page if len(documents) == 1 else _reindexed(page, len(pages)))
-        first = documents[0].metadata
-        metadata = DocumentMetadata(
-            source=first.source if len(documents) == 1 else None,
-            sdk_version=first.sdk_version,
-            plugins=first.plugins,
-            dpi=first.dpi,
-            problems=tuple(p for d in documents for p in d.metadata.problems),
-        )
-        combined = InkDocument(pages=pages, metadata=metadata)
-        if output == "-":
-            write_document(combined, sys.stdout.buffer, name, export_options, registry)
-            sys.stdout.buffer.flush()
-        else:
-            with atomic_output(output) as stream:
-                write_document(combined, stream, name, export_options, registry)
+    pages: list[Page] = []
+    for document in documents:
+        for page in document.pages:
+            pages.append(page if len(documents) == 1 else _reindexed(page, len(pages)))
+    first = documents[0].metadata
+    metadata = DocumentMetadata(
+        source=first.source if len(documents) == 1 else None,
+        sdk_version=first.sdk_version,
+        plugins=first.plugins,
+        dpi=first.dpi,
+        problems=tuple(p for d in documents for p in d.metadata.problems),
+    )
+    combined = InkDocument(pages=pages, metadata=metadata)
+    if output == "-":
+        write_document(combined, sys.stdout.buffer, name, export_options, registry)
+        sys.stdout.buffer.flush()
+    else:
+        with atomic_output(output) as stream:
+            write_document(combined, stream, name, export_options, registry)
     problems = [p for d in documents for p in d.metadata.problems]
     if problems:
         for problem in problems:
@@ -255,6 +312,198 @@ def _convert_all(
         parts += [f"with {partial} partial word(s)"] if partial else []
         details = "the warnings above say which" if verbose else "rerun with -v for details"
         raise IncompleteOutputError(f"output written {' and '.join(parts)}; {details}")
+
+
+@attrs.frozen
+class _Batch:
+    """The batch flags of ``convert`` and the pipeline settings a worker rebuilds."""
+
+    recursive: bool
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+    jobs: int
+    skip_existing: bool
+    report: str | None
+    pipeline: dict[str, Any]
+
+
+class _BatchProgress:
+    """One line on stderr over files and pages, only when stderr is a terminal."""
+
+    def __init__(self, enabled: bool, files: int) -> None:
+        self.enabled = enabled
+        self.files = files
+        self.done = 0
+        self.pages = 0
+        self.shown = False
+
+    def page(self, done: int, total: int | None) -> None:
+        self.pages += 1
+        self._show()
+
+    def file(self, pages: int) -> None:
+        self.done += 1
+        self.pages += pages
+        self._show()
+
+    def _show(self) -> None:
+        if self.enabled:
+            sys.stderr.write(f"\rinksight: {self.done}/{self.files} files, {self.pages} pages converted")
+            sys.stderr.flush()
+            self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+
+
+def _convert_batch(
+    pipeline: Any,
+    registry: Any,
+    batch: _Batch,
+    inputs: tuple[str, ...],
+    output: str,
+    fmt: str | None,
+    export_opts: tuple[str, ...],
+    verbose: int,
+) -> None:
+    """One output per input into the folder ``output``; see :mod:`inksight_sdk.batch`."""
+    import time
+
+    from .batch import JobSettings, find_inputs, plan_outputs, run_report, skipped, write_report
+
+    export_options = _parse_options(export_opts, "--export-option")
+    name = registry.select("exporter", fmt or "json").name
+    extension = (registry.select("exporter", name).spec.extensions or (f".{name}",))[0]
+    registry.create("exporter", name, export_options)  # bad options fail before any work
+    extensions = [e for stage in registry.stages("page_source") for e in stage.spec.extensions]
+    found = find_inputs(
+        inputs,
+        extensions,
+        recursive=batch.recursive,
+        include=batch.include,
+        exclude=batch.exclude,
+        skip_dirs=[output],
+    )
+    if not found:
+        raise InputFileError(
+            f"no inputs found in {', '.join(inputs)}; check --include/--exclude, or add --recursive for sub-folders"
+        )
+    items = plan_outputs(found, output, extension)
+    try:
+        os.makedirs(output, exist_ok=True)
+    except OSError as exc:
+        raise OutputFileError(f"cannot create the output folder {output}: {exc.strerror or exc}") from exc
+    settings = JobSettings(batch.pipeline, name, export_options, verbose)
+
+    started = time.time()
+    entries: list[dict[str, Any] | None] = [skipped(item) if batch.skip_existing else None for item in items]
+    todo = [i for i, entry in enumerate(entries) if entry is None]
+    progress = _BatchProgress(sys.stderr.isatty() and verbose == 0, len(items))
+    progress.done = len(items) - len(todo)
+
+    def finish(index: int, entry: dict[str, Any]) -> None:
+        data = entry.pop("data", None)
+        if data is not None:
+            try:
+                os.makedirs(os.path.dirname(entry["output"]) or ".", exist_ok=True)
+                with atomic_output(entry["output"]) as stream:
+                    stream.write(data)
+            except (InkSightError, OSError) as exc:
+                entry.update(status="failed", error=str(exc), exit_code=int(ExitCode.OUTPUT_FILE))
+        entries[index] = entry
+        progress.file(0 if batch.jobs == 1 else entry.get("pages") or 0)
+
+    from .atomic import atomic_output
+
+    try:
+        if batch.jobs == 1 or len(todo) <= 1:
+            from .batch import convert_item
+
+            for index in todo:
+                log.info("converting %s", items[index].path)
+                finish(index, convert_item(pipeline, registry, settings, items[index], on_page=progress.page))
+        else:
+            _run_workers(settings, items, todo, min(batch.jobs, len(todo)), finish)
+    finally:
+        progress.close()
+        for index, item in enumerate(items):
+            if entries[index] is None:
+                entries[index] = {"path": item.path, "output": item.output, "status": "interrupted"}
+        if batch.report:
+            done = [entry for entry in entries if entry is not None]
+            write_report(batch.report, run_report(done, started=started, finished=time.time(), command=sys.argv))
+    _batch_outcome([entry for entry in entries if entry is not None], batch.report)
+
+
+def _run_workers(settings: Any, items: Sequence[Any], todo: Sequence[int], jobs: int, finish: Any) -> None:
+    """Convert ``items[todo]`` in ``jobs`` spawned worker processes; Ctrl-C stops them at once."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from .batch import init_worker, work
+
+    executor = ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=init_worker,
+        initargs=(settings,),
+    )
+    try:
+        futures = {executor.submit(work, items[index]): index for index in todo}
+        for future in as_completed(futures):
+            index = futures[future]
+            try:
+                entry = future.result()
+            except Exception as exc:  # the worker died (a crash, the OOM killer): this input failed
+                item = items[index]
+                entry = {
+                    "path": item.path,
+                    "output": item.output,
+                    "status": "failed",
+                    "pages": 0,
+                    "words": 0,
+                    "seconds": 0.0,
+                    "problems": [],
+                    "warnings": [],
+                    "error": f"the worker process converting it stopped: {type(exc).__name__}: {exc}",
+                    "exit_code": int(ExitCode.INCOMPLETE),
+                }
+            finish(index, entry)
+    except BaseException:  # Ctrl-C: stop the workers now; the main process writes every output, so none is partial
+        processes = list((getattr(executor, "_processes", None) or {}).values())
+        for process in processes:
+            process.terminate()
+        executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.join(5)
+        raise
+    executor.shutdown(wait=True)
+
+
+def _batch_outcome(entries: Sequence[dict[str, Any]], report: str | None) -> None:
+    """Say what went wrong per input (repeats summarized) and pick the exit code."""
+    from .batch import summarize
+
+    for entry in entries:
+        if entry["status"] == "failed" and len(entries) > 1:
+            click.echo(f"inksight: warning: {entry['path']}: failed: {entry['error']}", err=True)
+        for line in summarize([*entry.get("problems", ()), *entry.get("warnings", ())]):
+            click.echo(f"inksight: warning: {entry['path']}: {line}", err=True)
+    failed = [e for e in entries if e["status"] == "failed"]
+    incomplete = [e for e in entries if e["status"] == "incomplete"]
+    if not failed and not incomplete:
+        return
+    codes = {e["exit_code"] for e in failed}
+    if len(failed) == len(entries) and len(codes) == 1:  # nothing converted: the inputs' own error
+        message = failed[0]["error"] if len(failed) == 1 else f"none of the {len(failed)} inputs converted"
+        error = InkSightError(message if len(failed) == 1 else f"{message}; the warnings above say why")
+        error.exit_code = ExitCode(codes.pop())
+        raise error
+    parts = [f"{len(failed)} of {len(entries)} input(s) failed"] if failed else []
+    parts += [f"{len(incomplete)} incomplete"] if incomplete else []
+    where = f"the report {report} and the warnings above" if report else "the warnings above"
+    raise IncompleteOutputError(f"{' and '.join(parts)}; the others were written; {where} say which")
 
 
 def _reindexed(page: Page, index: int) -> Page:
@@ -369,12 +618,13 @@ def _warnings_handler() -> logging.Handler:
     """Without ``-v``: warnings as one ``inksight: warning:`` line each, every problem said once.
 
     A record marked :data:`~inksight_sdk.stages.REPORTED` is left out: its news is in the
-    document's problems, which the CLI prints itself after the run.
+    document's problems, which the CLI prints itself after the run; so is every record while
+    a batch gathers warnings (it prints them per file and page, repeats summarized).
     """
     handler = logging.StreamHandler(sys.stderr)
     handler.setLevel(logging.WARNING)
     handler.setFormatter(logging.Formatter("inksight: warning: %(message)s"))
-    handler.addFilter(lambda record: not getattr(record, "inksight_reported", False))
+    handler.addFilter(lambda record: not getattr(record, "inksight_reported", False) and not capturing())
     return handler
 
 

@@ -1,0 +1,382 @@
+"""Batch conversion: folders of inputs, worker processes, resumable runs, a run report.
+
+``inksight convert scans/ -o out/ --recursive --jobs 2 --report run.json`` goes
+through here. Each input is converted on its own: one that fails is recorded
+(status ``failed`` with its one-line error) and the others go on; the CLI exits
+6 at the end when anything was incomplete. Workers convert and serialize; only
+the main process writes files, each atomically, so an interrupted run leaves
+finished outputs whole and no partial ones. Warnings are gathered per input
+with their page number, summarized on the terminal and kept in full in the report.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import logging
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import attrs
+
+from .errors import BadArgumentsError, ExitCode, InkSightError
+
+__all__ = [
+    "BatchItem",
+    "JobSettings",
+    "PageWarnings",
+    "capturing",
+    "convert_item",
+    "find_inputs",
+    "plan_outputs",
+    "run_report",
+    "summarize",
+]
+
+log = logging.getLogger(__name__)
+
+_capture_depth = 0
+
+
+def capturing() -> bool:
+    """Whether a batch gathers this process's warnings (the CLI then does not print them as they come)."""
+    return _capture_depth > 0
+
+
+@attrs.frozen
+class BatchItem:
+    """One input of a batch and the file it is converted to."""
+
+    path: str
+    output: str
+
+
+@attrs.frozen
+class JobSettings:
+    """What a worker process needs to build its pipeline and exporter once (picklable)."""
+
+    pipeline: dict[str, Any]
+    exporter: str
+    export_options: dict[str, Any]
+    verbose: int = 0
+
+
+def find_inputs(
+    inputs: Sequence[str],
+    extensions: Iterable[str],
+    *,
+    recursive: bool = False,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    skip_dirs: Sequence[str] = (),
+) -> list[tuple[str, str]]:
+    """``(path, name relative to its folder input)`` for every input, folders expanded.
+
+    Files named on the command line are taken as given, in order. A folder
+    gives its files in sorted order (sub-folders too with ``recursive``):
+    those matching an ``include`` glob, or without ``include`` those with an
+    extension some reader takes, minus those matching an ``exclude`` glob.
+    Globs match the path relative to the folder (``drafts/*``) or the file
+    name (``*.jpg``). Hidden files and folders, and ``skip_dirs`` (the output
+    folder, when it is inside an input folder), are left out.
+    """
+    known = tuple(e.lower() for e in extensions)
+    skip = {os.path.realpath(d) for d in skip_dirs}
+    found: list[tuple[str, str]] = []
+    for given in inputs:
+        if not os.path.isdir(given):
+            found.append((given, os.path.basename(given)))
+            continue
+        for directory, subdirs, files in os.walk(given):
+            subdirs[:] = sorted(
+                d
+                for d in subdirs
+                if recursive and not d.startswith(".") and os.path.realpath(os.path.join(directory, d)) not in skip
+            )
+            for name in sorted(files):
+                path = os.path.join(directory, name)
+                relative = os.path.relpath(path, given).replace(os.sep, "/")
+                if name.startswith(".") or not os.path.isfile(path):
+                    continue
+                if include:
+                    if not _matches(relative, include):
+                        continue
+                elif not name.lower().endswith(known):
+                    continue
+                if _matches(relative, exclude):
+                    continue
+                found.append((path, relative))
+    return found
+
+
+def _matches(relative: str, patterns: Sequence[str]) -> bool:
+    name = relative.rsplit("/", 1)[-1]
+    return any(fnmatch.fnmatch(relative, p) or fnmatch.fnmatch(name, p) for p in patterns)
+
+
+def plan_outputs(found: Sequence[tuple[str, str]], folder: str, extension: str) -> list[BatchItem]:
+    """Each input's output: its relative sub-folder under ``folder``, its stem with ``extension``.
+
+    Two inputs that would write the same file (``a.jpg`` and ``a.png``) are refused up front,
+    rather than one silently overwriting the other.
+    """
+    items: list[BatchItem] = []
+    seen: dict[str, str] = {}
+    for path, relative in found:
+        stem = os.path.splitext(relative)[0]
+        output = os.path.join(folder, *stem.split("/")) + extension
+        key = os.path.normcase(os.path.abspath(output))
+        if key in seen:
+            raise BadArgumentsError(
+                f"{seen[key]} and {path} would both be written to {output}; convert them in separate runs "
+                "or leave one out with --exclude"
+            )
+        seen[key] = path
+        items.append(BatchItem(path, output))
+    return items
+
+
+class PageWarnings(logging.Handler):
+    """Gathers warnings logged while one input converts, each with the page it came from.
+
+    Stages log without knowing the file or page (the layout detector's "no
+    handwriting found"); the pipeline's progress callback moves :attr:`page`
+    on after each page, so a record logged meanwhile belongs to it. Records
+    already in the document's problems (marked ``inksight_reported``) are left out.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.page = 1
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if getattr(record, "inksight_reported", False):
+            return
+        try:
+            text = " ".join(record.getMessage().split())
+        except Exception:  # a bad log call must not stop the batch
+            text = str(record.msg)
+        self.messages.append(f"page {self.page}: {text}")
+
+    def progress(self, done: int, total: int | None) -> None:
+        self.page = done + 1
+
+    def __enter__(self) -> PageWarnings:
+        global _capture_depth
+        self.page, self.messages = 1, []
+        logging.getLogger().addHandler(self)
+        _capture_depth += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _capture_depth
+        _capture_depth -= 1
+        logging.getLogger().removeHandler(self)
+
+
+def convert_item(
+    pipeline: Any,
+    registry: Any,
+    settings: JobSettings,
+    item: BatchItem,
+    on_page: Callable[[int, int | None], None] | None = None,
+) -> dict[str, Any]:
+    """Convert one input to its serialized output; never raises for a bad input.
+
+    Returns the report entry plus ``data`` (the output's bytes, or None when it
+    failed) and ``exit_code`` (what a run of this input alone would exit with).
+    """
+    import io
+
+    from .api import write_document
+
+    start = time.monotonic()
+    entry: dict[str, Any] = {"path": item.path, "output": item.output}
+    with PageWarnings() as warnings:
+
+        def progress(done: int, total: int | None) -> None:
+            warnings.progress(done, total)
+            if on_page is not None:
+                on_page(done, total)
+
+        try:
+            document = pipeline.convert(item.path, progress=progress)
+            buffer = io.BytesIO()
+            write_document(document, buffer, settings.exporter, settings.export_options, registry)
+        except InkSightError as exc:
+            entry.update(_failed(exc, exc.exit_code))
+        except MemoryError:
+            entry.update(_failed("out of memory; the input is too large for this machine", ExitCode.INPUT_LIMIT))
+        except Exception as exc:  # a bug on one input: say so, keep the batch going
+            log.debug("internal error on %s", item.path, exc_info=True)
+            entry.update(_failed(f"internal error: {type(exc).__name__}: {exc}; report it", ExitCode.INTERNAL))
+        else:
+            problems = list(document.metadata.problems)
+            entry.update(
+                status="incomplete" if problems else "ok",
+                pages=len(document.pages),
+                words=sum(len(page.words) for page in document.pages),
+                problems=problems,
+                error=None,
+                data=buffer.getvalue(),
+                exit_code=int(ExitCode.INCOMPLETE if problems else ExitCode.OK),
+            )
+    entry["warnings"] = warnings.messages
+    entry["seconds"] = round(time.monotonic() - start, 3)
+    return entry
+
+
+def _failed(error: object, code: int) -> dict[str, Any]:
+    message = "; ".join(line.strip() for line in str(error).splitlines() if line.strip())
+    return {
+        "status": "failed",
+        "pages": 0,
+        "words": 0,
+        "problems": [],
+        "error": message,
+        "data": None,
+        "exit_code": int(code),
+    }
+
+
+def skipped(item: BatchItem) -> dict[str, Any] | None:
+    """The entry of an input whose output exists and is newer than it (``--skip-existing``), else None."""
+    try:
+        if os.path.getmtime(item.output) < os.path.getmtime(item.path):
+            return None
+    except OSError:
+        return None
+    return {
+        "path": item.path,
+        "output": item.output,
+        "status": "skipped",
+        "pages": None,
+        "words": None,
+        "seconds": 0.0,
+        "problems": [],
+        "warnings": [],
+        "error": None,
+    }
+
+
+_PAGE = re.compile(r"^page (\d+): (.*)$", re.DOTALL)
+
+
+def summarize(messages: Sequence[str]) -> list[str]:
+    """Repeated ``page N: message`` lines as one, with the count and page ranges, in first-seen order.
+
+    ``page 3: x``, ``page 4: x``, ``page 5: x`` become ``pages 3-5 (3 pages): x``;
+    lines without a page prefix stay as they are (once each, with a count if repeated).
+    """
+    groups: dict[str, list[int]] = {}
+    plain: dict[str, int] = {}
+    order: list[tuple[str, str]] = []
+    for message in messages:
+        match = _PAGE.match(message)
+        if match:
+            text = match.group(2)
+            if text not in groups:
+                groups[text] = []
+                order.append(("page", text))
+            groups[text].append(int(match.group(1)))
+        else:
+            if message not in plain:
+                plain[message] = 0
+                order.append(("plain", message))
+            plain[message] += 1
+    lines = []
+    for kind, text in order:
+        if kind == "plain":
+            count = plain[text]
+            lines.append(text if count == 1 else f"{text} ({count} times)")
+            continue
+        pages = sorted(set(groups[text]))
+        if len(pages) == 1:
+            lines.append(f"page {pages[0]}: {text}")
+        else:
+            lines.append(f"pages {_ranges(pages)} ({len(pages)} pages): {text}")
+    return lines
+
+
+def _ranges(pages: Sequence[int]) -> str:
+    spans: list[list[int]] = []
+    for page in pages:
+        if spans and page == spans[-1][1] + 1:
+            spans[-1][1] = page
+        else:
+            spans.append([page, page])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+
+
+STATUSES = ("ok", "incomplete", "failed", "skipped", "interrupted")
+_FIELDS = ("path", "output", "status", "pages", "words", "seconds", "problems", "warnings", "error")
+_EMPTY: dict[str, Any] = {"problems": [], "warnings": []}
+
+
+def run_report(
+    entries: Sequence[dict[str, Any]], *, started: float, finished: float, command: Sequence[str]
+) -> dict[str, Any]:
+    """The run report: every input in input order, totals, when and how it ran."""
+    inputs = [{key: e.get(key, _EMPTY.get(key)) for key in _FIELDS} for e in entries]
+    totals: dict[str, Any] = {"inputs": len(inputs)}
+    totals.update({status: sum(e["status"] == status for e in inputs) for status in STATUSES})
+    totals["pages"] = sum(e.get("pages") or 0 for e in inputs)
+    totals["words"] = sum(e.get("words") or 0 for e in inputs)
+    totals["problems"] = sum(len(e.get("problems") or ()) for e in inputs)
+    totals["warnings"] = sum(len(e.get("warnings") or ()) for e in inputs)
+    totals["seconds"] = round(finished - started, 3)
+    return {
+        "inputs": inputs,
+        "totals": totals,
+        "started": _iso(started),
+        "finished": _iso(finished),
+        "command": list(command),
+    }
+
+
+def write_report(path: str, report: dict[str, Any]) -> None:
+    """Write the report atomically (a reader never sees half of it)."""
+    from .atomic import atomic_output
+
+    with atomic_output(path) as stream:
+        stream.write(json.dumps(report, indent=2).encode() + b"\n")
+
+
+def _iso(timestamp: float) -> str:
+    import datetime
+
+    return datetime.datetime.fromtimestamp(timestamp, datetime.UTC).isoformat(timespec="seconds")
+
+
+# -- worker processes ---------------------------------------------------------
+
+_worker: dict[str, Any] = {}
+
+
+def init_worker(settings: JobSettings) -> None:
+    """Build this worker's pipeline once; Ctrl-C is left to the main process, which stops the workers."""
+    import atexit
+    import signal
+
+    from .pipeline import Pipeline, default_registry
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    root = logging.getLogger()
+    if settings.verbose:
+        level = logging.DEBUG if settings.verbose > 1 else logging.INFO
+        logging.basicConfig(level=level, format="inksight: %(levelname)s %(name)s: %(message)s")
+    else:
+        root.addHandler(logging.NullHandler())  # warnings are gathered per input, not printed by the worker
+    registry = default_registry()
+    pipeline = Pipeline(registry=registry, **settings.pipeline)
+    atexit.register(pipeline.close)
+    _worker.update(pipeline=pipeline, registry=registry, settings=settings)
+
+
+def work(item: BatchItem) -> dict[str, Any]:
+    """Convert one input in a worker process (see :func:`init_worker`)."""
+    return convert_item(_worker["pipeline"], _worker["registry"], _worker["settings"], item)
