@@ -76,7 +76,7 @@ def find_inputs(
     """``(path, name relative to its folder input)`` for every input, folders expanded.
 
     Files named on the command line are taken as given, in order. A folder
-    gives its files in sorted order (sub-folders too with ``recursive``):
+    gives its files sorted by their path in it (sub-folders too with ``recursive``):
     those matching an ``include`` glob, or without ``include`` those with an
     extension some reader takes, minus those matching an ``exclude`` glob.
     Globs match the path relative to the folder (``drafts/*``) or the file
@@ -90,6 +90,7 @@ def find_inputs(
         if not os.path.isdir(given):
             found.append((given, os.path.basename(given)))
             continue
+        in_folder: list[tuple[str, str]] = []
         for directory, subdirs, files in os.walk(given):
             subdirs[:] = sorted(
                 d
@@ -108,7 +109,8 @@ def find_inputs(
                     continue
                 if _matches(relative, exclude):
                     continue
-                found.append((path, relative))
+                in_folder.append((path, relative))
+        found.extend(sorted(in_folder, key=lambda pair: pair[1]))
     return found
 
 
