@@ -169,7 +169,6 @@ class PageWarnings(logging.Handler):
 
     def __enter__(self) -> PageWarnings:
         global _capture_depth
-        self.page, self.messages = 1, []
         logging.getLogger().addHandler(self)
         _capture_depth += 1
         return self

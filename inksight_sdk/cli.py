@@ -273,14 +273,28 @@ def _convert_all(
     # build the exporter up front so bad options fail before any work
     registry.create("exporter", name, export_options)
 
+    from .batch import PageWarnings
+
     progress = _Progress(sys.stderr.isatty() and verbose == 0)
     documents = []
+    gathered: list[tuple[str, list[str]]] = []  # each input's warnings, with their pages
     try:
         for path in inputs:
             log.info("converting %s", path)
-            documents.append(pipeline.convert(path, progress=progress))
-    finally:
+            warnings = PageWarnings()
+            gathered.append((path, warnings.messages))
+
+            def step(done: int, total: int | None, warnings: PageWarnings = warnings) -> None:
+                warnings.progress(done, total)
+                progress(done, total)
+
+            with warnings:
+                documents.append(pipeline.convert(path, progress=step))
+    except BaseException:
         progress.close()
+        _say_warnings(gathered)
+        raise
+    progress.close()
     pages: list[Page] = []
     for document in documents:
         for page in document.pages:
@@ -300,10 +314,9 @@ def _convert_all(
     else:
         with atomic_output(output) as stream:
             write_document(combined, stream, name, export_options, registry)
+    _say_warnings([(path, [*d.metadata.problems, *said]) for (path, said), d in zip(gathered, documents)])
     problems = [p for d in documents for p in d.metadata.problems]
     if problems:
-        for problem in problems:
-            click.echo(f"inksight: warning: {problem}", err=True)
         from .pipeline import PARTIAL_INK
 
         partial = sum(PARTIAL_INK in p for p in problems)
@@ -483,13 +496,11 @@ def _run_workers(settings: Any, items: Sequence[Any], todo: Sequence[int], jobs:
 
 def _batch_outcome(entries: Sequence[dict[str, Any]], report: str | None) -> None:
     """Say what went wrong per input (repeats summarized) and pick the exit code."""
-    from .batch import summarize
-
+    said = []
     for entry in entries:
-        if entry["status"] == "failed" and len(entries) > 1:
-            click.echo(f"inksight: warning: {entry['path']}: failed: {entry['error']}", err=True)
-        for line in summarize([*entry.get("problems", ()), *entry.get("warnings", ())]):
-            click.echo(f"inksight: warning: {entry['path']}: {line}", err=True)
+        failure = [f"failed: {entry['error']}"] if entry["status"] == "failed" and len(entries) > 1 else []
+        said.append((entry["path"], [*failure, *entry.get("problems", ()), *entry.get("warnings", ())]))
+    _say_warnings(said)
     failed = [e for e in entries if e["status"] == "failed"]
     incomplete = [e for e in entries if e["status"] == "incomplete"]
     if not failed and not incomplete:
@@ -504,6 +515,15 @@ def _batch_outcome(entries: Sequence[dict[str, Any]], report: str | None) -> Non
     parts += [f"{len(incomplete)} incomplete"] if incomplete else []
     where = f"the report {report} and the warnings above" if report else "the warnings above"
     raise IncompleteOutputError(f"{' and '.join(parts)}; the others were written; {where} say which")
+
+
+def _say_warnings(gathered: Sequence[tuple[str, Sequence[str]]]) -> None:
+    """Each input's problems and warnings on stderr, naming the file; a repeat across pages said once."""
+    from .batch import summarize
+
+    for path, messages in gathered:
+        for line in summarize(messages):
+            click.echo(f"inksight: warning: {path}: {line}", err=True)
 
 
 def _reindexed(page: Page, index: int) -> Page:

@@ -198,3 +198,11 @@ def test_find_inputs_and_plan_outputs(scans, tmp_path):
     }
     with pytest.raises(BadArgumentsError, match="would both be written"):
         plan_outputs([("a.jpg", "a.jpg"), ("a.png", "a.png")], "o", ".json")
+
+
+def test_a_single_file_names_its_file_and_pages_in_one_warning(scans, tmp_path):
+    blank = scans / "sub" / "blank.tif"
+    result = convert(str(blank), "-o", str(tmp_path / "blank.json"))
+    assert result.returncode == 0
+    lines = result.stderr.decode().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"inksight: warning: {blank}: pages 1-6 (6 pages): {NO_WORDS}")
