@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
@@ -95,3 +97,17 @@ def run_in(python: Path, *args: str, cwd: Path | None = None) -> subprocess.Comp
     """Run ``python args...`` (text output, no PYTHONPATH of ours: the environment's own packages only)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     return subprocess.run([str(python), *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
+
+
+def run_main(*args: object) -> tuple[int, str]:
+    """The real ``inksight`` entry point in this process (faster than :func:`run_cli`): exit code and stderr."""
+    from inksight_sdk.cli import main
+
+    err = io.StringIO()
+    code = 0
+    with contextlib.redirect_stderr(err):
+        try:
+            main([str(a) for a in args])
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return code, err.getvalue()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 import math
 
@@ -15,7 +14,7 @@ from inksight_sdk import InkDocument, Page, api
 from inksight_sdk.errors import ExitCode
 from inksight_sdk.formats import replay, xopp
 from inksight_sdk.formats.replay import ReplayOptions
-from tests.conftest import run_cli, shared
+from tests.conftest import run_cli, run_main, shared
 
 PRECIOUS = b"precious: an earlier run's output"
 
@@ -24,20 +23,6 @@ PRECIOUS = b"precious: an earlier run's output"
 def word():
     """The word photo converted once: 250 x 126 pixels, never scaled at the default max_side."""
     return api.convert(str(shared("photos", "inksight_word.jpg")))
-
-
-def inksight(*args: str) -> tuple[int, str]:
-    """The real ``main`` in this process: exit code and stderr."""
-    from inksight_sdk.cli import main
-
-    err = io.StringIO()
-    code = 0
-    with contextlib.redirect_stderr(err):
-        try:
-            main([str(a) for a in args])
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    return code, err.getvalue()
 
 
 def decoded(data: bytes) -> tuple[list[np.ndarray], list[int], dict]:
@@ -176,14 +161,14 @@ def test_size_limit_is_honoured_on_a_photo_conversion(tmp_path):
     """The handwritten line: under 20 kB the GIF comes back smaller; an impossible limit writes nothing."""
     photo = shared("photos", "inksight_page.jpg")
     out = tmp_path / "page.gif"
-    code, err = inksight("convert", photo, "-o", out, "--export-option", "max_bytes=20000")
+    code, err = run_main("convert", photo, "-o", out, "--export-option", "max_bytes=20000")
     assert code == 0, err
     data = out.read_bytes()
     assert len(data) <= 20_000
     frames, _, _ = decoded(data)
     assert len(frames) > 10 and frames[0].shape[1] < 800  # fitted by making the frame smaller
     out.write_bytes(PRECIOUS)
-    code, err = inksight("convert", photo, "-o", out, "--export-option", "max_bytes=1024")
+    code, err = run_main("convert", photo, "-o", out, "--export-option", "max_bytes=1024")
     assert code == ExitCode.OUTPUT_FILE, err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1 and "max_bytes" in err
     assert out.read_bytes() == PRECIOUS
@@ -197,7 +182,7 @@ def test_cli_writes_gif_webp_and_apng_from_a_photo(tmp_path):
     assert result.returncode == 0, result.stderr
     assert gif.read_bytes()[:6] == b"GIF89a"
     for name, magic in (("line.webp", b"RIFF"), ("line.apng", b"\x89PNG")):
-        code, err = inksight("convert", photo, "-o", tmp_path / name)
+        code, err = run_main("convert", photo, "-o", tmp_path / name)
         assert code == 0, err
         assert (tmp_path / name).read_bytes()[:4] == magic
     for name in ("line.gif", "line.webp", "line.apng"):
@@ -209,7 +194,7 @@ def test_cli_writes_gif_webp_and_apng_from_a_photo(tmp_path):
 
 @pytest.mark.parametrize("option", ["fps=0", "background=blue", "max_side=10.5", "speed=-1", "colour=red"])
 def test_bad_options_are_refused_before_any_work(tmp_path, option):
-    code, err = inksight(
+    code, err = run_main(
         "convert", shared("photos", "inksight_word.jpg"), "-o", tmp_path / "w.gif", "--export-option", option
     )
     assert code == ExitCode.BAD_ARGUMENTS, err

@@ -9,7 +9,6 @@ is also opened by Xournal++ itself and its rendering compared with the photo.
 from __future__ import annotations
 
 import base64
-import contextlib
 import gzip
 import io
 import os
@@ -28,7 +27,7 @@ from PIL import Image
 from inksight_sdk import InkDocument, Page, Stroke, WordInk, api
 from inksight_sdk.errors import ExitCode, InputFileError, InputLimitError
 from inksight_sdk.formats import jsonink, xopp
-from tests.conftest import run_cli, shared
+from tests.conftest import run_cli, run_main, shared
 
 PRECIOUS = b"precious: an earlier run's output"
 
@@ -332,20 +331,6 @@ HOSTILE = {
 }
 
 
-def inksight(*args: str) -> tuple[int, str]:
-    """The real ``main`` in this process (faster than a subprocess): exit code and stderr."""
-    from inksight_sdk.cli import main
-
-    err = io.StringIO()
-    code = 0
-    with contextlib.redirect_stderr(err):
-        try:
-            main([str(a) for a in args])
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    return code, err.getvalue()
-
-
 @pytest.mark.parametrize("name", list(HOSTILE), ids=list(HOSTILE))
 def test_hostile_xopp_is_refused_in_one_line_and_nothing_is_written(tmp_path, name):
     data, code, pattern = HOSTILE[name]
@@ -353,7 +338,7 @@ def test_hostile_xopp_is_refused_in_one_line_and_nothing_is_written(tmp_path, na
     source.write_bytes(_bomb() if data is None else data)
     out = tmp_path / "out.json"
     out.write_bytes(PRECIOUS)
-    result, err = inksight("convert", source, "-o", out)
+    result, err = run_main("convert", source, "-o", out)
     assert result == code, err
     assert "Traceback" not in err
     lines = err.strip().splitlines()

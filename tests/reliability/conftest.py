@@ -9,8 +9,6 @@ end writes ``docs/reliability.md`` from those numbers (set
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import platform
 import shutil
@@ -19,6 +17,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import run_main
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -168,21 +168,9 @@ def inksight(plugin_site, monkeypatch):
     rebuilt so the test plugins' entry point is seen.
     """
     import inksight_sdk.pipeline as pipeline_module
-    from inksight_sdk.cli import main
 
     monkeypatch.setattr(pipeline_module, "_default", None)
-
-    def run(*args: str) -> tuple[int, str]:
-        err = io.StringIO()
-        code = 0
-        with contextlib.redirect_stderr(err):
-            try:
-                main([str(a) for a in args])
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        return code, err.getvalue()
-
-    return run
+    return run_main
 
 
 def assert_one_line(code: int, err: str, expected: int, pattern: str | None = None) -> str:
