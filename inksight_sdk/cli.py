@@ -450,9 +450,43 @@ def _convert_batch(
 
 
 def _run_workers(settings: Any, items: Sequence[Any], todo: Sequence[int], jobs: int, finish: Any) -> None:
-    """Convert ``items[todo]`` in ``jobs`` spawned worker processes; Ctrl-C stops them at once."""
+    """Convert ``items[todo]`` in ``jobs`` spawned worker processes; Ctrl-C stops them at once.
+
+    A worker that dies (a crash in native code, the out-of-memory killer)
+    breaks the whole pool, and every input it had not finished with it. Those
+    are run again by a single worker, which takes them in order: when it
+    dies, the input it was on is the culprit (reported failed), and the rest
+    go on in a fresh worker. So one crashing input costs only itself.
+    """
+    pending = list(todo)
+    while pending:
+        broken = _run_pool(settings, items, pending, jobs, finish)
+        if jobs == 1 and broken:
+            culprit = broken.pop(0)
+            finish(culprit, _crashed(items[culprit]))
+        pending, jobs = broken, 1
+
+
+def _crashed(item: Any) -> dict[str, Any]:
+    return {
+        "path": item.path,
+        "output": item.output,
+        "status": "failed",
+        "pages": 0,
+        "words": 0,
+        "seconds": 0.0,
+        "problems": [],
+        "warnings": [],
+        "error": "the worker process converting it died (a crash, or the system ran out of memory)",
+        "exit_code": int(ExitCode.INCOMPLETE),
+    }
+
+
+def _run_pool(settings: Any, items: Sequence[Any], todo: Sequence[int], jobs: int, finish: Any) -> list[int]:
+    """One pool over ``items[todo]``; returns the inputs (in order) left unfinished when a worker died."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
 
     from .batch import init_worker, work
 
@@ -462,27 +496,15 @@ def _run_workers(settings: Any, items: Sequence[Any], todo: Sequence[int], jobs:
         initializer=init_worker,
         initargs=(settings,),
     )
+    broken: list[int] = []
     try:
         futures = {executor.submit(work, items[index]): index for index in todo}
         for future in as_completed(futures):
             index = futures[future]
             try:
-                entry = future.result()
-            except Exception as exc:  # the worker died (a crash, the OOM killer): this input failed
-                item = items[index]
-                entry = {
-                    "path": item.path,
-                    "output": item.output,
-                    "status": "failed",
-                    "pages": 0,
-                    "words": 0,
-                    "seconds": 0.0,
-                    "problems": [],
-                    "warnings": [],
-                    "error": f"the worker process converting it stopped: {type(exc).__name__}: {exc}",
-                    "exit_code": int(ExitCode.INCOMPLETE),
-                }
-            finish(index, entry)
+                finish(index, future.result())
+            except BrokenProcessPool:
+                broken.append(index)
     except BaseException:  # Ctrl-C: stop the workers now; the main process writes every output, so none is partial
         processes = list((getattr(executor, "_processes", None) or {}).values())
         for process in processes:
@@ -492,6 +514,7 @@ def _run_workers(settings: Any, items: Sequence[Any], todo: Sequence[int], jobs:
             process.join(5)
         raise
     executor.shutdown(wait=True)
+    return sorted(broken, key=list(todo).index)
 
 
 def _batch_outcome(entries: Sequence[dict[str, Any]], report: str | None) -> None:

@@ -206,3 +206,25 @@ def test_a_single_file_names_its_file_and_pages_in_one_warning(scans, tmp_path):
     assert result.returncode == 0
     lines = result.stderr.decode().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"inksight: warning: {blank}: pages 1-6 (6 pages): {NO_WORDS}")
+
+
+def test_an_input_that_kills_its_worker_costs_only_itself(cli_with_test_plugins, tmp_path):
+    from tests.support.inksight_test_plugins import POISON
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("a", "b", "c", "d", "e"):
+        image = Image.new("RGB", (120, 60), "white")
+        if name == "b":
+            image.putpixel((0, 0), POISON)  # the marker detector crashes its process (SIGSEGV) on this page
+        image.save(src / f"{name}.png")
+    report_path = tmp_path / "run.json"
+    stages = ["--detector", "marker", "--detector-option", "crash=true", "--derenderer", "ink-columns"]
+    result = cli_with_test_plugins(
+        "convert", str(src), "-o", f"{tmp_path / 'out'}/", "--jobs", "2", "--report", str(report_path), *stages
+    )
+    assert result.returncode == ExitCode.INCOMPLETE, result.stderr.decode()
+    report = json.loads(report_path.read_text())
+    assert [e["status"] for e in report["inputs"]] == ["ok", "failed", "ok", "ok", "ok"]
+    assert "worker process converting it died" in report["inputs"][1]["error"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.json", "c.json", "d.json", "e.json"]
