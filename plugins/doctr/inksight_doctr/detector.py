@@ -188,6 +188,11 @@ class DoctrDetector:
             torch.manual_seed(self.options.seed)
             self.predictor = _predictor(self.options)
 
+    @property
+    def batch_pages(self) -> int:
+        """Pages the pipeline hands :meth:`detect_batch` at once: one detection batch (``batch_size``)."""
+        return self.options.batch_size
+
     def detect(self, image: np.ndarray) -> Layout:
         return self.detect_batch([image])[0]
 
