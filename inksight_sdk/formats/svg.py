@@ -71,6 +71,8 @@ def _page_svg(
             )
     total = sum(len(w.strokes) for w in page.words)
     i = 0
+    # ink points are pixel centres (pixel j's centre is x = j); in SVG pixel j of the image spans [j, j + 1]
+    out.append('<g transform="translate(0.5 0.5)">')
     for word in page.words:
         # a word is a group; its transcription is the group's title (shown as a tooltip, read by screen readers)
         out.append("<g>" + (f"<title>{escape(word.text)}</title>" if word.text else ""))
@@ -84,6 +86,7 @@ def _page_svg(
                 )
             i += 1
         out.append("</g>")
+    out.append("</g>")
     out.append("</g>")
     return out
 

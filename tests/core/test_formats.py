@@ -1,6 +1,7 @@
 """JSON (schema, exact round trip), InkML (W3C structure, InkSight flavour, hostile XML), SVG."""
 
 import json
+import re
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -211,6 +212,27 @@ def test_text_export_is_the_transcription_by_lines_and_pages():
     second = Page(width=10, height=10, index=1, words=[word("P.S.", 0, block=1), word(" ", 1)])
     document = InkDocument(pages=[first, second], metadata=DocumentMetadata())
     assert document_text(document) == "Dear Ada,\nthanks\n\fP.S.\n"
+
+
+def test_svg_ink_lands_on_the_pixel_centres_of_the_page_image():
+    """A point at pixel (x, y) (its centre, the data model's frame) is drawn at SVG (x + 0.5, y + 0.5)."""
+    page = Page(
+        width=10,
+        height=8,
+        words=[WordInk(quad=[[0, 0], [9, 0], [9, 7], [0, 7]], strokes=[Stroke(points=[[3, 4], [6, 4]])])],
+    )
+    root = ET.fromstring(render_svg(InkDocument(pages=[page])))
+    ns = "{http://www.w3.org/2000/svg}"
+    (path,) = root.findall(f".//{ns}path")
+    parents = {child: parent for parent in root.iter() for child in parent}
+    shift, node = np.zeros(2), path
+    while node in parents:
+        node = parents[node]
+        transform = node.get("transform", "")
+        if transform.startswith("translate("):
+            shift += [float(v) for v in transform[len("translate(") : -1].split()]
+    first = [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", path.get("d"))[:2]]
+    assert (np.array(first) + shift).tolist() == [3.5, 4.5], (path.get("d"), shift)
 
 
 def test_svg_words_are_groups_titled_with_their_text():
