@@ -28,6 +28,29 @@ CACHE = Path.home() / ".cache" / "inksight-bench"
 HANZI_PACKAGE = "hanzi-writer-data@2.0.1"
 
 
+#: Python source of ``descendants(root) -> list[int]`` (every process below ``root``, from /proc), for the
+#: probe scripts that the memory benchmarks run inside the measured process tree
+DESCENDANTS_SOURCE = """
+import os
+
+
+def descendants(root):
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    parents[int(entry)] = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                pass
+    found, frontier = [], [root]
+    while frontier:
+        frontier = [pid for pid, parent in parents.items() if parent in frontier and pid not in found]
+        found += frontier
+    return found
+"""
+
+
 def shared(*parts: str) -> Path:
     """A file of the shared real data (``../shared/data``), with a clear error when it is missing."""
     path = SHARED_DATA.joinpath(*parts)

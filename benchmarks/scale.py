@@ -72,7 +72,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import RESULTS, machine_line, markdown_table, shared
+from _common import DESCENDANTS_SOURCE, RESULTS, machine_line, markdown_table, shared
 from PIL import Image, ImageOps
 
 DPI = 150
@@ -90,7 +90,7 @@ LONG = ("inksight_page.jpg", "simplehtr_line.png")
 CONVERT = ["-m", "inksight_sdk", "convert", "--detector", "layout", "--derenderer", "skeleton", "--dpi", str(DPI)]
 
 #: the child process of the API measures: converts a PDF, records time and memory at chosen pages
-CHILD = textwrap.dedent(
+CHILD = DESCENDANTS_SOURCE + textwrap.dedent(
     """
     import json, os, resource, sys, time
     from inksight_sdk import Pipeline
@@ -108,26 +108,11 @@ CHILD = textwrap.dedent(
             pass
         return 0
 
-    def descendants():
-        parents = {}
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    with open(f"/proc/{entry}/stat") as fh:
-                        parents[int(entry)] = int(fh.read().rsplit(")", 1)[1].split()[1])
-                except (OSError, IndexError, ValueError):
-                    pass
-        found, frontier = [], [me]
-        while frontier:
-            frontier = [pid for pid, ppid in parents.items() if ppid in frontier]
-            found += frontier
-        return found
-
     records = []
 
     def progress(done, total):
         if done in wanted or not records:
-            kids = descendants()
+            kids = descendants(me)
             records.append({
                 "page": done,
                 "time": time.time(),

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import cv2
 import defusedxml.ElementTree as ET
-from _common import RESULTS, machine_line, markdown_table, shared
+from _common import DESCENDANTS_SOURCE, RESULTS, machine_line, markdown_table, shared
 
 FLOOR = """
 import sys
@@ -63,22 +63,14 @@ print(json.dumps({"rc": done.returncode, "seconds": seconds, "peak_mb": peak_kb 
 # One more run of the command, for memory only: the resident sets of the process and all its descendants
 # (the skeleton derenderer's helper processes), summed, sampled every 20 ms. Kept out of the timed runs so
 # the sampling does not slow them.
-TREE_PEAK = """
+TREE_PEAK = (
+    """
 import os, subprocess, sys, time
-
+"""
+    + DESCENDANTS_SOURCE
+    + """
 def tree_rss_kb(root):
-    parents = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as fh:
-                    parents[int(entry)] = int(fh.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                pass
-    tree, frontier = {root}, [root]
-    while frontier:
-        frontier = [pid for pid, parent in parents.items() if parent in frontier and pid not in tree]
-        tree.update(frontier)
+    tree = [root, *descendants(root)]
     total = 0
     for pid in tree:
         try:
@@ -95,6 +87,7 @@ while child.poll() is None:
     time.sleep(0.02)
 print(peak / 1024)
 """
+)
 
 
 def tree_peak_mb(command: list[str]) -> float:
