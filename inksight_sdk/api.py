@@ -32,6 +32,7 @@ def convert(
     source_options: Mapping[str, Any] | None = None,
     isolation: str = "thread",
     refine_words: bool | None = None,
+    debug_dir: str | os.PathLike[str] | None = None,
 ) -> InkDocument:
     """Convert an image file, PDF, ink file, numpy array or PIL image to ink.
 
@@ -40,7 +41,8 @@ def convert(
     ``source_options`` go to the file's reader (e.g. ``{"dpi": 200}`` for a
     PDF); ``isolation`` is how pages run under ``limits.page_timeout``;
     ``refine_words`` fits detected quads to their ink (``None``: when the
-    detector asks for it; see :class:`Pipeline`).
+    detector asks for it; see :class:`Pipeline`); ``debug_dir`` gets PNG masks
+    of each page's sheet, structure, ink and traced strokes (docs/debugging.md).
     For repeated conversions build a :class:`Pipeline` once instead: it keeps
     its stages (and any loaded model) between calls.
     """
@@ -56,6 +58,7 @@ def convert(
         source_options=source_options,
         isolation=isolation,
         refine_words=refine_words,
+        debug_dir=debug_dir,
     ) as pipeline:
         return pipeline.convert(source, progress=progress)
 

@@ -135,6 +135,13 @@ def cli() -> None:
     help="Fit each detected word's quad to its ink (grow over clipped strokes, shrink off paper). "
     "Default: on for detectors that ask for it (OCR engines).",
 )
+@click.option(
+    "--debug-dir",
+    default=None,
+    metavar="DIR",
+    help="Write per page PNG masks of what was taken for the sheet, structure and ink, and of the traced "
+    "strokes, named <input>-p<page>-<mask>.png (docs/debugging.md).",
+)
 @click.option("-r", "--recursive", is_flag=True, help="Folder inputs: take files in sub-folders too.")
 @click.option(
     "--include",
@@ -185,6 +192,7 @@ def convert(
     page_timeout: float | None,
     isolation: str,
     refine_words: bool | None,
+    debug_dir: str | None,
     recursive: bool,
     include: tuple[str, ...],
     exclude: tuple[str, ...],
@@ -221,6 +229,7 @@ def convert(
         "source_options": source_options,
         "isolation": isolation,
         "refine_words": refine_words,
+        "debug_dir": debug_dir,
     }
     pipeline = Pipeline(registry=registry, **settings)
     with pipeline:

@@ -41,7 +41,7 @@ import numpy as np
 
 from ._version import __version__
 from .children import Child
-from .errors import BadArgumentsError, InkSightError, StageError
+from .errors import BadArgumentsError, InkSightError, OutputFileError, StageError
 from .geometry import CropTransform, crop_word, plan_crop
 from .imaging import check_pixels
 from .ink import DocumentMetadata, InkDocument, Page, Stroke, WordInk
@@ -93,7 +93,10 @@ class Pipeline:
     ``refine_words`` fits each detected quad to the ink of its word
     (:mod:`~inksight_sdk.vision.refine`); ``None`` refines for detectors that
     ask for it (a ``refine_words = True`` attribute: OCR engines whose boxes
-    clip handwriting).
+    clip handwriting). ``debug_dir`` (a folder, created if needed) gets, per
+    page, PNG masks of what the detector took for the sheet, the structure
+    and the ink when it can say (``detect_explained``), and of the traced
+    strokes (:mod:`~inksight_sdk.debug_masks`).
     """
 
     def __init__(
@@ -110,6 +113,7 @@ class Pipeline:
         source_options: Mapping[str, Any] | None = None,
         isolation: str = "thread",
         refine_words: bool | None = None,
+        debug_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         try:
             self.mode = Mode(mode)
@@ -128,6 +132,7 @@ class Pipeline:
             raise BadArgumentsError(f"unknown isolation {isolation!r}; use thread or process")
         self.isolation = isolation
         self.refine_words = refine_words
+        self.debug_dir = None if debug_dir is None else _debug_folder(debug_dir)
         self._source_options = dict(source_options or {})
         check_source_options(self._source_options, self.registry)
         self._worker: _PageWorker | None = None
@@ -147,6 +152,7 @@ class Pipeline:
             "derenderer_options": self._options["derenderer"],
             "batch_size": self.batch_size,
             "refine_words": self.refine_words,
+            "debug_dir": self.debug_dir,
             "limits": attrs.evolve(self.limits, page_timeout=None),
         }
 
@@ -386,13 +392,19 @@ class Pipeline:
         where = f"page {raster.index + 1}"
         height, width = raster.image.shape[:2]
         on_stage = on_stage or _ignore_stage
+        masks: Mapping[str, np.ndarray] = {}  # the detector's explanation, for debug_dir
         try:
             on_stage("detector")
             detector_name, detector = self._stage("detector")
             used["detector"] = detector_name
             if isinstance(detected, BaseException):
                 raise detected
-            found = detector.detect(raster.image) if detected is None else detected
+            if detected is not None:
+                found = detected
+            elif self.debug_dir is not None and callable(getattr(detector, "detect_explained", None)):
+                found, masks = detector.detect_explained(raster.image)
+            else:
+                found = detector.detect(raster.image)
             layout = _checked_layout(found, detector_name, self.limits.max_words)
             if self._refines(detector):
                 from .vision.refine import refine_layout  # OpenCV: imported by the pages that need it
@@ -421,6 +433,13 @@ class Pipeline:
             lines=[ln for _, _, ln in words],
         )
         merged = assign_time(remove_duplicate_strokes(ordered))
+        if self.debug_dir is not None:
+            from pathlib import Path
+
+            from .debug_masks import write_page_masks
+
+            strokes = [np.asarray(s.points) for word in merged for s in word.strokes]
+            write_page_masks(Path(self.debug_dir), raster.source, raster.index, raster.image, masks, strokes)
         return Page(
             width=width,
             height=height,
@@ -516,6 +535,18 @@ class Pipeline:
         for job in batch:
             out.update(self._derender_batch([job], derenderer, name, page_index, problems))
         return out
+
+
+def _debug_folder(folder: str | os.PathLike[str]) -> str:
+    """``debug_dir`` checked (created if needed) before any page is converted."""
+    from .debug_masks import check_debug_dir
+
+    try:
+        return os.fspath(check_debug_dir(folder))
+    except OSError as exc:
+        raise OutputFileError(
+            f"cannot use {os.fspath(folder)!r} as the debug folder: {exc.strerror or exc}; give a writable folder"
+        ) from None
 
 
 def _describe(exc: BaseException) -> str:

@@ -178,7 +178,11 @@ class Detector(Protocol):
     (how many pages to hand it at once). The pipeline then collects that many
     consecutive pages of an input, unless ``limits.page_timeout`` is set (a
     page's time must be its own). A ``refine_words = True`` attribute asks for
-    the refine step (:mod:`inksight_sdk.vision.refine`).
+    the refine step (:mod:`inksight_sdk.vision.refine`). A detector that can
+    show why it decided what it did may define ``detect_explained(image) ->
+    (Layout, {name: bool mask})``: the pipeline calls it instead of ``detect``
+    when asked for a debug folder and writes each mask there
+    (:mod:`inksight_sdk.debug_masks`; the masks may have any resolution).
     """
 
     def detect(self, image: np.ndarray) -> Layout:

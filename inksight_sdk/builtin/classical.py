@@ -9,7 +9,7 @@ them to the stage protocols and registers them like any other plugin.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import attrs
 import numpy as np
@@ -35,9 +35,13 @@ class LayoutDetector:
     options: LayoutOptions
 
     def detect(self, image: np.ndarray) -> Layout:
+        return self.detect_explained(image, explain=False)[0]
+
+    def detect_explained(self, image: np.ndarray, explain: bool = True) -> tuple[Layout, Mapping[str, np.ndarray]]:
+        """The layout, and the masks of the ink extraction behind it (``--debug-dir``)."""
         from ..vision import detect_layout, extract_ink
 
-        ink = extract_ink(image, max_pixels=self.options.max_pixels)
+        ink = extract_ink(image, max_pixels=self.options.max_pixels, explain=explain)
         layout = detect_layout(image, ink=ink)
         if not layout.words:
             height, width = np.asarray(image).shape[:2]
@@ -47,7 +51,7 @@ class LayoutDetector:
                 width,
                 height,
             )
-        return layout
+        return layout, ink.layers
 
 
 def _workers(value: int | str) -> int | str:

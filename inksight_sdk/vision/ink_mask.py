@@ -33,6 +33,7 @@ about one adaptive threshold):
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import attrs
 import cv2
@@ -42,7 +43,11 @@ from ..filters import label, label_members
 from .paper import paper_region
 from .rules import remove_printed_lines
 
-__all__ = ["InkMask", "extract_ink", "working_factor"]
+__all__ = ["LAYERS", "InkMask", "extract_ink", "working_factor"]
+
+#: the masks :func:`extract_ink` explains itself with (``explain=True``), in drawing order: what was
+#: taken for the sheet, the printed structure removed from it, and the ink that is left
+LAYERS = ("sheet", "structure", "ink")
 
 #: the background window in working pixels; widened when the pen turns out to be broad
 _BASE_WINDOW = 48
@@ -82,7 +87,10 @@ class InkMask:
     ``stroke_width`` is the median pen width in working pixels (0 when there is
     no ink); ``ink_color`` the median RGB colour of the ink in the original
     image (``None`` when there is no ink); ``contrast`` the median darkness of
-    the ink against its paper, 0..1.
+    the ink against its paper, 0..1. ``layers`` (only when asked for with
+    ``explain=True``) holds the masks behind the decision, at working
+    resolution: ``sheet`` (what was taken for the paper or board), ``structure``
+    (printed lines removed), ``ink`` (the result); see :data:`LAYERS`.
     """
 
     mask: np.ndarray = attrs.field(converter=_frozen_array)
@@ -90,6 +98,7 @@ class InkMask:
     stroke_width: float = 0.0
     ink_color: tuple[int, int, int] | None = None
     contrast: float = 0.0
+    layers: Mapping[str, np.ndarray] = attrs.field(factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -106,7 +115,12 @@ def working_factor(height: int, width: int, max_pixels: int) -> int:
 
 
 def extract_ink(
-    image: np.ndarray, *, max_pixels: int = 4_000_000, whole_page: bool = True, footprint: bool = False
+    image: np.ndarray,
+    *,
+    max_pixels: int = 4_000_000,
+    whole_page: bool = True,
+    footprint: bool = False,
+    explain: bool = False,
 ) -> InkMask:
     """Find the handwriting in ``image`` (``(H, W, 3)`` RGB or ``(H, W)`` gray, uint8).
 
@@ -119,6 +133,7 @@ def extract_ink(
     removed either way. Pass ``footprint=True`` to get the pen's footprint
     instead of everything the ink darkens (step 6 of the module docstring;
     ``stroke_width`` is then measured on it): what a tracer should thin.
+    Pass ``explain=True`` to get :attr:`InkMask.layers` too (``--debug-dir``).
     """
     image = np.asarray(image)
     if image.ndim == 3 and image.shape[2] == 1:
@@ -130,7 +145,8 @@ def extract_ink(
     scale = 1.0 / factor
     size = (width // factor, height // factor)
     if min(size) < 3:
-        return InkMask(mask=np.zeros((max(1, size[1]), max(1, size[0])), dtype=bool), scale=scale)
+        empty = np.zeros((max(1, size[1]), max(1, size[0])), dtype=bool)
+        return InkMask(mask=empty, scale=scale, layers=_layers(explain, ~empty, empty, empty))
     work = image
     if factor > 1:  # the last few rows and columns that do not fill a k x k cell are dropped
         work = cv2.resize(image[: size[1] * factor, : size[0] * factor], size, interpolation=cv2.INTER_AREA)
@@ -143,13 +159,16 @@ def extract_ink(
         # and the narrow window follows a shadow's edge or a vignette that the wide one takes for ink
         done = _threshold(work, max(_MIN_WINDOW, int(_NARROW_PENS * done.width)), whole_page)
     mask, darkness, width = _without_printed_lines(done, whole_page), done.darkness, done.width
+    structure = done.mask & ~mask if explain else mask
     if not whole_page:
         mask = _without_edge_bands(mask)
     if footprint and mask.any():
         mask = _footprint(mask, darkness, width)
         width = stroke_width(mask)
+    sheet = np.ones(mask.shape, dtype=bool) if done.paper is None else done.paper
+    layers = _layers(explain, sheet, structure, mask)
     if not mask.any():
-        return InkMask(mask=mask, scale=scale)
+        return InkMask(mask=mask, scale=scale, layers=layers)
     ys, xs = np.nonzero(mask)
     pick = slice(None, None, max(1, len(ys) // 20_000))
     pixels = work[ys[pick], xs[pick]]
@@ -160,7 +179,15 @@ def extract_ink(
         stroke_width=width,
         ink_color=(int(color[0]), int(color[1]), int(color[2])),
         contrast=float(np.median(darkness[ys[pick], xs[pick]])) / 255.0,
+        layers=layers,
     )
+
+
+def _layers(explain: bool, sheet: np.ndarray, structure: np.ndarray, ink: np.ndarray) -> dict[str, np.ndarray]:
+    """The :data:`LAYERS` masks (read-only), or nothing when no explanation was asked for."""
+    if not explain:
+        return {}
+    return {name: _frozen_array(layer) for name, layer in zip(LAYERS, (sheet, structure, ink))}
 
 
 @attrs.frozen(eq=False)
@@ -173,6 +200,7 @@ class _Pass:
     strong: np.ndarray | None
     high: int
     width: float
+    paper: np.ndarray | None
 
 
 def _threshold(work: np.ndarray, window: int, whole_page: bool = True) -> _Pass:
@@ -184,7 +212,7 @@ def _threshold(work: np.ndarray, window: int, whole_page: bool = True) -> _Pass:
         darkness[~paper] = 0
     thresholds = _thresholds(darkness, paper)
     if thresholds is None:
-        return _Pass(np.zeros(darkness.shape, dtype=bool), darkness, normalized, None, 0, 0.0)
+        return _Pass(np.zeros(darkness.shape, dtype=bool), darkness, normalized, None, 0, 0.0, paper)
     low, high = thresholds
     strong = darkness >= high
     count, labels, stats, _ = cv2.connectedComponentsWithStats((darkness >= low).astype(np.uint8), connectivity=8)
@@ -193,7 +221,7 @@ def _threshold(work: np.ndarray, window: int, whole_page: bool = True) -> _Pass:
     keep[0] = False
     width = stroke_width(keep[labels])
     keep &= stats[:, cv2.CC_STAT_AREA] >= max(3.0, 0.3 * width * width)
-    return _Pass(keep[labels], darkness, normalized, strong, high, width)
+    return _Pass(keep[labels], darkness, normalized, strong, high, width, paper)
 
 
 def _without_printed_lines(done: _Pass, whole_page: bool) -> np.ndarray:
