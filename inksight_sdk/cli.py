@@ -33,7 +33,7 @@ from .stages import Mode
 if TYPE_CHECKING:
     from .ink import Page
 
-__all__ = ["main", "cli"]
+__all__ = ["main", "cli", "plugin_rows"]
 
 log = logging.getLogger("inksight_sdk.cli")
 
@@ -344,14 +344,16 @@ def _reindexed(page: Page, index: int) -> Page:
     return attrs.evolve(page, index=index)
 
 
-@cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def plugins(as_json: bool) -> None:
-    """List detectors, derenderers, exporters and page sources."""
+def plugin_rows(registry: Any = None) -> list[dict[str, Any]]:
+    """What ``inksight plugins --json`` lists: every registered stage, then first-party ones not installed.
+
+    Shared with ``inksight serve``'s ``GET /v1/plugins`` so both say the same.
+    """
+    from .catalog import KNOWN_PLUGINS
     from .pipeline import default_registry
     from .registry import STAGE_KINDS
 
-    registry = default_registry()
+    registry = registry or default_registry()
     rows = []
     for kind in STAGE_KINDS:
         for stage in registry.stages(kind):
@@ -368,8 +370,6 @@ def plugins(as_json: bool) -> None:
                     "install_hint": stage.spec.install_hint,
                 }
             )
-    from .catalog import KNOWN_PLUGINS
-
     registered = {(row["kind"], row["name"]) for row in rows}
     for plugin in KNOWN_PLUGINS:
         if (plugin.kind, plugin.name) not in registered:
@@ -386,6 +386,16 @@ def plugins(as_json: bool) -> None:
                     "install_hint": plugin.install_hint,
                 }
             )
+    return rows
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def plugins(as_json: bool) -> None:
+    """List detectors, derenderers, exporters and page sources."""
+    from .registry import STAGE_KINDS
+
+    rows = plugin_rows()
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
