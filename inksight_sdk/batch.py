@@ -23,13 +23,18 @@ from typing import Any
 import attrs
 
 from .errors import BadArgumentsError, ExitCode, InkSightError
+from .ink import InkDocument
 
 __all__ = [
     "BatchItem",
     "JobSettings",
     "PageWarnings",
+    "PartResult",
     "capturing",
     "convert_item",
+    "convert_part",
+    "failed_entry",
+    "item_entry",
     "find_inputs",
     "plan_outputs",
     "run_report",
@@ -179,43 +184,76 @@ class PageWarnings(logging.Handler):
         logging.getLogger().removeHandler(self)
 
 
-def convert_item(
-    pipeline: Any,
-    registry: Any,
-    settings: JobSettings,
-    item: BatchItem,
-    on_page: Callable[[int, int | None], None] | None = None,
-) -> dict[str, Any]:
-    """Convert one input to its serialized output; never raises for a bad input.
+@attrs.frozen
+class PartResult:
+    """One input converted, or one part of it (:meth:`Pipeline.parts <inksight_sdk.Pipeline.parts>`).
 
-    Returns the report entry plus ``data`` (the output's bytes, or None when it
-    failed) and ``exit_code`` (what a run of this input alone would exit with).
+    ``document`` is None when it failed; then ``error`` is the one-line reason
+    and ``exit_code`` what a run of this input alone would exit with.
+    ``warnings`` are ``page N: ...`` with N counted from the part's first page;
+    ``pages`` is how many pages it went through (failed ones included).
     """
-    import io
 
-    from .api import write_document
+    document: InkDocument | None
+    error: str | None = None
+    exit_code: int = int(ExitCode.OK)
+    warnings: tuple[str, ...] = ()
+    pages: int = 0
+    seconds: float = 0.0
 
+
+def convert_part(
+    pipeline: Any,
+    path: str,
+    part: dict[str, Any] | None = None,
+    on_page: Callable[[int, int | None], None] | None = None,
+) -> PartResult:
+    """Convert one input, or one part of it, gathering its warnings; never raises for a bad input."""
     start = time.monotonic()
-    entry: dict[str, Any] = {"path": item.path, "output": item.output}
+    pages = 0
     with PageWarnings() as warnings:
 
         def progress(done: int, total: int | None) -> None:
+            nonlocal pages
+            pages = done
             warnings.progress(done, total)
             if on_page is not None:
                 on_page(done, total)
 
-        try:
-            document = pipeline.convert(item.path, progress=progress)
-            buffer = io.BytesIO()
-            write_document(document, buffer, settings.exporter, settings.export_options, registry)
-        except InkSightError as exc:
-            entry.update(_failed(exc, exc.exit_code))
-        except MemoryError:
-            entry.update(_failed("out of memory; the input is too large for this machine", ExitCode.INPUT_LIMIT))
-        except Exception as exc:  # a bug on one input: say so, keep the batch going
-            log.debug("internal error on %s", item.path, exc_info=True)
-            entry.update(_failed(f"internal error: {type(exc).__name__}: {exc}; report it", ExitCode.INTERNAL))
-        else:
+        document, failure = _guarded(lambda: pipeline.convert(path, progress=progress, part=part), path)
+    error, code = failure or (None, int(ExitCode.OK))
+    return PartResult(document, error, code, tuple(warnings.messages), pages, time.monotonic() - start)
+
+
+def item_entry(
+    item: BatchItem, parts: Sequence[PartResult], registry: Any, settings: JobSettings, seconds: float | None = None
+) -> dict[str, Any]:
+    """The report entry of an input from its parts, in order, plus ``data`` (the output's bytes) and ``exit_code``.
+
+    A part that failed fails the input with its error, as the input converted
+    whole would; otherwise the parts' documents are joined and serialized here.
+    ``seconds`` defaults to the parts' own time plus the serializing.
+    """
+    import io
+
+    from .api import write_document
+    from .pipeline import join_parts
+
+    start = time.monotonic()
+    entry: dict[str, Any] = {"path": item.path, "output": item.output}
+    warnings: list[str] = []
+    offset = 0
+    for part in parts:
+        warnings.extend(_renumbered(part.warnings, offset))
+        offset += part.pages
+    failed = next((part for part in parts if part.document is None), None)
+    if failed is None:
+        document = join_parts([part.document for part in parts if part.document is not None])
+        buffer = io.BytesIO()
+        _, failure = _guarded(
+            lambda: write_document(document, buffer, settings.exporter, settings.export_options, registry), item.path
+        )
+        if failure is None:
             problems = list(document.metadata.problems)
             entry.update(
                 status="incomplete" if problems else "ok",
@@ -226,19 +264,63 @@ def convert_item(
                 data=buffer.getvalue(),
                 exit_code=int(ExitCode.INCOMPLETE if problems else ExitCode.OK),
             )
-    entry["warnings"] = warnings.messages
-    entry["seconds"] = round(time.monotonic() - start, 3)
+    else:
+        failure = (failed.error or "failed", failed.exit_code)
+    if failure is not None:
+        entry.update(failed_entry(*failure))
+    entry["warnings"] = warnings
+    spent = sum(part.seconds for part in parts) + time.monotonic() - start
+    entry["seconds"] = round(spent if seconds is None else seconds, 3)
     return entry
 
 
-def _failed(error: object, code: int) -> dict[str, Any]:
-    message = "; ".join(line.strip() for line in str(error).splitlines() if line.strip())
+def convert_item(
+    pipeline: Any,
+    registry: Any,
+    settings: JobSettings,
+    item: BatchItem,
+    on_page: Callable[[int, int | None], None] | None = None,
+) -> dict[str, Any]:
+    """Convert one input whole to its serialized output (:func:`item_entry`); never raises for a bad input."""
+    return item_entry(item, [convert_part(pipeline, item.path, on_page=on_page)], registry, settings)
+
+
+def _guarded(work: Callable[[], Any], path: str) -> tuple[Any, tuple[str, int] | None]:
+    """``work()``'s value, or None and the one-line error and exit code it failed with."""
+    try:
+        return work(), None
+    except InkSightError as exc:
+        return None, (_one_line(exc), int(exc.exit_code))
+    except MemoryError:
+        return None, ("out of memory; the input is too large for this machine", int(ExitCode.INPUT_LIMIT))
+    except Exception as exc:  # a bug on one input: say so, keep the batch going
+        log.debug("internal error on %s", path, exc_info=True)
+        return None, (f"internal error: {type(exc).__name__}: {exc}; report it", int(ExitCode.INTERNAL))
+
+
+def _renumbered(messages: Sequence[str], offset: int) -> list[str]:
+    """``page N: ...`` lines of a part as pages of its input (the part starts after ``offset`` pages)."""
+    if not offset:
+        return list(messages)
+    out = []
+    for message in messages:
+        match = _PAGE.match(message)
+        out.append(f"page {int(match.group(1)) + offset}: {match.group(2)}" if match else message)
+    return out
+
+
+def _one_line(error: object) -> str:
+    return "; ".join(line.strip() for line in str(error).splitlines() if line.strip())
+
+
+def failed_entry(error: object, code: int) -> dict[str, Any]:
+    """The fields of a failed input's report entry (nothing written: ``data`` None)."""
     return {
         "status": "failed",
         "pages": 0,
         "words": 0,
         "problems": [],
-        "error": message,
+        "error": _one_line(error),
         "data": None,
         "exit_code": int(code),
     }

@@ -1,10 +1,13 @@
-"""Running a batch (``inksight convert FOLDER -o OUT/``): worker processes, progress, the outcome.
+"""Running a batch (``inksight convert FOLDER -o OUT/``): engines, progress, the outcome.
 
 :mod:`inksight_sdk.batch` finds the inputs, converts one input and writes the
-report; this module drives a whole run for the CLI: inputs in order or in a
-pool of spawned workers (a worker that dies costs only the input it was on),
-one progress line over files and pages, every output written by the main
-process, the warnings said once per repeat, and the exit code of the run.
+report; this module drives a whole run for the CLI and for
+:func:`convert_batch`: the engine converts (:mod:`~inksight_sdk.engines`; the
+builtin ``local`` one takes the inputs in order or in a pool of spawned
+workers, where a worker that dies costs only the input it was on), and here
+every output is written by this process as its input finishes, one progress
+line runs over files and pages, the warnings are said once per repeat, and
+the exit code of the run is picked.
 """
 
 from __future__ import annotations
@@ -20,22 +23,39 @@ import click
 
 from .errors import ExitCode, IncompleteOutputError, InkSightError, InputFileError, OutputFileError
 
-__all__ = ["BatchFlags", "BatchProgress", "run_batch", "run_workers", "batch_outcome", "say_warnings"]
+__all__ = [
+    "BatchFlags",
+    "BatchProgress",
+    "LocalEngine",
+    "batch_outcome",
+    "convert_batch",
+    "execute_batch",
+    "run_batch",
+    "run_workers",
+    "say_warnings",
+]
 
 log = logging.getLogger("inksight_sdk.cli")  # the command's own news, as before the move
 
 
 @attrs.frozen
 class BatchFlags:
-    """The batch flags of ``convert`` and the pipeline settings a worker rebuilds."""
+    """The batch flags of ``convert`` and the pipeline settings a worker rebuilds.
+
+    ``jobs`` is None when not given (the engine's default: 1 for ``local``);
+    ``engine`` names the engine that converts (``--engine``) and
+    ``engine_options`` are its options.
+    """
 
     recursive: bool
     include: tuple[str, ...]
     exclude: tuple[str, ...]
-    jobs: int
+    jobs: int | None
     skip_existing: bool
     report: str | None
     pipeline: dict[str, Any]
+    engine: str = "local"
+    engine_options: dict[str, Any] = attrs.field(factory=dict)
 
 
 class BatchProgress:
@@ -48,13 +68,12 @@ class BatchProgress:
         self.pages = 0
         self.shown = False
 
-    def page(self, done: int, total: int | None) -> None:
-        self.pages += 1
+    def page(self, count: int = 1) -> None:
+        self.pages += count
         self._show()
 
-    def file(self, pages: int) -> None:
+    def file(self) -> None:
         self.done += 1
-        self.pages += pages
         self._show()
 
     def _show(self) -> None:
@@ -78,14 +97,41 @@ def run_batch(
     export_options: dict[str, Any],
     verbose: int,
 ) -> None:
-    """One output per input into the folder ``output``; see :mod:`inksight_sdk.batch`."""
+    """One output per input into the folder ``output`` (:mod:`inksight_sdk.batch`); warnings said, exit code raised."""
+    entries, _ = execute_batch(
+        pipeline, registry, batch, inputs, output, fmt, export_options, verbose, sys.stderr.isatty() and verbose == 0
+    )
+    batch_outcome(entries, batch.report)
+
+
+def execute_batch(
+    pipeline: Any,
+    registry: Any,
+    batch: BatchFlags,
+    inputs: Sequence[str],
+    output: str,
+    fmt: str | None,
+    export_options: dict[str, Any],
+    verbose: int,
+    show_progress: bool = False,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Run a batch with its engine: every input's entry (with ``exit_code``) and the run report.
+
+    Everything but the conversions happens here, whichever engine converts:
+    finding the inputs, planning the outputs, ``--skip-existing``, writing each
+    output atomically as its input finishes, and the report (written also when
+    the run is interrupted or the engine fails).
+    """
     import time
 
+    from .atomic import atomic_output
     from .batch import JobSettings, find_inputs, plan_outputs, run_report, skipped, write_report
+    from .engines import BatchJob
 
     name = registry.select("exporter", fmt or "json").name
     extension = (registry.select("exporter", name).spec.extensions or (f".{name}",))[0]
     registry.create("exporter", name, export_options)  # bad options fail before any work
+    _, engine = registry.create("engine", batch.engine, batch.engine_options)
     extensions = [e for stage in registry.stages("page_source") for e in stage.spec.extensions]
     found = find_inputs(
         inputs,
@@ -109,7 +155,7 @@ def run_batch(
     started = time.time()
     entries: list[dict[str, Any] | None] = [skipped(item) if batch.skip_existing else None for item in items]
     todo = [i for i, entry in enumerate(entries) if entry is None]
-    progress = BatchProgress(sys.stderr.isatty() and verbose == 0, len(items))
+    progress = BatchProgress(show_progress, len(items))
     progress.done = len(items) - len(todo)
 
     def finish(index: int, entry: dict[str, Any]) -> None:
@@ -122,28 +168,98 @@ def run_batch(
             except (InkSightError, OSError) as exc:
                 entry.update(status="failed", error=str(exc), exit_code=int(ExitCode.OUTPUT_FILE))
         entries[index] = entry
-        progress.file(0 if batch.jobs == 1 else entry.get("pages") or 0)
+        progress.file()
 
-    from .atomic import atomic_output
-
+    report: dict[str, Any] = {}
     try:
-        if batch.jobs == 1 or len(todo) <= 1:
-            from .batch import convert_item
-
-            for index in todo:
-                log.info("converting %s", items[index].path)
-                finish(index, convert_item(pipeline, registry, settings, items[index], on_page=progress.page))
-        else:
-            run_workers(settings, items, todo, min(batch.jobs, len(todo)), finish)
+        if todo:
+            engine.run(BatchJob(pipeline, settings, items, todo, batch.jobs, finish, progress.page))
     finally:
         progress.close()
         for index, item in enumerate(items):
             if entries[index] is None:
                 entries[index] = {"path": item.path, "output": item.output, "status": "interrupted"}
+        done = [entry for entry in entries if entry is not None]
+        report = run_report(done, started=started, finished=time.time(), command=sys.argv)
         if batch.report:
-            done = [entry for entry in entries if entry is not None]
-            write_report(batch.report, run_report(done, started=started, finished=time.time(), command=sys.argv))
-    batch_outcome([entry for entry in entries if entry is not None], batch.report)
+            write_report(batch.report, report)
+    return [entry for entry in entries if entry is not None], report
+
+
+def convert_batch(
+    inputs: Sequence[str | os.PathLike[str]],
+    output: str | os.PathLike[str],
+    *,
+    format: str | None = None,
+    engine: str = "local",
+    engine_options: dict[str, Any] | None = None,
+    jobs: int | None = None,
+    recursive: bool = False,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    skip_existing: bool = False,
+    report: str | os.PathLike[str] | None = None,
+    export_options: dict[str, Any] | None = None,
+    registry: Any = None,
+    **pipeline_settings: Any,
+) -> dict[str, Any]:
+    """Convert files and folders into the folder ``output``, one file each; returns the run report.
+
+    The Python form of ``inksight convert INPUTS -o OUTPUT/``: the same
+    outputs, ``skip_existing``, report (also written to ``report`` when
+    given) and engines (``engine="ray"`` with inksight-ray). An input that
+    fails is in the report (status ``failed``), not raised; what stops the
+    whole run (bad arguments, no inputs, an engine that cannot start) raises
+    :class:`~inksight_sdk.InkSightError`. ``pipeline_settings`` are
+    :class:`~inksight_sdk.Pipeline`'s (``detector``, ``derenderer``,
+    ``source_options``, ``limits`` ...).
+    """
+    from .pipeline import Pipeline, default_registry
+
+    registry = registry or default_registry()
+    flags = BatchFlags(
+        recursive=recursive,
+        include=tuple(include),
+        exclude=tuple(exclude),
+        jobs=jobs,
+        skip_existing=skip_existing,
+        report=None if report is None else os.fspath(report),
+        pipeline=dict(pipeline_settings),
+        engine=engine,
+        engine_options=dict(engine_options or {}),
+    )
+    with Pipeline(registry=registry, **pipeline_settings) as pipeline:
+        folder = os.fspath(output)
+        paths = [os.fspath(path) for path in inputs]
+        _, run = execute_batch(pipeline, registry, flags, paths, folder, format, dict(export_options or {}), 0)
+    return run
+
+
+class LocalEngine:
+    """The builtin engine: inputs one after another in this process, or ``--jobs`` worker processes."""
+
+    def run(self, job: Any) -> None:
+        jobs = job.jobs or 1
+        if jobs == 1 or len(job.todo) <= 1:
+            from .batch import convert_item
+
+            for index in job.todo:
+                log.info("converting %s", job.items[index].path)
+                item = job.items[index]
+                entry = convert_item(job.pipeline, job.pipeline.registry, job.settings, item, _each_page(job.pages))
+                job.finish(index, entry)
+        else:
+
+            def finish(index: int, entry: dict[str, Any]) -> None:
+                job.pages(entry.get("pages") or 0)
+                job.finish(index, entry)
+
+            run_workers(job.settings, job.items, job.todo, min(jobs, len(job.todo)), finish)
+
+
+def _each_page(pages: Any) -> Any:
+    """A pipeline progress callback that counts each page once."""
+    return lambda done, total: pages(1)
 
 
 def run_workers(settings: Any, items: Sequence[Any], todo: Sequence[int], jobs: int, finish: Any) -> None:

@@ -21,6 +21,7 @@ import click
 
 from .batch import capturing
 from .batch_run import say_warnings
+from .engines import ENGINE_FLAGS, given_engine_options
 from .errors import (
     BadArgumentsError,
     ExitCode,
@@ -155,9 +156,9 @@ def cli() -> None:
     "-j",
     "--jobs",
     type=click.IntRange(1, 256),
-    default=1,
-    show_default=True,
-    help="Folder output: convert this many inputs at once, in worker processes.",
+    default=None,
+    help="Folder output: convert this many inputs at once, in worker processes [default: 1]; "
+    "with --engine ray, this many Ray workers [default: one per CPU of the cluster].",
 )
 @click.option(
     "--skip-existing",
@@ -171,6 +172,13 @@ def cli() -> None:
     metavar="FILE",
     help="Folder output: write a JSON run report (per input: status, pages, words, seconds, problems).",
 )
+@click.option(
+    "--engine",
+    default="local",
+    show_default=True,
+    help="Folder output: what converts the batch: local (this machine), or ray (a Ray cluster; inksight-ray).",
+)
+@click.option("--engine-option", "engine_opts", multiple=True, metavar="KEY=VALUE", help="An option of the engine.")
 @click.option("-v", "--verbose", count=True, help="Log progress (-v) and debug details (-vv); show tracebacks.")
 def convert(
     inputs: tuple[str, ...],
@@ -196,9 +204,11 @@ def convert(
     recursive: bool,
     include: tuple[str, ...],
     exclude: tuple[str, ...],
-    jobs: int,
+    jobs: int | None,
     skip_existing: bool,
     report_path: str | None,
+    engine: str,
+    engine_opts: tuple[str, ...],
     verbose: int,
 ) -> None:
     """Convert INPUTS (images, PDFs, InkML or ink JSON, or folders of them) to ink.
@@ -237,7 +247,11 @@ def convert(
         if os.path.isdir(output) or output.endswith(("/", os.sep)):
             from .batch_run import BatchFlags, run_batch
 
-            flags = BatchFlags(recursive, include, exclude, jobs, skip_existing, report_path, settings)
+            engine_options = _parse_options(engine_opts, "--engine-option")
+            engine_options.update(given_engine_options(click.get_current_context().meta, engine))
+            flags = BatchFlags(
+                recursive, include, exclude, jobs, skip_existing, report_path, settings, engine, engine_options
+            )
             export_options = _parse_options(export_opts, "--export-option")
             run_batch(pipeline, registry, flags, inputs, output, fmt, export_options, verbose)
             return
@@ -245,9 +259,12 @@ def convert(
             "--recursive": recursive,
             "--include": include,
             "--exclude": exclude,
-            "--jobs": jobs > 1,
+            "--jobs": (jobs or 1) > 1,
             "--skip-existing": skip_existing,
             "--report": report_path,
+            "--engine": engine != "local",
+            "--engine-option": engine_opts,
+            **{flag: True for _, flag, _ in click.get_current_context().meta.get(ENGINE_FLAGS, {}).values()},
         }
         if folders:
             raise InputFileError(

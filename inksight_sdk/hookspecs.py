@@ -72,6 +72,19 @@ def register_page_sources(register: Callable[[StageSpec], None]) -> None:
 
 
 @hookspec
+def register_engines(register: Callable[[StageSpec], None]) -> None:
+    """Register batch engines (``inksight convert FOLDER -o OUT/ --engine NAME``).
+
+    An engine runs the conversions of a batch: the builtin ``local`` one in
+    this process or in ``--jobs`` worker processes, ``ray`` (inksight-ray) on
+    a Ray cluster. The factory returns an object with ``run(job)`` taking a
+    :class:`~inksight_sdk.engines.BatchJob` (see :class:`~inksight_sdk.engines.Engine`);
+    its options come from ``--engine-option KEY=VALUE`` and from flags the
+    plugin adds with :func:`~inksight_sdk.engines.engine_flag`.
+    """
+
+
+@hookspec
 def register_commands(cli: click.Group) -> None:
     """Add subcommands or options to the ``inksight`` command line.
 

@@ -23,7 +23,15 @@ from .stages import RasterPage
 if TYPE_CHECKING:
     from .registry import PluginRegistry
 
-__all__ = ["open_pages", "raster_from_array", "read_head", "check_source_options", "source_option_names", "HEAD_BYTES"]
+__all__ = [
+    "open_pages",
+    "input_parts",
+    "raster_from_array",
+    "read_head",
+    "check_source_options",
+    "source_option_names",
+    "HEAD_BYTES",
+]
 
 #: how many leading bytes page sources get to recognise a file
 HEAD_BYTES = 4096
@@ -85,6 +93,40 @@ def open_pages(
     declare are ignored, because one run may mix images and PDFs.
     """
     limits = limits or Limits()
+    source = _open_source(path, registry, limits, options)
+    count = 0
+    for page in source.pages(path):
+        count += 1
+        if count > limits.max_pages:
+            raise InputLimitError(
+                f"{path} has more than {limits.max_pages:,} pages; split it or raise the limit (--max-pages)"
+            )
+        if isinstance(page, RasterPage):
+            height, width = page.image.shape[:2]
+            check_pixels(f"{path} page {count}", width, height, limits.max_pixels)
+        yield page
+
+
+def input_parts(
+    path: str,
+    registry: PluginRegistry,
+    limits: Limits | None = None,
+    options: Mapping[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """The parts of ``path`` its page source can read apart (reader options each), or ``[{}]``.
+
+    A page source that can read part of a file defines ``parts(path)``; the
+    options of each part, merged over ``options``, make :func:`open_pages`
+    yield that part's pages alone (see :meth:`Pipeline.parts <inksight_sdk.Pipeline.parts>`).
+    The file is checked as :func:`open_pages` checks it.
+    """
+    source = _open_source(path, registry, limits or Limits(), options)
+    split = getattr(source, "parts", None)
+    return [dict(part) for part in split(path)] if callable(split) else [{}]
+
+
+def _open_source(path: str, registry: PluginRegistry, limits: Limits, options: Mapping[str, Any] | None) -> Any:
+    """The page source for ``path``, built with the options it declares; the file's size checked."""
     head = read_head(path)
     if not head:
         raise InputFileError(f"input file is empty: {path}")
@@ -112,17 +154,7 @@ def open_pages(
     values = {k: v for k, v in (options or {}).items() if k in declared and k not in SOURCE_LIMIT_FIELDS}
     values.update(limits.for_source(stage.spec.options))
     _, source = registry.create("page_source", stage.name, values)
-    count = 0
-    for page in source.pages(path):
-        count += 1
-        if count > limits.max_pages:
-            raise InputLimitError(
-                f"{path} has more than {limits.max_pages:,} pages; split it or raise the limit (--max-pages)"
-            )
-        if isinstance(page, RasterPage):
-            height, width = page.image.shape[:2]
-            check_pixels(f"{path} page {count}", width, height, limits.max_pixels)
-        yield page
+    return source
 
 
 def source_option_names(registry: PluginRegistry) -> set[str]:

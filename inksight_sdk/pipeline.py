@@ -45,13 +45,13 @@ from .errors import BadArgumentsError, InkSightError, OutputFileError, StageErro
 from .geometry import CropTransform, crop_word, plan_crop
 from .imaging import check_pixels
 from .ink import DocumentMetadata, InkDocument, Page, Stroke, WordInk
-from .inputs import check_source_options, open_pages, raster_from_array
+from .inputs import check_source_options, input_parts, open_pages, raster_from_array
 from .layout import assign_time, reading_order, remove_duplicate_strokes
 from .limits import Limits
 from .registry import PluginRegistry
 from .stages import REPORTED, DerenderedWord, DetectedWord, Layout, Mode, RasterPage, WordCrop
 
-__all__ = ["Pipeline", "ProgressCallback", "default_registry"]
+__all__ = ["Pipeline", "ProgressCallback", "default_registry", "join_parts"]
 
 log = logging.getLogger(__name__)
 
@@ -191,14 +191,21 @@ class Pipeline:
 
     # -- public API ---------------------------------------------------------
 
-    def convert(self, source: Any, *, progress: ProgressCallback | None = None) -> InkDocument:
-        """Convert a file path, a numpy image or a PIL image to an ink document."""
+    def convert(
+        self, source: Any, *, progress: ProgressCallback | None = None, part: Mapping[str, Any] | None = None
+    ) -> InkDocument:
+        """Convert a file path, a numpy image or a PIL image to an ink document.
+
+        ``part`` (one of :meth:`parts`) converts only that part of a file: an
+        engine that spreads one input's pages over many workers converts each
+        part apart and joins the documents with :func:`join_parts`.
+        """
         pages: list[Page] = []
         problems: list[str] = []
         used: dict[str, str] = {}
         dpi = None
         done = 0
-        for group in self._page_groups(self._page_inputs(source)):
+        for group in self._page_groups(self._page_inputs(source, part)):
             detected = self._detect_together(group) if len(group) > 1 else [None]
             for item, layout in zip(group, detected):
                 dpi = dpi or item.dpi
@@ -239,9 +246,21 @@ class Pipeline:
         dist = self.registry.select(kind, name).distribution
         return f"{dist} {versions[dist]}" if dist in versions else dist
 
-    def _page_inputs(self, source: Any) -> Iterator[RasterPage | Page]:
+    def parts(self, path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+        """The parts of a file that can be converted apart, in order, for :meth:`convert`'s ``part``.
+
+        Each part is the reader options that read it (a PDF: one per page,
+        ``{"first_page": n, "last_page": n}``), planned without rendering and
+        with the input's limits checked; ``[{}]`` (the whole file) when its
+        reader cannot split it. Raises what converting the file would for a
+        file that cannot be opened.
+        """
+        return input_parts(os.fspath(path), self.registry, self.limits, self._source_options)
+
+    def _page_inputs(self, source: Any, part: Mapping[str, Any] | None = None) -> Iterator[RasterPage | Page]:
         if isinstance(source, (str, os.PathLike)):
-            yield from open_pages(os.fspath(source), self.registry, self.limits, self._source_options)
+            options = {**self._source_options, **(part or {})}
+            yield from open_pages(os.fspath(source), self.registry, self.limits, options)
         else:
             yield raster_from_array(source)
 
@@ -549,6 +568,28 @@ def _debug_folder(folder: str | os.PathLike[str]) -> str:
         ) from None
 
 
+def join_parts(documents: Sequence[InkDocument]) -> InkDocument:
+    """One input's document from the documents of its parts, in order (see :meth:`Pipeline.parts`).
+
+    The same document :meth:`Pipeline.convert` gives for the whole input:
+    pages and problems in part order, every stage that ran on some part, the
+    first part's DPI that has one.
+    """
+    plugins: dict[str, str] = {}
+    for document in documents:
+        plugins.update(document.metadata.plugins)
+    first = documents[0].metadata
+    return InkDocument(
+        pages=tuple(page for document in documents for page in document.pages),
+        metadata=attrs.evolve(
+            first,
+            plugins=dict(sorted(plugins.items())),
+            dpi=next((d.metadata.dpi for d in documents if d.metadata.dpi), None),
+            problems=tuple(p for document in documents for p in document.metadata.problems),
+        ),
+    )
+
+
 def _describe(exc: BaseException) -> str:
     return str(exc) if isinstance(exc, InkSightError) else f"{type(exc).__name__}: {exc}"
 
@@ -737,13 +778,9 @@ def _portable_error(exc: BaseException) -> BaseException:
 
 def _worker_main(inbox: Any, outbox: Any) -> None:
     """The worker process: build the stages once, then convert pages until the parent goes."""
-    import importlib
-
     try:
-        (modules, entry_points, builtins), pipeline_args = inbox.recv()
-        registry = PluginRegistry(
-            [importlib.import_module(m) for m in modules], entry_points=entry_points, builtins=builtins
-        )
+        recipe, pipeline_args = inbox.recv()
+        registry = PluginRegistry.from_recipe(recipe)
         pipeline = Pipeline(registry=registry, **pipeline_args)
         pipeline._stage("detector")
         pipeline._stage("derenderer")

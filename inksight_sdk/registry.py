@@ -42,6 +42,7 @@ STAGE_KINDS: dict[str, str] = {
     "derenderer": "register_derenderers",
     "exporter": "register_exporters",
     "page_source": "register_page_sources",
+    "engine": "register_engines",
 }
 
 BUILTIN_MODULES = (
@@ -49,6 +50,7 @@ BUILTIN_MODULES = (
     "inksight_sdk.builtin.ink_sources",
     "inksight_sdk.builtin.exporters",
     "inksight_sdk.builtin.classical",
+    "inksight_sdk.builtin.local_engine",
 )
 
 ENTRY_POINT_GROUP = "inksight_sdk"
@@ -185,6 +187,12 @@ class PluginRegistry:
                 )
             names.append(name)
         return tuple(names), entry_points, builtins
+
+    @classmethod
+    def from_recipe(cls, recipe: tuple[tuple[str, ...], bool, bool]) -> PluginRegistry:
+        """The registry :meth:`recipe` describes, built in this process (a worker's copy of its parent's)."""
+        modules, entry_points, builtins = recipe
+        return cls([importlib.import_module(m) for m in modules], entry_points=entry_points, builtins=builtins)
 
     def _add(self, plugin: object, distribution: str, name: str) -> None:
         if self._pm.is_registered(plugin):

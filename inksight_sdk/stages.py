@@ -215,6 +215,14 @@ class Exporter(Protocol):
 
 @runtime_checkable
 class PageSource(Protocol):
+    """A file to pages.
+
+    A source that can read part of a file (a PDF's pages) may also define
+    ``parts(path) -> list[dict]``: the options (of its own options class) that
+    read each part, in order, planned cheaply (no rendering). A batch engine
+    then converts the parts of one file on different workers (``--engine ray``).
+    """
+
     def pages(self, path: str) -> Iterator[RasterPage | Page]:
         """Yield the pages of a file: images to convert, or pages that already hold ink."""
         ...

@@ -201,6 +201,14 @@ class PdfSource:
                 "convert the rendered pages instead: --input-option ink_annotations=ignore"
             ) from exc
 
+    def parts(self, path: str) -> list[dict[str, int]]:
+        """One part per page to convert (``first_page`` = ``last_page``), every limit checked, nothing rendered.
+
+        A batch engine converts the pages of one PDF on many workers, each
+        reading its own page (:meth:`inksight_sdk.Pipeline.parts`).
+        """
+        return [{"first_page": number, "last_page": number} for number, _, _ in self._plan(path)]
+
     def pages(self, path: str) -> Iterator[RasterPage | Page]:
         plan = self._plan(path)
         ink = self._ink_pages(path, [number for number, _, _ in plan])
