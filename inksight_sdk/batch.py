@@ -34,11 +34,13 @@ __all__ = [
     "convert_item",
     "convert_part",
     "failed_entry",
+    "guarded",
     "item_entry",
     "find_inputs",
     "plan_outputs",
     "run_report",
     "summarize",
+    "worker_pipeline",
 ]
 
 log = logging.getLogger(__name__)
@@ -220,7 +222,7 @@ def convert_part(
             if on_page is not None:
                 on_page(done, total)
 
-        document, failure = _guarded(lambda: pipeline.convert(path, progress=progress, part=part), path)
+        document, failure = guarded(lambda: pipeline.convert(path, progress=progress, part=part), path)
     error, code = failure or (None, int(ExitCode.OK))
     return PartResult(document, error, code, tuple(warnings.messages), pages, time.monotonic() - start)
 
@@ -250,7 +252,7 @@ def item_entry(
     if failed is None:
         document = join_parts([part.document for part in parts if part.document is not None])
         buffer = io.BytesIO()
-        _, failure = _guarded(
+        _, failure = guarded(
             lambda: write_document(document, buffer, settings.exporter, settings.export_options, registry), item.path
         )
         if failure is None:
@@ -285,7 +287,7 @@ def convert_item(
     return item_entry(item, [convert_part(pipeline, item.path, on_page=on_page)], registry, settings)
 
 
-def _guarded(work: Callable[[], Any], path: str) -> tuple[Any, tuple[str, int] | None]:
+def guarded(work: Callable[[], Any], path: str) -> tuple[Any, tuple[str, int] | None]:
     """``work()``'s value, or None and the one-line error and exit code it failed with."""
     try:
         return work(), None
@@ -442,22 +444,36 @@ _worker: dict[str, Any] = {}
 
 def init_worker(settings: JobSettings) -> None:
     """Build this worker's pipeline once; Ctrl-C is left to the main process, which stops the workers."""
-    import atexit
     import signal
 
-    from .pipeline import Pipeline, default_registry
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    pipeline = worker_pipeline(settings)
+    _worker.update(pipeline=pipeline, registry=pipeline.registry, settings=settings)
+
+
+def worker_pipeline(settings: JobSettings, recipe: tuple[tuple[str, ...], bool, bool] | None = None) -> Any:
+    """The pipeline a worker process builds once and keeps (its stages, and any model, stay loaded).
+
+    The worker logs only with ``-v``: warnings are gathered per input and said
+    by the main process. ``recipe`` (:meth:`PluginRegistry.recipe
+    <inksight_sdk.PluginRegistry.recipe>`) rebuilds the caller's plugins;
+    without it, the installed ones.
+    """
+    import atexit
+
+    from .pipeline import Pipeline, default_registry
+    from .registry import PluginRegistry
+
     root = logging.getLogger()
     if settings.verbose:
         level = logging.DEBUG if settings.verbose > 1 else logging.INFO
         logging.basicConfig(level=level, format="inksight: %(levelname)s %(name)s: %(message)s")
     else:
         root.addHandler(logging.NullHandler())  # warnings are gathered per input, not printed by the worker
-    registry = default_registry()
+    registry = default_registry() if recipe is None else PluginRegistry.from_recipe(recipe)
     pipeline = Pipeline(registry=registry, **settings.pipeline)
     atexit.register(pipeline.close)
-    _worker.update(pipeline=pipeline, registry=registry, settings=settings)
+    return pipeline
 
 
 def work(item: BatchItem) -> dict[str, Any]:
