@@ -584,14 +584,35 @@ def _static(relative: str) -> Response:
     return FileResponse(target, headers={"Cache-Control": "no-cache"})
 
 
-def _add_middleware(app: FastAPI, settings: ServerSettings) -> None:
-    @app.middleware("http")
-    async def plain_headers(request: Request, call_next: Any) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        return response
+class _PlainHeaders:
+    """``nosniff`` and ``no-referrer`` on every answer.
 
+    A plain ASGI middleware: Starlette's ``BaseHTTPMiddleware`` would wrap
+    ``receive`` and hide a client's disconnect from the endpoints that watch for it.
+    """
+
+    HEADERS = ((b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"))
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(name, value) for name, value in self.HEADERS if name not in present]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _add_middleware(app: FastAPI, settings: ServerSettings) -> None:
+    app.add_middleware(_PlainHeaders)
     if settings.cors_origins:
         from starlette.middleware.cors import CORSMiddleware
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import functools
 import logging
 import math
 import threading
@@ -177,6 +178,7 @@ class WorkerPool:
                 "workers_up": sum(s.child is not None for s in self._slots),
                 "running": self._running,
                 "queued": len(self._queue),
+                "places_taken": self._tickets,
                 "capacity": self.capacity,
                 "completed": self.completed,
                 "replaced": self.replaced,
@@ -314,17 +316,18 @@ class WorkerPool:
             child.stop()
 
     def _run(self, slot: _Slot, task: Task) -> None:
+        """Run one task; the worker is replaced (when it must be) and the place given back before the
+        task's outcome is told, so a client that hears it can come back at once to a ready pool."""
         started = time.monotonic()
+        settle: Callable[[], object] = task.future.cancel
         try:
-            if task.cancelled.is_set():
-                task.future.cancel()
-                return
-            outcome = self._watch(slot, task, started + task.timeout)
-            if outcome is not None:  # the worker is gone or must go
-                self._kill(slot)
-                self.replaced += 1
-                if outcome:
-                    log.warning("inksight serve: worker %d replaced: %s", slot.index, outcome)
+            if not task.cancelled.is_set():
+                reason, settle = self._watch(slot, task, started + task.timeout)
+                if reason is not None:  # the worker is gone or must go
+                    self._kill(slot)
+                    self.replaced += 1
+                    if reason:
+                        log.warning("inksight serve: worker %d replaced: %s", slot.index, reason)
         finally:
             seconds = time.monotonic() - started
             with self._cond:
@@ -333,11 +336,13 @@ class WorkerPool:
                 self._mean_seconds = 0.8 * self._mean_seconds + 0.2 * seconds
             if task.ticket is not None:
                 task.ticket.release()
+            settle()
 
-    def _watch(self, slot: _Slot, task: Task, deadline: float) -> str | None:
-        """Run ``task`` on the slot's worker; returns why the worker must be replaced, or None.
+    def _watch(self, slot: _Slot, task: Task, deadline: float) -> tuple[str | None, Callable[[], object]]:
+        """Run ``task`` on the slot's worker; returns why the worker must be replaced (or None) and how to
+        tell the task its outcome.
 
-        An empty string asks for a quiet replacement (a cancelled task, a
+        An empty reason asks for a quiet replacement (a cancelled task, a
         worker that leaked a hung page's thread).
         """
         child = slot.child
@@ -345,27 +350,22 @@ class WorkerPool:
         try:
             child.outbox.send((task.kind, task.payload))
         except OSError:
-            task.fail(self._died(task, child))
-            return "it died before taking a task"
+            return "it died before taking a task", functools.partial(task.fail, self._died(task, child))
         while True:
             if task.cancelled.is_set():
-                task.future.cancel()
-                return ""
+                return "", task.future.cancel
             if self._stopping.is_set():
-                task.fail(_shutting_down())
-                return ""
+                return "", functools.partial(task.fail, _shutting_down())
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                task.fail(
-                    ApiError(
-                        504,
-                        f"{task.label} did not finish within {task.timeout:g} s ({task.timeout_flag}); "
-                        "the conversion was stopped",
-                        exit_code=ExitCode.INTERRUPTED,
-                        code="TIMEOUT",
-                    )
+                error = ApiError(
+                    504,
+                    f"{task.label} did not finish within {task.timeout:g} s ({task.timeout_flag}); "
+                    "the conversion was stopped",
+                    exit_code=ExitCode.INTERRUPTED,
+                    code="TIMEOUT",
                 )
-                return f"{task.label} ran past {task.timeout:g} s"
+                return f"{task.label} ran past {task.timeout:g} s", functools.partial(task.fail, error)
             try:
                 if not child.inbox.poll(min(WATCH_INTERVAL, remaining)):
                     if not child.alive() and not child.inbox.poll(0):
@@ -374,19 +374,15 @@ class WorkerPool:
                 message = child.inbox.recv()
             except (EOFError, OSError):
                 if self._stopping.is_set():
-                    task.fail(_shutting_down())
-                    return ""
-                task.fail(self._died(task, child))
-                return f"it died converting {task.label}"
+                    return "", functools.partial(task.fail, _shutting_down())
+                return f"it died converting {task.label}", functools.partial(task.fail, self._died(task, child))
             if message[0] == "progress":
                 if task.progress is not None:
                     task.progress(message[1], message[2])
             elif message[0] == "done":
-                task.succeed(message[1])
-                return "" if message[1].get("retire") else None
+                return ("" if message[1].get("retire") else None), functools.partial(task.succeed, message[1])
             else:
-                task.fail(ApiError.from_info(message[1]))
-                return None
+                return None, functools.partial(task.fail, ApiError.from_info(message[1]))
 
     def _died(self, task: Task, child: Child) -> ApiError:
         return ApiError(
