@@ -114,9 +114,27 @@ def chromium(profile: Path, downloads: Path, window: tuple[int, int] = (1280, 86
     options.add_experimental_option(
         "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
     )
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})  # requests, console
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
     return driver
+
+
+def requested_urls(driver, origin: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The URLs that pages of ``origin`` asked for since the last call (from Chromium's performance log).
+
+    Requests of the browser's own pages (its new-tab page) are not the page's doing and are left out.
+    """
+    import json
+
+    urls = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            params = message["params"]
+            if params.get("documentURL", "").startswith(origin + "/"):
+                urls.append(params["request"]["url"])
+    return urls
 
 
 _CANVAS_PIXELS = """

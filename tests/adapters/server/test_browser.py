@@ -27,6 +27,7 @@ from tests.adapters.server.browser_support import (
     changed,
     chromium,
     on_canvas,
+    requested_urls,
     running_server,
     stroke_points,
     visible_overflow,
@@ -356,6 +357,19 @@ def test_screenshot_for_the_docs(browser, server, workdir):
             shutil.copyfile(path, SCREENSHOT)
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_everything_the_page_loads_comes_from_the_server(browser, server):
+    """It must work offline: no fonts, scripts or pictures from another site (blob: and data: are local)."""
+    requested_urls(browser, server)  # what earlier tests asked for: not this visit
+    browser.get(server + "/")  # a fresh visit, from the page itself to its plugin list
+    wait(browser, lambda d: len(by_id(d, "detector").find_elements("tag name", "option")) > 1, what="the plugin list")
+    urls = requested_urls(browser, server)
+    assert any(u.endswith("/static/app.js") for u in urls) and any(u.endswith("/static/ink.js") for u in urls)
+    elsewhere = [u for u in urls if not u.startswith((server + "/", "data:", "blob:"))]
+    assert elsewhere == []
+    errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []  # nothing refused by the page's Content-Security-Policy, no script errors
 
 
 def test_ink_file_pages_without_photo_or_clock_replay_on_white_paper(browser, server, tmp_path):

@@ -67,7 +67,8 @@ export async function api(path, { method = "GET", body = undefined, signal = und
   }
   if (response.ok) return response;
   const text = await response.text().catch(() => "");
-  throw errorFromBody(response.status, response.statusText, text, retryAfterSeconds(response.headers.get("Retry-After")));
+  const retryAfter = retryAfterSeconds(response.headers.get("Retry-After"));
+  throw errorFromBody(response.status, response.statusText, text, retryAfter);
 }
 
 /** POST /v1/jobs, reporting upload progress (0..1) as it goes (fetch cannot); resolves to the job. */
@@ -79,12 +80,19 @@ export function postJob(form, onProgress, signal) {
     xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); };
     xhr.onload = () => {
       if (xhr.status >= 200 && xhr.status < 300) {
-        try { resolve(JSON.parse(xhr.responseText)); } catch { reject(new ApiError(xhr.status, "the server's answer was not JSON")); }
+        try {
+          resolve(JSON.parse(xhr.responseText));
+        } catch {
+          reject(new ApiError(xhr.status, "the server's answer was not JSON"));
+        }
       } else {
-        reject(errorFromBody(xhr.status, xhr.statusText, xhr.responseText, retryAfterSeconds(xhr.getResponseHeader("Retry-After"))));
+        const retryAfter = retryAfterSeconds(xhr.getResponseHeader("Retry-After"));
+        reject(errorFromBody(xhr.status, xhr.statusText, xhr.responseText, retryAfter));
       }
     };
-    xhr.onerror = () => reject(new ApiError(0, "the upload did not reach the server; check the connection and try again"));
+    xhr.onerror = () => {
+      reject(new ApiError(0, "the upload did not reach the server; check the connection and try again"));
+    };
     xhr.onabort = () => reject(new DOMException("cancelled", "AbortError"));
     if (signal) signal.addEventListener("abort", () => xhr.abort(), { once: true });
     xhr.send(form);
@@ -96,7 +104,11 @@ export function sleep(ms, signal) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
     if (signal) {
-      signal.addEventListener("abort", () => { clearTimeout(timer); reject(new DOMException("cancelled", "AbortError")); }, { once: true });
+      const stop = () => {
+        clearTimeout(timer);
+        reject(new DOMException("cancelled", "AbortError"));
+      };
+      signal.addEventListener("abort", stop, { once: true });
     }
   });
 }

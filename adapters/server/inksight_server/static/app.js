@@ -17,6 +17,8 @@ const FORMAT_LABELS = {
   inkml: "InkML", json: "JSON", svg: "SVG", pdf: "PDF", txt: "Text", gif: "GIF",
   webp: "WebP", apng: "APNG", xopp: "Xournal++", uim: "UIM",
 };
+const DOWNLOAD_ICON =
+  '<svg class="icon" viewBox="0 0 24 24" aria-hidden="true"><path d="M12 4v11m-5-5 5 5 5-5M5 20h14"/></svg>';
 const FORMAT_ORDER = ["inkml", "json", "svg", "pdf", "txt", "xopp", "uim", "gif", "webp", "apng"];
 
 const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
@@ -69,7 +71,8 @@ function openTokenDialog(needed) {
   const dialog = $("token-dialog");
   $("token-why").textContent = needed
     ? "This server needs an access token. Enter the one it was started with; it is kept in this browser only."
-    : "If this server was started with a token, enter it here. It is kept in this browser only and sent with every request.";
+    : "If this server was started with a token, enter it here. It is kept in this browser only "
+      + "and sent with every request.";
   $("token-input").value = token.get();
   if (!dialog.open) dialog.showModal();
   $("token-input").focus();
@@ -119,15 +122,16 @@ function pluginRows(data) {
 function fillStageSelect(select, rows) {
   const chosen = select.value;
   select.replaceChildren(new Option("auto (best installed)", "auto"));
-  const sorted = [...rows].sort((a, b) => (b.available !== false) - (a.available !== false) || a.name.localeCompare(b.name));
+  const installedFirst = (a, b) => (b.available !== false) - (a.available !== false) || a.name.localeCompare(b.name);
+  const sorted = [...rows].sort(installedFirst);
   for (const row of sorted) {
     const installed = row.available !== false;
     const option = new Option(installed ? row.name : `${row.name} (not installed)`, row.name);
     option.disabled = !installed;
-    option.title = row.description || "";
     option.dataset.about = !installed && row.install_hint
       ? `${row.description || ""} Install: ${row.install_hint}`
       : row.description || "";
+    option.title = option.dataset.about;
     select.add(option);
   }
   if ([...select.options].some((o) => o.value === chosen && !o.disabled)) select.value = chosen;
@@ -249,9 +253,11 @@ async function convert(file) {
     );
     current.jobId = job.id;
     const jobUrl = `/v1/jobs/${encodeURIComponent(job.id)}`;
-    for (let delay = POLL_FIRST_MS; !["done", "failed", "cancelled"].includes(job.state); delay = Math.min(POLL_MAX_MS, delay * 1.4)) {
+    let delay = POLL_FIRST_MS;
+    while (!["done", "failed", "cancelled"].includes(job.state)) {
       setProgress(...describeJob(job));
       await sleep(delay, signal);
+      delay = Math.min(POLL_MAX_MS, delay * 1.4);
       job = await politely(async () => (await api(jobUrl, { signal })).json(), signal, busyNotice("Progress"));
     }
     setProgress(...describeJob(job));
@@ -263,7 +269,8 @@ async function convert(file) {
       showInfo("The conversion was cancelled.");
       return;
     }
-    const response = await politely(() => api(`${jobUrl}/result?format=json`, { signal }), signal, busyNotice("Result"));
+    const fetchInk = () => api(`${jobUrl}/result?format=json`, { signal });
+    const response = await politely(fetchInk, signal, busyNotice("Result"));
     const ink = await response.json();
     if (run === current) showResult(job, ink, file);
   } catch (err) {
@@ -380,7 +387,7 @@ async function download(jobId, stem, format, button) {
 }
 
 function fillDownloads(job, stem) {
-  const formats = Array.isArray(job.formats) && job.formats.length ? job.formats : [...exporters.keys()];
+  const formats = Array.isArray(job.formats) ? job.formats : [...exporters.keys()]; // those that take its options
   const rank = (f) => (FORMAT_ORDER.includes(f) ? FORMAT_ORDER.indexOf(f) : FORMAT_ORDER.length);
   const buttons = [...formats].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b)).map((format) => {
     const button = document.createElement("button");
@@ -390,7 +397,7 @@ function fillDownloads(job, stem) {
     button.dataset.format = format;
     const row = exporters.get(format);
     if (row && row.description) button.title = row.description;
-    button.innerHTML = '<svg class="icon" viewBox="0 0 24 24" aria-hidden="true"><path d="M12 4v11m-5-5 5 5 5-5M5 20h14"/></svg>';
+    button.innerHTML = DOWNLOAD_ICON;
     const text = document.createElement("span");
     text.className = "label";
     const label = document.createElement("strong");
@@ -405,9 +412,10 @@ function fillDownloads(job, stem) {
   });
   $("downloads").replaceChildren(...buttons);
   const expires = job.expires_at ? new Date(job.expires_at) : null;
-  $("expires").textContent = expires && !Number.isNaN(expires.getTime())
+  const kept = expires && !Number.isNaN(expires.getTime())
     ? `Kept on the server until ${expires.toLocaleString([], { dateStyle: "medium", timeStyle: "short" })}.`
     : "";
+  $("expires").textContent = buttons.length ? kept : `No installed exporter takes these export options. ${kept}`;
 }
 
 function fillWarnings(job, ink) {
@@ -434,7 +442,9 @@ function showResult(job, ink, file) {
   fillDownloads(job, stem);
   fillWarnings(job, ink);
   showDocument(job.id, ink);
-  if (!window.matchMedia("(min-width: 900px)").matches) $("viewer").scrollIntoView({ behavior: "smooth", block: "start" });
+  if (!window.matchMedia("(min-width: 900px)").matches) { // on a phone the result is below: show it
+    $("viewer").scrollIntoView({ behavior: "smooth", block: "start" });
+  }
 }
 
 // ---------------------------------------------------------------- start

@@ -68,7 +68,8 @@ function updateTransport() {
   const atEnd = !page || view.clock >= page.t1;
   $("play-label").textContent = view.playing ? "Pause" : atEnd ? "Replay" : "Play";
   const play = $("play");
-  play.setAttribute("aria-label", view.playing ? "Pause the replay" : atEnd ? "Replay the writing" : "Play the writing");
+  const action = view.playing ? "Pause the replay" : atEnd ? "Replay the writing" : "Play the writing";
+  play.setAttribute("aria-label", action);
   play.setAttribute("aria-pressed", String(view.playing));
   play.disabled = scrub.disabled = span <= 0;
 }
@@ -210,7 +211,9 @@ async function loadImage(page, jobId) {
     page.image = await decodeImage(await response.blob());
   } catch (err) {
     page.image = null;
-    if (!(err instanceof ApiError && err.status === 404)) page.imageNote = `the page image could not be shown: ${err.message}`;
+    if (!(err instanceof ApiError && err.status === 404)) { // 404: an ink file's page, which has no image
+      page.imageNote = `the page image could not be shown: ${err.message}`;
+    }
   }
   if (view.page === page && view.jobId === jobId) {
     stage.removeAttribute("aria-busy");
@@ -229,10 +232,8 @@ function describePage() {
   ];
   $("summary").textContent = facts.join(" · ") + (page.imageNote ? `; ${page.imageNote}` : "");
   const text = page.words.map((w) => w.text).filter(Boolean).join(" ");
-  canvas.setAttribute(
-    "aria-label",
-    `Page ${page.position + 1} of ${view.pages.length} with its ink: ${facts.join(", ")}${text ? `. Text: ${text}` : ""}`,
-  );
+  const which = `Page ${page.position + 1} of ${view.pages.length}`;
+  canvas.setAttribute("aria-label", `${which} with its ink: ${facts.join(", ")}${text ? `. Text: ${text}` : ""}`);
 }
 
 function showPage(position) {
@@ -284,8 +285,8 @@ export function setUpViewer() {
   for (const id of ["by-order", "boxes", "photo"]) $(id).addEventListener("input", draw);
   document.addEventListener("keydown", (e) => { // space plays and pauses, as in a video player
     const t = e.target;
-    const busy = t instanceof HTMLInputElement || t instanceof HTMLSelectElement || t instanceof HTMLTextAreaElement ||
-      t instanceof HTMLButtonElement || t instanceof HTMLDialogElement || (t instanceof HTMLElement && t.closest("dialog"));
+    const controls = [HTMLInputElement, HTMLSelectElement, HTMLTextAreaElement, HTMLButtonElement, HTMLDialogElement];
+    const busy = controls.some((kind) => t instanceof kind) || (t instanceof HTMLElement && t.closest("dialog"));
     if (e.key === " " && !busy && view.page && !$("result").hidden) {
       e.preventDefault();
       if (view.playing) pause(); else play();
