@@ -328,7 +328,6 @@ def create_app(settings: ServerSettings | None = None, registry: PluginRegistry 
                 choices=choices.pipeline,
                 export_options=choices.export_options,
             )
-            state.jobs.add(job)
             extra = {"document": os.path.join(folder, DOCUMENT)}
             job.task = _submit(
                 state,
@@ -351,6 +350,7 @@ def create_app(settings: ServerSettings | None = None, registry: PluginRegistry 
             if isinstance(exc, ClientDisconnect):
                 return Response(status_code=499)
             raise
+        state.jobs.add(job)
         job.task.future.add_done_callback(lambda future: _job_ended(state, job, future, formats))
         return JSONResponse(
             {"id": job.id, "state": "queued", "links": _links(job.id)},
@@ -407,6 +407,8 @@ def create_app(settings: ServerSettings | None = None, registry: PluginRegistry 
                     "output": path,
                 }
                 await _run_small(state, request, "export", payload)
+        if not os.path.exists(path):  # the job expired or was removed meanwhile
+            raise ApiError(404, f"job {job_id} expired or was removed", code="NOT_FOUND")
         return FileResponse(path, media_type=media_type(stage), filename=download_name(job.name, stage))
 
     @app.get(
@@ -427,6 +429,8 @@ def create_app(settings: ServerSettings | None = None, registry: PluginRegistry 
         if not os.path.exists(path):
             payload = {"dir": job.folder, "name": job.name, "choices": job.choices, "page": page, "output": path}
             await _run_small(state, request, "page_image", payload)
+        if not os.path.exists(path):
+            raise ApiError(404, f"job {job_id} expired or was removed", code="NOT_FOUND")
         return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
     @app.delete(

@@ -325,7 +325,8 @@ class WorkerPool:
                 reason, settle = self._watch(slot, task, started + task.timeout)
                 if reason is not None:  # the worker is gone or must go
                     self._kill(slot)
-                    self.replaced += 1
+                    with self._cond:
+                        self.replaced += 1
                     if reason:
                         log.warning("inksight serve: worker %d replaced: %s", slot.index, reason)
         finally:
