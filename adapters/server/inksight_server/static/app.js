@@ -22,7 +22,6 @@ const DOWNLOAD_ICON =
 const FORMAT_ORDER = ["inkml", "json", "svg", "pdf", "txt", "xopp", "uim", "gif", "webp", "apng"];
 
 const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
-const capitalise = (s) => (s ? s[0].toUpperCase() + s.slice(1) : s);
 
 // ---------------------------------------------------------------- messages
 
@@ -30,7 +29,7 @@ function showError(err) {
   const box = $("message");
   box.className = "message";
   const text = document.createElement("span");
-  text.textContent = capitalise(err instanceof Error ? err.message : String(err));
+  text.textContent = err instanceof Error ? err.message : String(err); // as the API says it: it may start with a name
   box.replaceChildren(text);
   if (err instanceof ApiError && (err.status || err.code)) {
     const parts = [];
