@@ -180,6 +180,30 @@ def wait_for_file(folder: Path, suffix: str, timeout_s: float = 20.0) -> Path:
     raise AssertionError(f"no {suffix} download in {folder} within {timeout_s:g} s: {sorted(os.listdir(folder))}")
 
 
+def crowded(driver, selectors: Sequence[str]) -> list[str]:  # type: ignore[no-untyped-def]
+    """Among the shown elements ``selectors`` pick: pairs whose boxes overlap, and those whose
+    content is wider than their box (text spilling over its neighbours)."""
+    return driver.execute_script(
+        """
+        const boxes = arguments[0].map(s => [s, document.querySelector(s)])
+          .filter(([, el]) => el && el.offsetParent).map(([s, el]) => [s, el, el.getBoundingClientRect()])
+          .filter(([, , r]) => r.width > 1 && r.height > 1);  // visually hidden labels are not in the way
+        const out = [];
+        boxes.forEach(([a, el, p], i) => {
+          const spills = el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX === 'visible';
+          if (spills) out.push(`${a} spills`);
+          boxes.slice(i + 1).forEach(([b, , q]) => {
+            if (p.left < q.right - 0.5 && q.left < p.right - 0.5 && p.top < q.bottom - 0.5 && q.top < p.bottom - 0.5) {
+              out.push(`${a} overlaps ${b}`);
+            }
+          });
+        });
+        return out;
+        """,
+        list(selectors),
+    )
+
+
 def visible_overflow(driver, ids: Sequence[str]) -> list[str]:  # type: ignore[no-untyped-def]
     """The elements among ``ids`` (shown ones) that stick out of the viewport sideways."""
     return driver.execute_script(

@@ -26,6 +26,7 @@ from tests.adapters.server.browser_support import (
     canvas_pixels,
     changed,
     chromium,
+    crowded,
     on_canvas,
     requested_urls,
     running_server,
@@ -315,6 +316,8 @@ def test_phone_screen_fits_without_sideways_scrolling(browser, converted, workdi
             "token-button",
         ]
         assert visible_overflow(browser, ids) == []
+        transport = ["#play", "#scrub", "#clock", ".speed > span", "#speed", ".toggles .switch", ".toggles .slider"]
+        assert crowded(browser, transport) == []
         for element_id in ("play", "download-inkml", "token-button"):
             assert by_id(browser, element_id).size["height"] >= 44, element_id  # a finger's tap target
         assert by_id(browser, "camera-input").get_attribute("capture") == "environment"
