@@ -229,9 +229,11 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         words = sum(len(page["words"]) for page in reference.json()["pages"])
         workers_before = sorted(descendants(server.process.pid))
         rss_before = rss_mib([server.process.pid, *workers_before])
+        load_before = os.getloadavg()[0]
         latencies, statuses, failures, wall = run_load(
             server.url, data, args.input.name, args.requests, args.clients, fields, words
         )
+        load_after = os.getloadavg()[0]
         rss_after = rss_mib([server.process.pid, *descendants(server.process.pid)])
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and (os.listdir(root / "requests") or os.listdir(root / "scratch")):
@@ -277,6 +279,8 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "leaked_processes": leaks["processes"],
         "server_exit_code": exit_code,
         "machine": machine(),
+        # other work on the machine slows the server: the 1-minute load average before and after the load
+        "load_average": {"before": round(load_before, 2), "after": round(load_after, 2)},
     }
 
 

@@ -185,7 +185,7 @@ def _form_body(fields: frozenset[str]) -> dict[str, Any]:
         "detector": "detector name or auto (default: the server's --detector)",
         "derenderer": "derenderer name or auto (default: the server's --derenderer)",
         "mode": "vanilla, text or recognize; default vanilla",
-        "detector_options": 'a JSON object of detector options, e.g. {"min_height": 8}',
+        "detector_options": 'a JSON object of detector options, e.g. {"max_pixels": 2000000}',
         "derenderer_options": 'a JSON object of derenderer options, e.g. {"workers": 0}',
         "export_options": 'a JSON object of exporter options, e.g. {"colour_by_order": true}',
         "dpi": "render PDFs at this DPI (default 300); read Xournal++ files at it",

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from inksight_sdk.errors import StageError
+from inksight_sdk.stages import RasterPage
 
 from .errors import ApiError, from_sdk
 
@@ -140,25 +141,53 @@ class _Worker:
         return {}
 
     def page_image(self, task: dict[str, Any], send: Send) -> dict[str, Any]:
-        """Page ``n`` (1-based) of the upload as the pipeline saw it, as a PNG; 404 for an ink page."""
+        """Page ``n`` (1-based) of the upload as the pipeline saw it, as a PNG; 404 for an ink page.
+
+        A reader that reads a page range (the PDF adapter's ``first_page`` and
+        ``last_page``) renders page ``n`` alone; other inputs are read up to it.
+        """
         from PIL import Image
 
+        from inksight_sdk.errors import BadArgumentsError
         from inksight_sdk.inputs import open_pages
-        from inksight_sdk.stages import RasterPage
 
         wanted, name = task["page"], task["name"]
+        options = _source_options(task["choices"])
+        skip = wanted - 1
+        if {"first_page", "last_page"} <= _reader_options(name, self.registry):
+            options.update(first_page=wanted, last_page=wanted)
+            skip = 0
         count = 0
-        for page in open_pages(name, self.registry, self.limits, _source_options(task["choices"])):
-            count += 1
-            if count < wanted:
-                continue
-            if not isinstance(page, RasterPage):
-                raise ApiError(
-                    404, f"page {wanted} of {name} is ink, not an image; there is no photo to show", code="NOT_FOUND"
-                )
-            _write(task["output"], functools.partial(Image.fromarray(page.image).save, format="PNG", compress_level=3))
-            return {"width": int(page.image.shape[1]), "height": int(page.image.shape[0])}
+        try:
+            for page in open_pages(name, self.registry, self.limits, options):
+                count += 1
+                if count <= skip:
+                    continue
+                if not isinstance(page, RasterPage):
+                    raise ApiError(
+                        404,
+                        f"page {wanted} of {name} is ink, not an image; there is no photo to show",
+                        code="NOT_FOUND",
+                    )
+                picture = Image.fromarray(page.image)
+                _write(task["output"], functools.partial(picture.save, format="PNG", compress_level=3))
+                return {"width": picture.width, "height": picture.height}
+        except BadArgumentsError:  # the reader's page range starts after its last page
+            if not skip and "first_page" in options:
+                raise ApiError(404, f"{name} has no page {wanted}", code="NOT_FOUND") from None
+            raise
         raise ApiError(404, f"{name} has {count} page(s); there is no page {wanted}", code="NOT_FOUND")
+
+
+def _reader_options(name: str, registry: Any) -> set[str]:
+    """The option names of the reader that takes the file (judged by its bytes, as the pipeline does)."""
+    import attrs
+
+    from inksight_sdk.inputs import read_head
+
+    sources = registry.sniff(read_head(name))
+    options = sources[0].spec.options if sources else None
+    return {field.name for field in attrs.fields(options)} if options is not None and attrs.has(options) else set()
 
 
 def _source_options(choices: dict[str, Any]) -> dict[str, Any]:

@@ -196,7 +196,7 @@ def test_pdf_job_counts_pages_and_serves_each_rendered_page(client):
     for number, page in enumerate(document.pages, start=1):
         image = Image.open(io.BytesIO(client.get(f"/v1/jobs/{view['id']}/pages/{number}/image").content))
         assert image.size == (page.width, page.height) == (926, 121)  # 1852x242 at 100 dpi, rendered at 50
-    three = post(client, "/v1/jobs", pdf_of_sample(3), name="three.pdf")
+    three = post(client, "/v1/jobs", pdf_of_sample(3), name="three.pdf", dpi="50")
     failed, _ = wait_job(client, three.json()["id"])
     assert failed["state"] == "failed"
     assert failed["error"]["status"] == 413 and failed["error"]["code"] == "INPUT_LIMIT", failed
@@ -204,6 +204,11 @@ def test_pdf_job_counts_pages_and_serves_each_rendered_page(client):
     assert_error(client.get(f"/v1/jobs/{view['id']}/pages/3/image"), 404, "NOT_FOUND", 2)
     result = client.get(f"/v1/jobs/{three.json()['id']}/result")
     assert_error(result, 413, "INPUT_LIMIT", 7, "three.pdf")
+    # page images come one page at a time (the PDF reader's page range), even of the job that failed
+    third = client.get(f"/v1/jobs/{three.json()['id']}/pages/3/image")
+    assert third.status_code == 200 and Image.open(io.BytesIO(third.content)).size == (926, 121)
+    fourth = client.get(f"/v1/jobs/{three.json()['id']}/pages/4/image")
+    assert_error(fourth, 404, "NOT_FOUND", 2, "three.pdf has no page 4")
 
 
 def test_an_ink_file_converts_without_stages_and_has_no_page_image(client):
