@@ -102,6 +102,7 @@ class _Slot:
         self.index = index
         self.child: Child | None = None
         self.started_once = False
+        self.pipelines = 0  # pipelines its worker has built (reused ones are not built again)
         self.error: dict[str, Any] | None = None
         self.thread: threading.Thread | None = None
 
@@ -182,6 +183,7 @@ class WorkerPool:
                 "capacity": self.capacity,
                 "completed": self.completed,
                 "replaced": self.replaced,
+                "pipelines_built": sum(s.pipelines for s in self._slots if s.child is not None),
             }
 
     def retry_after(self) -> int:
@@ -306,6 +308,7 @@ class WorkerPool:
         with self._cond:
             slot.child = child
             slot.started_once = True
+            slot.pipelines = message[1]
             slot.error = None
         return True
 
@@ -381,6 +384,7 @@ class WorkerPool:
                 if task.progress is not None:
                     task.progress(message[1], message[2])
             elif message[0] == "done":
+                slot.pipelines = message[1]["pipelines"]
                 return ("" if message[1].get("retire") else None), functools.partial(task.succeed, message[1])
             else:
                 return None, functools.partial(task.fail, ApiError.from_info(message[1]))

@@ -11,9 +11,11 @@ names the upload by its safe base name: the document then says
 exporters that draw the photo under the ink find it, while no path of the
 server's own shows up in an answer.
 
-Messages to the parent: ``("ready",)`` or ``("failed", error)`` once, then per
-task ``("progress", done, total)`` any number of times and one ``("done",
-result)`` or ``("error", error)``; ``error`` is :meth:`ApiError.info`.
+Messages to the parent: ``("ready", pipelines)`` or ``("failed", error)``
+once, then per task ``("progress", done, total)`` any number of times and one
+``("done", result)`` or ``("error", error)``; ``error`` is
+:meth:`ApiError.info`, ``pipelines`` (also in every result) how many pipelines
+this worker has built, so the server can show that they are reused.
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ class _Worker:
         self.limits = config["limits"]
         self.defaults = {"detector": config["detector"], "derenderer": config["derenderer"]}
         self._pipelines: collections.OrderedDict[str, Any] = collections.OrderedDict()
+        self.built = 0
 
     def pipeline(self, choices: dict[str, Any]) -> Any:
         from inksight_sdk import Pipeline
@@ -86,6 +89,7 @@ class _Worker:
             **full, registry=self.registry, limits=self.limits, source_options={"dpi": dpi} if dpi else {}
         )
         self._pipelines[key] = pipeline
+        self.built += 1
         while len(self._pipelines) > PIPELINES_KEPT:
             _, old = self._pipelines.popitem(last=False)
             old.close()
@@ -267,7 +271,7 @@ def main(inbox: Any, outbox: Any) -> None:
     except BaseException as exc:
         outbox.send(("failed", _error(exc)))
         return
-    outbox.send(("ready",))
+    outbox.send(("ready", worker.built))
     handlers = {"convert": worker.convert, "export": worker.export, "page_image": worker.page_image}
     home = os.getcwd()
     while True:
@@ -285,6 +289,7 @@ def main(inbox: Any, outbox: Any) -> None:
             outbox.send(("error", _error(exc)))
         else:
             result["retire"] = _leaked_threads()
+            result["pipelines"] = worker.built
             outbox.send(("done", result))
         finally:
             os.chdir(home)

@@ -119,3 +119,15 @@ def test_a_finished_job_expires_with_its_files(client):
     time.sleep(1.8)  # the TTL (1 s) and a janitor round (0.25 s)
     assert client.get(f"/v1/jobs/{created['id']}", headers=AUTH).status_code == 404
     assert not folder.exists()
+
+
+def test_pipelines_are_built_once_per_set_of_choices_and_reused(client):
+    built = pool_status(client)["pipelines_built"]
+    assert built >= 1  # the worker's default pipeline, built before it said ready
+    for fields in ({}, {"detector": "auto", "mode": "vanilla"}, {}):
+        assert convert(client, SAMPLE.read_bytes(), **fields).status_code == 200
+    assert pool_status(client)["pipelines_built"] == built  # the defaults, named or not: the same pipeline
+    for _ in range(3):
+        response = convert(client, SAMPLE.read_bytes(), derenderer_options='{"workers": 0}')
+        assert response.status_code == 200
+    assert pool_status(client)["pipelines_built"] == built + 1
