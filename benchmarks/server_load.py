@@ -74,6 +74,19 @@ def rss_mib(pids: list[int]) -> float:
     return round(total / 1024, 1)
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (from /proc)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 class Server:
     """A real ``inksight serve`` subprocess on a free port of 127.0.0.1."""
 
@@ -230,9 +243,11 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         workers_before = sorted(descendants(server.process.pid))
         rss_before = rss_mib([server.process.pid, *workers_before])
         load_before = os.getloadavg()[0]
+        cpu_before = cpu_seconds([server.process.pid, *workers_before])
         latencies, statuses, failures, wall = run_load(
             server.url, data, args.input.name, args.requests, args.clients, fields, words
         )
+        cpu = cpu_seconds([server.process.pid, *workers_before]) - cpu_before
         load_after = os.getloadavg()[0]
         rss_after = rss_mib([server.process.pid, *descendants(server.process.pid)])
         deadline = time.monotonic() + 5
@@ -269,6 +284,8 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             "mean": round(statistics.fmean(latencies), 1),
         },
         "throughput_per_s": round(args.requests / wall, 2),
+        # CPU time of the server and its workers per request: what the load costs whatever else runs
+        "server_cpu_s_per_request": round(cpu / args.requests, 4),
         "wall_s": round(wall, 2),
         "statuses": statuses,
         "failed": len(failures),
@@ -320,7 +337,8 @@ def main(argv: list[str] | None = None) -> int:
     leaked = result["leaked_files"] + result["leaked_processes"]
     print(
         f"{result['requests']} requests, {result['clients']} clients, {result['workers']} workers: "
-        f"p50 {latency['p50']:.0f} ms, p95 {latency['p95']:.0f} ms, {result['throughput_per_s']} requests/s, "
+        f"p50 {latency['p50']:.0f} ms, p95 {latency['p95']:.0f} ms, {result['throughput_per_s']} requests/s "
+        f"({result['server_cpu_s_per_request'] * 1000:.0f} ms of server CPU each), "
         f"{result['failed']} failed, {'leaks: ' + '; '.join(leaked) if leaked else 'nothing leaked'} -> {args.output}"
     )
     return 1 if result["failed"] or leaked else 0
