@@ -101,11 +101,13 @@ def refuse_unreadable(upload: Upload, registry: PluginRegistry, limits: Limits) 
     Only the file's first bytes are read here; the message is the SDK's own,
     with the upload's name in place of the server's path.
     """
-    head = _checked(read_head, upload.path)
-    sources = registry.sniff(head) if head else []
-    if sources and sources[0].available():
-        return
+    head = b""
+    sources = []
     try:
+        head = read_head(upload.path)
+        sources = registry.sniff(head) if head else []
+        if sources and sources[0].available():
+            return
         next(iter(open_pages(upload.path, registry, limits)))
     except InkSightError as exc:
         unsupported = bool(head) and (not sources or isinstance(exc, MissingPluginError))

@@ -286,7 +286,9 @@ def main(inbox: Any, outbox: Any) -> None:
             os.chdir(task["dir"])
             result = handlers[kind](task, outbox.send)
         except BaseException as exc:
-            outbox.send(("error", _error(exc)))
+            error = _error(exc)  # the task names its files relative to its folder; a stray path is cut too
+            error["message"] = error["message"].replace(task["dir"] + os.sep, "")
+            outbox.send(("error", error))
         else:
             result["retire"] = _leaked_threads()
             result["pipelines"] = worker.built
