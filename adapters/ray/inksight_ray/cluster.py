@@ -58,6 +58,8 @@ def connected(options: RayOptions, verbose: int) -> Iterator[str]:
     try:
         ray.init(address=address or "local", **settings)  # "local": a new instance, never one found by chance
     except Exception as exc:
+        with contextlib.suppress(Exception):  # whatever half-started
+            ray.shutdown()
         raise PluginError(_connect_error(where, address, exc)) from None
     finally:
         if sigterm is not None:

@@ -189,11 +189,12 @@ class _Run:
     def _plan(self, index: int) -> None:
         item = self.job.items[index]
         log.info("planning %s", item.path)
-        planned, failure = guarded(lambda: (InputFile.of(item.path), self.job.pipeline.parts(item.path)), item.path)
+        # the reader first: a missing or damaged input fails with the local engine's words
+        planned, failure = guarded(lambda: (self.job.pipeline.parts(item.path), InputFile.of(item.path)), item.path)
         if failure is not None:
             self.job.finish(index, item_entry(item, [PartResult(None, *failure)], *self._entry_args()))
             return
-        source, parts = planned
+        parts, source = planned
         state = _Input(index, source, parts, [None] * len(parts))
         if self.options.transfer == "bytes":
             self._send_bytes(state)
@@ -228,6 +229,8 @@ class _Run:
         try:
             result = self.ray.get(ref)
         except exceptions.RayActorError as exc:
+            with contextlib.suppress(Exception):  # unreachable rather than dead: free its CPU all the same
+                self.ray.kill(worker)
             self._start_worker()  # in the lost one's place
             self._retry(task, f"its Ray worker was lost ({_reason(exc)})", int(ExitCode.INCOMPLETE), lost=True)
             return
@@ -304,6 +307,8 @@ class _Run:
                 if self.planned_all and not self.busy and not any(t.input.wanted(t.number) for t in self.queue):
                     return
                 waiting = [*self.busy, *self.starting]
+                if not waiting:
+                    raise PluginError(f"no Ray worker is left on {self.where}; {self.start_error or 'see -v'}")
                 done, _ = self.ray.wait(waiting, num_returns=1, timeout=5.0)
                 for ref in done:
                     if ref in self.starting:

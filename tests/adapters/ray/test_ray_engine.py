@@ -107,9 +107,8 @@ def test_ray_writes_what_the_local_engine_writes(cluster, scans, local_run, tmp_
         )
     assert files(out) == files(local_out)  # same files, byte for byte: same strokes, pages in order
     book = json.loads((out / "book.json").read_text())
-    assert [page["index"] for page in book["pages"]] == list(range(6)) and book["metadata"][
-        "source"
-    ] == "scans/book.pdf"
+    assert [page["index"] for page in book["pages"]] == list(range(6))
+    assert book["metadata"]["source"] == "scans/book.pdf"
     assert comparable(report) == comparable(local_report)
     assert json.loads(report_path.read_text())["totals"] == report["totals"]
     assert [e["status"] for e in report["inputs"]] == ["ok", "failed", "ok"]
