@@ -5,8 +5,10 @@ shared machine: no dashboard, no usage statistics sent anywhere, an object
 store of ``object_store_memory`` bytes, and Ray's own chatter only with
 ``-v``. Ray's failures to connect become one-line errors (exit 5) that say
 what to check. The SIGTERM handler Ray installs when it starts an instance
-is replaced by the caller's again, so ``kill`` still stops a run as Ctrl-C
-does (exit 130, the report written). What Ray's driver threads print on
+is replaced by the caller's again, after ``ray.init()`` and after
+``ray.shutdown()`` (which resets it to the default in Ray's native code), so
+``kill`` still stops a run as Ctrl-C does (exit 130, the report written),
+except while Ray itself shuts down (about a second at the end). What Ray's driver threads print on
 stdout (a dead worker's story) goes to stderr with ``-v``, else nowhere:
 stdout stays the documents'.
 """
@@ -72,6 +74,8 @@ def connected(options: RayOptions, verbose: int) -> Iterator[str]:
     finally:
         news.all_ray = True  # ray.shutdown() prints what Ray held back, from this thread
         ray.shutdown()
+        if sigterm is not None:  # Ray's shutdown sets SIGTERM to the default (kill) under Python's feet
+            signal.signal(signal.SIGTERM, sigterm)
         if sys.stdout is news:
             sys.stdout = stdout
 

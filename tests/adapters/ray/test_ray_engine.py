@@ -209,6 +209,34 @@ def test_the_cli_joins_a_cluster_by_address(head, scans, local_run, tmp_path):
     assert comparable(json.loads(report_path.read_text())) == comparable(local_report)
 
 
+def test_sigterm_stops_a_ray_run_like_ctrl_c(head, tmp_path):
+    """SIGTERM mid-run: exit 130, the report written (the unfinished input ``interrupted``), nothing partial."""
+    import signal
+    import subprocess
+    import sys
+
+    src = tmp_path / "in"
+    src.mkdir()
+    pdf(src / "long.pdf", [photo("inksight_word.jpg")] * 8)
+    report_path = tmp_path / "run.json"
+    command = [sys.executable, "-m", "inksight_sdk", "convert", str(src), "-o", f"{tmp_path / 'out'}/", "-vv"]
+    command += ["--engine", "ray", "--ray-address", head, "--report", str(report_path), "--dpi", "150"]
+    command += ["--detector", "whole-page", "--derenderer", "slow", "--derenderer-option", "seconds=2"]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    said = []
+    for line in process.stderr:  # -vv: the driver says when it hands out a page
+        said.append(line)
+        if "to Ray worker" in line:
+            break
+    process.send_signal(signal.SIGTERM)
+    said += process.stderr.readlines()
+    assert process.wait(60) == ExitCode.INTERRUPTED, "".join(said[-20:])
+    assert said[-1].strip() == "inksight: error: interrupted; no partial output was left behind"
+    (entry,) = json.loads(report_path.read_text())["inputs"]
+    assert entry["status"] == "interrupted"
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
 def test_the_cli_starts_and_stops_a_ray_instance_of_its_own(ray_env, scans, local_run, tmp_path, monkeypatch):
     local_out, local_report = local_run
     temp = short_temp_dir()
