@@ -269,3 +269,23 @@ def test_without_inksight_ray_the_engine_says_what_to_install():
         registry.select("engine", "ray")
     assert caught.value.exit_code == ExitCode.PLUGIN
     assert "pip install inksight-ray" in str(caught.value) and "adapters/ray" in str(caught.value)
+
+
+def test_the_core_never_imports_ray(scans, tmp_path):
+    """With inksight-ray installed, --help, plugins and a local batch leave Ray unimported (a Ray run loads it)."""
+    import subprocess
+    import sys
+
+    script = f"""
+import sys
+from inksight_sdk.cli import main
+for args in (["convert", "--help"], ["plugins"], ["convert", {str(scans / "note.png")!r}, "-o", {f"{tmp_path}/"!r}]):
+    try:
+        main(args)
+    except SystemExit:
+        pass
+print("RAY:", sorted(m for m in sys.modules if m.split(".")[0] == "ray"))
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.stdout.splitlines()[-1] == "RAY: []", result.stderr
+    assert (tmp_path / "note.json").exists() and "--ray-address" in result.stdout
