@@ -30,8 +30,15 @@ nothing of them is committed.
   By default (``--jobs 1``) the ``skeleton`` derenderer already spreads each
   page's words over a pool of helper processes (``workers=auto``: one per
   further usable CPU, at most 4), so "one process" in the issue's sense is
-  the ``workers=0`` row. Ray with 2 CPUs (issue 12) is not measured: there
-  is no Ray adapter yet.
+  the ``workers=0`` row.
+
+  Ray with 2 CPUs (``--engine ray``, inksight-ray): the pages of the PDF are
+  spread over two Ray workers. Measured three ways: the CLI starting a Ray
+  instance of its own (its start, about 5 s, is in the wall time), the same
+  with ``workers=0`` (no word helpers beside the two workers), and
+  ``--ray-address`` to a 2-CPU cluster (``ray start --head --num-cpus 2``)
+  that this script starts before and stops after those rows, as an
+  archive's cluster would be up already (the folder of four PDFs too).
 
 - **Time to first page**: the Python API, ``Pipeline(detector="layout",
   derenderer="skeleton").convert(pdf, progress=cb)`` on the 40-page PDF in a
@@ -61,14 +68,20 @@ Writes ``benchmarks/results/scale.md``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import platform
+import secrets
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -193,6 +206,39 @@ def api_run(pdf: Path, wanted: list[int]) -> dict[str, Any]:
     return result
 
 
+@contextlib.contextmanager
+def ray_cluster(cpus: int) -> Iterator[str]:
+    """A Ray cluster of ``cpus`` CPUs on this machine (``ray start --head``, its own session); yields its address.
+
+    Stopped after with SIGTERM to ``ray start``, which stops its processes;
+    anything left of its session is killed. No dashboard, no usage statistics.
+    """
+    folder = tempfile.mkdtemp(prefix="ir-", dir="/tmp")  # short: Ray's socket paths must stay short
+    log = Path(folder) / "start.log"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [str(Path(sys.executable).with_name("ray")), "start", "--head", "--block", "--port", str(port)]
+    command += ["--num-cpus", str(cpus), "--include-dashboard=false", "--disable-usage-stats"]
+    command += ["--temp-dir", folder, "--object-store-memory", str(1 << 30), "--node-ip-address", "127.0.0.1"]
+    with open(log, "wb") as out:
+        head = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        while b"Ray runtime started" not in log.read_bytes():
+            if head.poll() is not None:
+                raise SystemExit(f"ray start --head failed:\n{log.read_text()[-2000:]}")
+            time.sleep(0.2)
+        yield f"127.0.0.1:{port}"
+    finally:
+        head.send_signal(signal.SIGTERM)
+        try:
+            head.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(head.pid, signal.SIGKILL)
+            head.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def mib(kib: int) -> str:
     return f"{kib / 1024:.0f}"
 
@@ -209,6 +255,14 @@ def main() -> int:
     if args.pages % 4 or args.long_pages < 10:
         raise SystemExit("--pages must split into four PDFs (a multiple of 4); --long-pages at least 10")
     began = time.perf_counter()
+    loads = [os.getloadavg()[0]]  # other work on the machine shows here: above the CPU count, it competed
+    # every Ray process of the run: no usage statistics, a token of its own (never ~/.ray), immediate stop
+    os.environ.update(
+        RAY_USAGE_STATS_ENABLED="0",
+        RAY_AUTH_MODE="token",
+        RAY_AUTH_TOKEN=secrets.token_hex(32),
+        RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S="0",
+    )
 
     with tempfile.TemporaryDirectory(prefix="inksight-scale-") as tmp:
         work = Path(tmp)
@@ -237,11 +291,37 @@ def main() -> int:
             (f"four {quarter}-page PDFs (folder)", "--jobs 1", folder, ["--jobs", "1"]),
             (f"four {quarter}-page PDFs (folder)", "--jobs 2", folder, ["--jobs", "2"]),
         ]
+        ray = ["--engine", "ray"]
+        runs += [
+            (f"one {args.pages}-page PDF", "--engine ray (a Ray instance of its own, 2 CPUs)", pdf, ray),
+            (
+                f"one {args.pages}-page PDF",
+                "--engine ray, workers=0 (a Ray instance of its own, 2 CPUs)",
+                pdf,
+                [*ray, "--derenderer-option", "workers=0"],
+            ),
+        ]
         speed_rows = []
-        for i, (what, how, inputs, extra) in enumerate(runs):
-            r = cli_run(inputs, work / f"out{i}", extra, args.pages)
+        outputs: dict[str, bytes] = {}
+
+        def measure(what: str, how: str, inputs: Path, extra: list[str]) -> None:
+            out = work / f"out{len(speed_rows)}"
+            r = cli_run(inputs, out, extra, args.pages)
             print(f"{what}, {how}: {r['wall']:.1f} s, {r['pages_per_s']:.2f} pages/s", flush=True)
             speed_rows.append([what, how, args.pages, f"{r['wall']:.1f}", f"{r['pages_per_s']:.2f}", r["words"]])
+            for path in sorted(out.rglob("*.json")):  # every engine must write the same files
+                data = path.read_bytes()
+                if outputs.setdefault(path.name, data) != data:
+                    raise SystemExit(f"{what}, {how}: {path.name} differs from the first run's")
+
+        for what, how, inputs, extra in runs:
+            measure(what, how, inputs, extra)
+        with ray_cluster(2) as address:
+            cluster = [*ray, "--ray-address", address, "--derenderer-option", "workers=0"]
+            how = "--engine ray --ray-address, workers=0 (a 2-CPU cluster already up)"
+            measure(f"one {args.pages}-page PDF", how, pdf, cluster)
+            measure(f"four {quarter}-page PDFs (folder)", how, folder, cluster)
+        loads.append(os.getloadavg()[0])
 
         first = api_run(pdf, [1, 10, args.pages])
         rec = first["records"][0]
@@ -255,6 +335,7 @@ def main() -> int:
         at = {r["page"]: r for r in memory["records"]}
         print(f"memory run: {memory['wall']:.1f} s", flush=True)
     elapsed = time.perf_counter() - began
+    loads.append(os.getloadavg()[0])
 
     memory_rows = []
     for key, label in (
@@ -276,7 +357,9 @@ def main() -> int:
     text = [
         "# Scale: pages per second, time to first page, memory over a long PDF (issue 12)",
         "",
-        f"Machine: {machine_line()}, {platform.system()}. Run time {elapsed / 60:.1f} min.",
+        f"Machine: {machine_line()}, {platform.system()}. Run time {elapsed / 60:.1f} min. Load average (1 min) "
+        f"at the start, after the pages/s rows and at the end: {', '.join(f'{x:.1f}' for x in loads)} "
+        f"({os.cpu_count()} CPUs: more means other work shared the machine).",
         "",
         "```",
         "python benchmarks/scale.py"
@@ -287,7 +370,7 @@ def main() -> int:
         f"Default pipeline (`--detector layout --derenderer skeleton`), PDFs rendered at {DPI} dpi by poppler. "
         f"Mixed PDF: {args.pages} pages cycling through {', '.join(MIX)} (larger ones downscaled to at most "
         f"{MAX_PIXELS / 1e6:.1f} MP; {megapixels:.2f} MP a page on average). Every figure is one run; the machine is "
-        "shared, so compare rows of one run. Ray with 2 CPUs is not measured: there is no Ray adapter yet.",
+        "shared, so compare rows of one run. Every row wrote the same files, byte for byte.",
         "",
         "## Pages per second (whole `inksight convert` process)",
         "",
@@ -295,7 +378,10 @@ def main() -> int:
         "",
         "`--jobs` workers convert whole inputs, so one PDF keeps one worker busy; the folder of four PDFs holds "
         "the same pages. `--jobs 1` already uses the `skeleton` derenderer's word helpers (`workers=auto`: "
-        "one per further CPU); `workers=0` is one process alone.",
+        "one per further CPU); `workers=0` is one process alone. `--engine ray` spreads the pages of one PDF "
+        "over its two workers (one per CPU); its own Ray instance takes some seconds to start and stop, inside "
+        "the wall time; with `--ray-address` the cluster was up before the run (started by this script, with "
+        "2 CPUs).",
         "",
         "## Time to first page (Python API, mixed PDF)",
         "",
