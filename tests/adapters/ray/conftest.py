@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 
+from inksight_sdk import pipeline
 from tests.conftest import SUPPORT, write_dist
 
 OBJECT_STORE_BYTES = 200 * 1024 * 1024
@@ -50,6 +51,7 @@ def ray_env(tmp_path_factory) -> Iterator[Path]:
     )
     os.environ.pop("RAY_ADDRESS", None)
     sys.path[:0] = [str(site), str(SUPPORT)]
+    registry_before = pipeline._default
     try:
         yield site
     finally:
@@ -57,6 +59,8 @@ def ray_env(tmp_path_factory) -> Iterator[Path]:
         os.environ.update(saved)
         for path in (str(site), str(SUPPORT)):
             sys.path.remove(path)
+        if registry_before is None:  # built here, with the test plugins: later modules build their own
+            pipeline._default = None
 
 
 def short_temp_dir() -> str:
