@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 
 #: how many parts are planned ahead of the workers, per worker
 PLAN_AHEAD = 2
+#: seconds idle workers get to close before they are ended
+CLOSE_TIMEOUT = 10.0
 #: how Ray says why an actor died, in its error's text
 DEAD_BECAUSE = "The actor is dead because "
 #: failures that are verdicts on the input (bad arguments, a damaged file, over a limit): the same on any worker
@@ -322,9 +324,16 @@ class _Run:
                         f"{self.options.cpus_per_worker:g}); {self.start_error or 'is the cluster busy?'}"
                     )
         finally:
-            for worker in [*self.idle, *self.starting.values(), *(w for w, _ in self.busy.values())]:
-                with contextlib.suppress(Exception):  # already gone
-                    self.ray.kill(worker)
+            self._end_workers()
+
+    def _end_workers(self) -> None:
+        """Idle workers close (their helpers, their copies of sent inputs); then every worker is ended."""
+        closing = [worker.close.remote() for worker in self.idle]
+        with contextlib.suppress(Exception):
+            self.ray.wait(closing, num_returns=len(closing), timeout=CLOSE_TIMEOUT)
+        for worker in [*self.idle, *self.starting.values(), *(w for w, _ in self.busy.values())]:
+            with contextlib.suppress(Exception):  # already gone
+                self.ray.kill(worker)
 
 
 def _describe(part: dict[str, Any], number: int, count: int) -> str:

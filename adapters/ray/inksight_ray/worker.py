@@ -75,11 +75,8 @@ class PageConverter:
     """A Ray actor (``ray.remote(PageConverter)``): one pipeline, kept with its stages and models."""
 
     def __init__(self, settings: JobSettings, recipe: tuple[tuple[str, ...], bool, bool]) -> None:
-        import atexit
-
         self.pipeline = worker_pipeline(settings, recipe)
-        self.folder = tempfile.mkdtemp(prefix="inksight-ray-")
-        atexit.register(shutil.rmtree, self.folder, True)
+        self.folder: str | None = None  # for copies of sent inputs, made on the first one
         self.copies: OrderedDict[InputFile, str] = OrderedDict()
 
     def ready(self) -> str:
@@ -98,6 +95,14 @@ class PageConverter:
         result = convert_part(self.pipeline, local, task.part)
         return result if local == task.name else _renamed(result, local, task.name)
 
+    def close(self) -> None:
+        """Stop the pipeline's helpers and remove the copies (the driver calls it before ending the worker)."""
+        self.pipeline.close()
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
+            self.copies.clear()
+
     def _copy(self, source: InputFile, data: Any) -> str:
         """The local copy of a sent input, written on its first part and kept for the next ones."""
         import ray
@@ -105,6 +110,11 @@ class PageConverter:
         if source in self.copies:
             self.copies.move_to_end(source)
             return self.copies[source]
+        if self.folder is None:
+            import atexit
+
+            self.folder = tempfile.mkdtemp(prefix="inksight-ray-")
+            atexit.register(shutil.rmtree, self.folder, True)
         while len(self.copies) >= COPIES_KEPT:
             _, old = self.copies.popitem(last=False)
             shutil.rmtree(os.path.dirname(old), ignore_errors=True)

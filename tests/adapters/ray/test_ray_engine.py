@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import shutil
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -101,6 +102,7 @@ def test_ray_writes_what_the_local_engine_writes(cluster, scans, local_run, tmp_
     # relative paths: the workers run elsewhere, so they get absolute ones and the results name these
     monkeypatch.chdir(scans.parent)
     out, report_path = tmp_path / "out", tmp_path / "run.json"
+    copies = set(Path(tempfile.gettempdir()).glob("inksight-ray-*"))  # the workers' folders for sent inputs
     with caplog.at_level(logging.DEBUG, logger="inksight_ray"):
         report = inksight_ray.convert_archive(
             ["scans"], out, transfer=transfer, report=report_path, source_options={"dpi": 150}, **STAGES
@@ -124,6 +126,7 @@ def test_ray_writes_what_the_local_engine_writes(cluster, scans, local_run, tmp_
     again = inksight_ray.convert_archive(["scans"], out, skip_existing=True, source_options={"dpi": 150}, **STAGES)
     assert [e["status"] for e in again["inputs"]] == ["skipped", "failed", "skipped"]
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == stamps
+    assert set(Path(tempfile.gettempdir()).glob("inksight-ray-*")) == copies  # removed when the workers ended
 
 
 def test_a_page_that_kills_its_worker_is_retried_once_then_reported(head, tmp_path):
