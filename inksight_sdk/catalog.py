@@ -73,6 +73,13 @@ KNOWN_PLUGINS: tuple[KnownPlugin, ...] = (
     KnownPlugin("derenderer", "onnx", "inksight-onnx", "plugins/onnx", "InkSight model on ONNX Runtime (CPU, no JAX)"),
     KnownPlugin("exporter", "uim", "inksight-uim", "adapters/uim", "Wacom Universal Ink Model (.uim), words with text"),
     KnownPlugin("page_source", "uim", "inksight-uim", "adapters/uim", "Wacom Universal Ink Model (.uim) files as ink"),
+    KnownPlugin(
+        "engine",
+        "ray",
+        "inksight-ray",
+        "adapters/ray",
+        "A Ray cluster: the pages of every input spread over its workers",
+    ),
 )
 
 
