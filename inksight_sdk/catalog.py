@@ -83,6 +83,19 @@ KNOWN_PLUGINS: tuple[KnownPlugin, ...] = (
 )
 
 
+# Subcommands that first-party distributions add through ``register_commands``: without
+# them, ``inksight serve`` says what to install instead of click's "No such command".
+KNOWN_COMMANDS: tuple[KnownPlugin, ...] = (
+    KnownPlugin(
+        "command",
+        "serve",
+        "inksight-server",
+        "adapters/server",
+        "inksight serve: the HTTP API and web page (FastAPI, uvicorn)",
+    ),
+)
+
+
 def known_plugin(kind: str, name: str) -> KnownPlugin | None:
     """The first-party plugin of that kind and name, if there is one."""
     return next((p for p in KNOWN_PLUGINS if p.kind == kind and p.name == name), None)

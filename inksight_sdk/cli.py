@@ -28,6 +28,7 @@ from .errors import (
     IncompleteOutputError,
     InkSightError,
     InputFileError,
+    MissingPluginError,
 )
 from .stages import Mode
 
@@ -448,6 +449,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         from .pipeline import default_registry
 
         default_registry().add_commands(cli)
+        refuse_missing_command(cli, args)
         code = cli.main(args=args, prog_name="inksight", standalone_mode=False)
     except click.exceptions.Abort:
         _fail(ExitCode.INTERRUPTED, "interrupted; no partial output was left behind")
@@ -471,6 +473,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     finally:
         restore()
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def refuse_missing_command(group: click.Group, args: Sequence[str]) -> None:
+    """A first-party command whose distribution is not installed: say what to install."""
+    from .catalog import KNOWN_COMMANDS
+
+    name = next((a for a in args if not a.startswith("-")), None)
+    for command in KNOWN_COMMANDS:
+        if name == command.name and name not in group.commands:
+            raise MissingPluginError(f"'inksight {name}' is not installed; install it: {command.install_hint}")
 
 
 def _warnings_handler() -> logging.Handler:

@@ -65,6 +65,21 @@ def test_plugins_lists_every_stage_kind(cli_with_test_plugins):
     ).items()
 
 
+def test_a_first_party_command_not_installed_says_what_to_install():
+    import click
+
+    from inksight_sdk.cli import refuse_missing_command
+    from inksight_sdk.errors import MissingPluginError
+
+    bare = click.Group()
+    hint = r"'inksight serve' is not installed; install it: pip install inksight-server"
+    with pytest.raises(MissingPluginError, match=hint):
+        refuse_missing_command(bare, ["-v", "serve", "--port", "0"])
+    refuse_missing_command(bare, ["convert", "serve.jpg"])  # another command: click's business
+    bare.add_command(click.Command("serve"))
+    refuse_missing_command(bare, ["serve"])  # installed: nothing to say
+
+
 def test_convert_real_photo_to_inkml_with_a_test_plugin(cli_with_test_plugins, tmp_path):
     photo = shared("photos", "inksight_word.jpg")
     out = tmp_path / "out.inkml"
