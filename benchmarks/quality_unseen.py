@@ -44,7 +44,7 @@ recall >= 0.97, and never "no handwriting found" on a page with handwriting.
 keep their surprise): ``chalk`` (the photo inverted and tinted like a green
 board, blurred like chalk: light on dark), ``desk`` (the photo shrunk onto a
 dark wooden desk), ``cutout`` (a band of the photo cut out along a polygon onto
-white), ``shadow`` (a soft, heavy shadow over its right third). Their
+white), ``shadow`` (a soft, heavy shadow over its right third: light down to 30%). Their
 references are the source photo's, moved with it.
 
 Writes ``benchmarks/results/quality_unseen_<set>.md`` and overlays of the
@@ -301,7 +301,8 @@ def cutout(rgb: np.ndarray, ref: Reference) -> tuple[np.ndarray, Reference]:
     rgb, ref = _shrunk(rgb, ref, 1600)
     h, w = rgb.shape[:2]
     rows = np.nonzero(ref.handwriting.any(axis=1))[0]
-    top, bottom = int(rows[0]), int(rows[min(len(rows) - 1, len(rows) // 3)])
+    # the top third of a page's writing; all of a line's
+    top, bottom = int(rows[0]), int(rows[-1] if h < 600 else rows[len(rows) // 3])
     top, bottom = max(0, top - 20), min(h, bottom + 25)
     xs = np.linspace(0, w - 1, 9)
     rng = np.random.default_rng(3)
@@ -319,12 +320,12 @@ def cutout(rgb: np.ndarray, ref: Reference) -> tuple[np.ndarray, Reference]:
 
 
 def shadow(rgb: np.ndarray, ref: Reference) -> tuple[np.ndarray, Reference]:
-    """A soft heavy shadow (light down to a quarter) over the right third, a warm tint over the rest."""
+    """A soft heavy shadow (light down to 30%) over the right third, and a warm tint over all."""
     rgb, ref = _shrunk(rgb, ref, 1600)
     h, w = rgb.shape[:2]
     x = np.arange(w, dtype=np.float32)
     edge = 1.0 / (1.0 + np.exp(-(x - 0.66 * w) / (0.03 * w)))
-    light = (1.0 - 0.75 * edge)[None, :, None] * np.array([1.0, 0.93, 0.8], np.float32)
+    light = (1.0 - 0.7 * edge)[None, :, None] * np.array([1.0, 0.93, 0.8], np.float32)
     return np.clip(rgb * light, 0, 255).astype(np.uint8), ref
 
 

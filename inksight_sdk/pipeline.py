@@ -486,11 +486,16 @@ class Pipeline:
         where = f"page {raster.index + 1}"
         height, width = raster.image.shape[:2]
         jobs: list[tuple[int, CropTransform, WordCrop]] = []
+        turned: np.ndarray | None = None  # the page turned over, for words lighter than their ground (chalk)
         for i, word in enumerate(layout.words):
             try:
                 _check_word(word, width, height)
                 transform = plan_crop(word.quad, spec)
-                image = crop_word(raster.image, transform, spec.fill)
+                page_image = raster.image
+                if word.polarity == "light":
+                    turned = 255 - raster.image if turned is None else turned
+                    page_image = turned
+                image = crop_word(page_image, transform, spec.fill)
                 crop = WordCrop(image=image, content=transform.to_crop(word.quad), text=word.text, script=word.script)
             except Exception as exc:
                 problems.append(f"{where}, word {i + 1}: detector {detector_name} gave a bad word: {_describe(exc)}")

@@ -84,6 +84,9 @@ class DetectedWord:
     line: int | None = attrs.field(default=None, converter=_optional_int)
     script: str | None = None
     """A hint for derenderers: ``latin`` or ``cjk`` when the detector can tell; ``None`` when not."""
+    polarity: str = attrs.field(default="dark", validator=attrs.validators.in_(("dark", "light")))
+    """``light`` when the word is lighter than its ground (chalk on a board, white ink on dark paper): the
+    pipeline then hands the derenderer the crop turned over (``255 - image``), dark on light like any other."""
 
 
 @attrs.frozen

@@ -4,6 +4,9 @@ The steps, all at a *working resolution* (a 12 MP phone photo is reduced by
 a whole factor to at most ``max_pixels`` first, so every later step costs
 about one adaptive threshold):
 
+0. **Polarity** (:mod:`.polarity`, whole pages): a blackboard or white ink on
+   dark paper is turned over (``255 - image``) so that ink is darker than its
+   ground for every later step; :attr:`InkMask.polarity` says so.
 1. **Background**: a max filter on a downsampled copy, blurred and scaled back
    up, is the paper without ink; dividing by it removes shadows, uneven light
    and the paper's tint.
@@ -41,6 +44,7 @@ import numpy as np
 
 from ..filters import label, label_members
 from .paper import paper_region
+from .polarity import page_polarity
 from .rules import remove_printed_lines
 
 __all__ = ["LAYERS", "InkMask", "extract_ink", "working_factor"]
@@ -66,6 +70,8 @@ _FOOTPRINT_SHARE = 0.5
 #: a footprint piece below this share of the ink's median darkness and this share of the pen width is no stroke
 _HAIRLINE_DARKNESS = 0.45
 _HAIRLINE_WIDTH = 0.5
+#: a piece of ink with this share of its pixels along the sheet's outline is the sheet's edge, not writing
+_SHEET_EDGE_SHARE = 0.5
 #: a side column or row of a word crop this full of ink is the sheet's edge, not writing
 _EDGE_BAND_FILL = 0.9
 
@@ -91,6 +97,8 @@ class InkMask:
     ``explain=True``) holds the masks behind the decision, at working
     resolution: ``sheet`` (what was taken for the paper or board), ``structure``
     (printed lines removed), ``ink`` (the result); see :data:`LAYERS`.
+    ``polarity`` is ``light`` when the ink is lighter than its ground (chalk on
+    a board: the mask was found on the image turned over), else ``dark``.
     """
 
     mask: np.ndarray = attrs.field(converter=_frozen_array)
@@ -99,6 +107,7 @@ class InkMask:
     ink_color: tuple[int, int, int] | None = None
     contrast: float = 0.0
     layers: Mapping[str, np.ndarray] = attrs.field(factory=dict)
+    polarity: str = "dark"
 
     @property
     def empty(self) -> bool:
@@ -147,31 +156,37 @@ def extract_ink(
     if min(size) < 3:
         empty = np.zeros((max(1, size[1]), max(1, size[0])), dtype=bool)
         return InkMask(mask=empty, scale=scale, layers=_layers(explain, ~empty, empty, empty))
-    work = image
+    original = image
     if factor > 1:  # the last few rows and columns that do not fill a k x k cell are dropped
-        work = cv2.resize(image[: size[1] * factor, : size[0] * factor], size, interpolation=cv2.INTER_AREA)
-    done = _threshold(work, _BASE_WINDOW, whole_page)
+        original = cv2.resize(image[: size[1] * factor, : size[0] * factor], size, interpolation=cv2.INTER_AREA)
+    # a word crop is handed over dark on light by the pipeline (DetectedWord.polarity); a page is judged here
+    polarity = page_polarity(original) if whole_page else "dark"
+    work = cv2.bitwise_not(original) if polarity == "light" else original
+    sheet = _sheet(work) if whole_page else None
+    done = _threshold(work, _BASE_WINDOW, sheet)
     if done.width * 3 > _BASE_WINDOW:
         # a broad pen (marker, or a large word crop): the window must hold paper beside each stroke
-        done = _threshold(work, int(done.width * 4), whole_page)
+        done = _threshold(work, int(done.width * 4), sheet)
     elif 0 < _NARROW_PENS * done.width <= _BASE_WINDOW / 2:
         # a fine pen (the window can at least halve): a few pen widths still hold paper beside each stroke,
         # and the narrow window follows a shadow's edge or a vignette that the wide one takes for ink
-        done = _threshold(work, max(_MIN_WINDOW, int(_NARROW_PENS * done.width)), whole_page)
+        done = _threshold(work, max(_MIN_WINDOW, int(_NARROW_PENS * done.width)), sheet)
     mask, darkness, width = _without_printed_lines(done, whole_page), done.darkness, done.width
     structure = done.mask & ~mask if explain else mask
     if not whole_page:
         mask = _without_edge_bands(mask)
+    elif sheet is not None:
+        mask = _without_sheet_edge(mask, sheet)
     if footprint and mask.any():
         mask = _footprint(mask, darkness, width)
         width = stroke_width(mask)
     sheet = np.ones(mask.shape, dtype=bool) if done.paper is None else done.paper
     layers = _layers(explain, sheet, structure, mask)
     if not mask.any():
-        return InkMask(mask=mask, scale=scale, layers=layers)
+        return InkMask(mask=mask, scale=scale, layers=layers, polarity=polarity)
     ys, xs = np.nonzero(mask)
     pick = slice(None, None, max(1, len(ys) // 20_000))
-    pixels = work[ys[pick], xs[pick]]
+    pixels = original[ys[pick], xs[pick]]
     color = np.median(pixels, axis=0) if pixels.ndim == 2 else np.repeat(np.median(pixels), 3)
     return InkMask(
         mask=mask,
@@ -180,6 +195,7 @@ def extract_ink(
         ink_color=(int(color[0]), int(color[1]), int(color[2])),
         contrast=float(np.median(darkness[ys[pick], xs[pick]])) / 255.0,
         layers=layers,
+        polarity=polarity,
     )
 
 
@@ -203,9 +219,28 @@ class _Pass:
     paper: np.ndarray | None
 
 
-def _threshold(work: np.ndarray, window: int, whole_page: bool = True) -> _Pass:
-    """Hysteresis ink mask, darkness image and pen width of a working-resolution image, for one window."""
-    background, paper = _background(work, window, whole_page)
+def _sheet(work: np.ndarray) -> np.ndarray | None:
+    """The sheet (:mod:`.paper`) at working resolution, ``None`` when it is the whole image.
+
+    Found once, on cells of a fixed size (the base window's), whatever
+    window the thresholds use after: a narrow window's cells are too fine for
+    the median to erase the writing.
+    """
+    height, width = work.shape[:2]
+    factor = _BASE_WINDOW // _CELLS_PER_WINDOW
+    small = cv2.resize(work, (max(1, width // factor), max(1, height // factor)), interpolation=cv2.INTER_AREA)
+    paper = paper_region(small, margin=_CELLS_PER_WINDOW // 2)
+    if paper is None:
+        return None
+    return cv2.resize(paper.astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST).astype(bool)
+
+
+def _threshold(work: np.ndarray, window: int, paper: np.ndarray | None = None) -> _Pass:
+    """Hysteresis ink mask, darkness image and pen width of a working-resolution image, for one window.
+
+    ``paper`` is the sheet (``None``: all of the image): nothing outside it is ink.
+    """
+    background = _background(work, window, paper)
     normalized = cv2.divide(work, background, scale=255)
     darkness = 255 - (normalized if normalized.ndim == 2 else _channel_min(normalized))
     if paper is not None:
@@ -273,6 +308,28 @@ def _without_hairlines(mask: np.ndarray, darkness: np.ndarray, width: float) -> 
     return mask & ~hairline[labels] if hairline.any() else mask
 
 
+def _without_sheet_edge(mask: np.ndarray, sheet: np.ndarray) -> np.ndarray:
+    """``mask`` without the pieces that lie mostly along the sheet's edge.
+
+    The sheet is found on coarse cells, so its outline wanders a few pixels
+    either side of the paper's true edge: the shadow line along the edge, or a
+    sliver of the desk, stays inside it and passes for ink. Such a piece hugs
+    the outline; writing near the edge only touches it here and there.
+    """
+    reach = 2 * (_BASE_WINDOW // _CELLS_PER_WINDOW) + 1
+    inner = cv2.erode(sheet.astype(np.uint8), np.ones((reach, reach), np.uint8), borderType=cv2.BORDER_REPLICATE)
+    band = sheet & ~inner.astype(bool)
+    labels, count = label(mask, connectivity=8)
+    if count == 0 or not (band & mask).any():
+        return mask
+    flat = labels.ravel()
+    on_band = np.bincount(flat, weights=band.ravel().astype(np.float64), minlength=count + 1)
+    size = np.bincount(flat, minlength=count + 1)
+    edge = on_band >= _SHEET_EDGE_SHARE * np.maximum(size, 1)
+    edge[0] = False
+    return mask & ~edge[labels] if edge.any() else mask
+
+
 def _without_edge_bands(mask: np.ndarray) -> np.ndarray:
     """A word crop's mask without bands along its sides that are ink from end to end.
 
@@ -305,21 +362,27 @@ def _channel_min(image: np.ndarray) -> np.ndarray:
     return cv2.min(cv2.min(r, g), b)
 
 
-def _background(work: np.ndarray, window: int, whole_page: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
-    """The paper without ink (same size as ``work``) and the paper region (``None``: all paper).
+def _background(work: np.ndarray, window: int, paper: np.ndarray | None) -> np.ndarray:
+    """The paper without ink, same size as ``work``.
 
     Closing (max then min filter) over ``window`` pixels on a copy reduced by
     ``window / 6``, then a box blur of the same size so the estimate has no seams.
-    A word crop (``whole_page=False``) lies on the sheet and gets no paper
-    region: its few cells cannot show a table, and a median over them does not
-    erase the dense middle of a word, which would pass for a table and lose
-    its ink.
+    A word crop lies on the sheet and gets no ``paper`` region: its few cells
+    cannot show a desk, and a median over them does not erase the dense middle
+    of a word, which would pass for a desk and lose its ink.
     """
     height, width = work.shape[:2]
     factor = max(1, window // _CELLS_PER_WINDOW)
     small_size = (max(1, width // factor), max(1, height // factor))
     small = cv2.resize(work, small_size, interpolation=cv2.INTER_AREA)
-    paper_small = paper_region(small, margin=_CELLS_PER_WINDOW // 2) if whole_page else None
+    paper_small = None
+    if paper is not None:
+        paper_small = cv2.resize(paper.astype(np.uint8), small_size, interpolation=cv2.INTER_NEAREST).astype(bool)
+    if paper_small is not None and paper_small.any():
+        # what lies beyond the sheet takes the sheet's colour, so a white fill around a yellowed cut-out (or
+        # a lit desk) does not raise the paper's estimate along the sheet's edge and make its border ink
+        small = small.copy()
+        small[~paper_small] = np.median(small[paper_small], axis=0).astype(small.dtype)
     k = _CELLS_PER_WINDOW + 1
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
     # a closing (max then min filter) removes the ink and follows the light: a max filter alone
@@ -327,10 +390,7 @@ def _background(work: np.ndarray, window: int, whole_page: bool = True) -> tuple
     small = cv2.blur(cv2.erode(cv2.dilate(small, kernel), kernel), (k, k))
     background = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
     np.maximum(background, 1, out=background)
-    if paper_small is None:
-        return background, None
-    paper = cv2.resize(paper_small.astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST)
-    return background, paper.astype(bool)
+    return background
 
 
 def _thresholds(darkness: np.ndarray, paper: np.ndarray | None) -> tuple[int, int] | None:

@@ -175,6 +175,7 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
                         block=block_index,
                         line=line_index,
                         script="cjk" if cjk else "latin",
+                        polarity=ink.polarity,
                     )
                 )
     columns = sum(block.weight for block in blocks if block.columns)

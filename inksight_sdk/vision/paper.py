@@ -1,12 +1,32 @@
-"""Where the sheet of paper is in a photo, so a table or a scanner lid makes no ink.
+"""Where the sheet (or board) is in a photo, so that nothing around it makes ink.
 
-A phone photo of a page shows the table around it; a scan shows the black
-lid. Both would look like ink once the image is divided by its local
-background (wood grain, the lid's edge). Paper is told from them on a copy
-reduced to cells of a few pixels, median-filtered so the handwriting
-vanishes: paper is nearly as bright as the whitest cells (a shadowed corner
-still counts) and no more colourful than they are (a sunlit wooden table is
-pale but orange). A word crop, which is all paper, is left alone.
+A phone photo of a page shows the desk around it; a scan shows the black lid,
+the book's cover and binding, or the white fill a line was cut out onto; two
+pages lie side by side. Once the image is divided by its local background,
+all of these would look like ink (wood grain, the cover's marbling, the edge
+of the fill). The sheet is found on a copy reduced to cells of a few pixels,
+median-filtered so the handwriting and thin printed lines vanish:
+
+1. **Flat fill**: cells without any grain (all their pixels alike) that form a
+   large region are a digital background (a line cut out onto white), never
+   the sheet, as long as something else has grain.
+2. **The sheet's colour**: the lighter half of the cells in the middle of the
+   image (the sheet is what the photo is of; a board has been turned over
+   before this, :mod:`.polarity`, so it is light here too).
+3. **Sheet cells**: close to that colour in chromaticity (``(r, g, b) / (r +
+   g + b)``), and not much darker (a shadow scales the paper's three channels
+   alike and keeps its chromaticity; a desk, a cover or a lid differs in
+   chromaticity or is far darker). Light falling off across a sheet and warm
+   light tint the whole photo alike and change nothing.
+4. **The sheet** is the connected piece of sheet cells, parted where the
+   brightness steps sharply (a lit patch of desk, a scanner bed of nearly the
+   sheet's colour), that reaches furthest into the middle, with any other piece at least a sixth as large (the second
+   page of an open book beyond a dark gutter); a piece that runs along the
+   image's whole border (a grey scanner bed around a book) is left out. Small
+   holes (a dark logo, dense writing) are filled; large ones (a taped object,
+   the strip of a book's cover between the pages and the scanner bed) are not.
+
+A word crop, which is all paper, is left alone.
 """
 
 from __future__ import annotations
@@ -16,74 +36,180 @@ import numpy as np
 
 __all__ = ["paper_region"]
 
-#: paper is at least this bright (0..255)
+#: the sheet's brightness is at least this (largest channel, 0..255) ...
 _MIN_PAPER_LEVEL = 40
-#: paper is at least this share of the brightest paper's level (a shadowed corner of a photo)
-_DARK_RATIO = 0.25
-#: paper's saturation is at most this much above the clean paper's (wood, even sunlit, is more colourful)
-_SATURATION_MARGIN = 0.06
-#: the whitest cells (this share of the whiteness level) are surely paper and set the paper's saturation
-_WHITE_RATIO = 0.85
-#: below this share of the image, what is outside the paper is noise, not a table
+#: ... and a sheet cell at least this share of the sheet's brightness (a heavy shadow still counts)
+_SHADOW = 0.15
+#: a sheet cell's chromaticity (r, g, b) / (r + g + b) differs from the sheet's by at most this much
+_HUE_DISTANCE = 0.025
+#: the middle of the image, where the sheet's colour is read: this share of each side
+_MIDDLE = 0.5
+#: a brightness step between a cell's neighbours of this share of the sheet's brightness is an edge (the
+#: sheet's border against a cover or a desk): such cells, half one and half the other, do not vote on a hole
+#: ... when its darker side is below this share of the sheet's brightness
+_DARK_SIDE = 0.6
+_STEP = 0.15
+#: cells whose pixels vary less than this (standard deviation, 0..255) are flat ...
+_FLAT = 0.6
+#: ... and a flat region this large (share of the cells) and this different in colour from the rest
+#: (CIELAB distance) is a digital fill
+_FILL_SHARE = 0.02
+_FILL_DIFFERENCE = 12.0
+#: ... and holds no marks: holes of more than this share of its area make it a (clean) page
+_FILL_HOLES = 0.005
+#: a hole in the sheet up to this share of the image is filled (dense writing, a logo); a larger one (the
+#: cover's edge between a scanner bed and the pages, a taped object) stays outside the sheet
+_SMALL_HOLE = 0.02
+#: ... or when at least this share of its raw cells look like the sheet, at least this bright (paper between
+#: strokes: a hole of dense writing)
+_WRITING_HOLE = 0.25
+_PAPER_BETWEEN = 0.6
+#: another page is at least this share of the sheet's main piece, and at least this share as bright
+_OTHER_PAGE = 0.15
+_OTHER_PAGE_LEVEL = 0.7
+#: below this share of the image, what is outside the sheet is noise, not a background
 _MIN_OUTSIDE_SHARE = 0.002
 
 
-def whiteness(image: np.ndarray) -> np.ndarray:
-    """``min(R, G, B) - 2 (max - min)``: high for white or cream paper, low for wood, black and colour."""
-    if image.ndim == 2:
-        return image.copy()
-    lo, hi = _channel_range(image)
-    return _whiteness(lo, hi)
-
-
-def _channel_range(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-pixel min and max over the three channels (OpenCV: numpy reduces a 3-long last axis slowly)."""
-    r, g, b = cv2.split(np.ascontiguousarray(image))
-    return cv2.min(cv2.min(r, g), b), cv2.max(cv2.max(r, g), b)
-
-
-def _whiteness(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    return np.clip(3 * lo.astype(np.int16) - 2 * hi.astype(np.int16), 0, 255).astype(np.uint8)
-
-
 def paper_region(small: np.ndarray, margin: int) -> np.ndarray | None:
-    """Paper mask at the resolution of ``small``, or ``None`` when the image is all paper.
+    """Sheet mask at the resolution of ``small``, or ``None`` when the image is all sheet.
 
-    ``small`` is the working image reduced to cells of a few pixels. Each of
-    brightness, saturation and whiteness is median-filtered over
-    ``2 * margin + 1`` cells, which erases handwriting (thin, and never most
-    of a neighbourhood) but keeps the table. The whitest cells are surely
-    paper and tell its saturation; paper is then any cell not much darker
-    than them (a shadowed corner of a photo is still paper) and not more
-    colourful (a wooden table is, even where the sun makes it pale). The
-    sheet is the largest such region, holes filled, shrunk by a cell so its
-    own edge makes no ink. An all-False mask means nothing looks like paper
-    (a black image).
+    ``small`` is the working image reduced to cells of a few pixels (RGB or
+    gray, uint8); ``margin`` is the median filter's reach in cells, enough to
+    erase handwriting. An all-False mask means nothing looks like a sheet (a
+    black image).
     """
     if min(small.shape[:2]) <= 2 * margin:
         # too few cells for the median to erase the handwriting (a word crop a few cells high): the ink
-        # itself would pass for a table and cut the paper in two; an image this small shows no table
+        # itself would pass for a background and cut the paper in two; an image this small shows no desk
         return None
-    # a gray image is its own min and max over channels
-    lo, value = _channel_range(small) if small.ndim == 3 else (small, small)
-    chroma = (value - lo).astype(np.float32)
-    saturation = np.clip(chroma * 255.0 / np.maximum(value, 1), 0, 255).astype(np.uint8)
-    white = _whiteness(lo, value)
-    value, saturation, white = (cv2.medianBlur(a, 2 * margin + 1) for a in (value, saturation, white))
-    level = float(np.percentile(white, 90))
-    if level < _MIN_PAPER_LEVEL:
-        return np.zeros(value.shape, dtype=bool)
-    clean = white >= _WHITE_RATIO * level
-    bright = float(np.median(value[clean]))
-    pale = float(np.median(saturation[clean])) + 255.0 * _SATURATION_MARGIN
-    paper = (value >= max(_MIN_PAPER_LEVEL, _DARK_RATIO * bright)) & (saturation <= pale)
-    if paper.mean() > 1.0 - _MIN_OUTSIDE_SHARE:
+    rgb = np.ascontiguousarray(small if small.ndim == 3 else cv2.cvtColor(small, cv2.COLOR_GRAY2RGB))
+    smooth = cv2.medianBlur(rgb, 2 * margin + 1)
+    lightness = smooth.max(axis=2).astype(np.float32)
+    # chromaticity: a shadow scales all three channels alike and leaves it as it is (CIELAB's a*b* shrink)
+    hue = smooth.astype(np.float32) / np.maximum(smooth.sum(axis=2, keepdims=True, dtype=np.float32), 1.0)
+    height, width = lightness.shape
+    middle = np.zeros((height, width), dtype=bool)
+    dy, dx = int(height * (1 - _MIDDLE) / 2), int(width * (1 - _MIDDLE) / 2)
+    middle[dy : height - dy, dx : width - dx] = True
+    fill = _flat_fill(rgb, smooth)
+    reference = middle & ~fill
+    if not reference.any():
+        reference = ~fill if (~fill).any() else np.ones_like(fill)
+    level = float(np.median(lightness[reference]))
+    lighter = reference & (lightness >= level)
+    paper_level = float(np.median(lightness[lighter]))
+    if paper_level < _MIN_PAPER_LEVEL:
+        return np.zeros((height, width), dtype=bool)
+    paper_hue = np.median(hue[lighter], axis=0)
+    sheet = (np.linalg.norm(hue - paper_hue, axis=2) <= _HUE_DISTANCE) & (lightness >= _SHADOW * paper_level)
+    # a sharp step down to something much darker than the sheet parts it from what lies beyond (a scan's
+    # dark border of nearly the paper's colour); a line of dense writing darkens the cells less
+    darker_side = cv2.erode(lightness, np.ones((3, 3), np.uint8))
+    steps = _steps(lightness, paper_level) & (darker_side < _DARK_SIDE * paper_level)
+    sheet &= ~fill & ~steps
+    chosen = _pieces(sheet, middle, lightness)
+    if chosen.mean() > 1.0 - _MIN_OUTSIDE_SHARE:
         return None
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(paper.astype(np.uint8), connectivity=4)
-    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    sheet = (labels == largest).astype(np.uint8)
-    # holes (a printed logo, a dark patch) inside the sheet are still paper
-    contours, _ = cv2.findContours(sheet, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    filled = np.zeros_like(sheet)
-    cv2.drawContours(filled, contours, -1, 1, thickness=cv2.FILLED)
-    return cv2.erode(filled, np.ones((3, 3), np.uint8)).astype(bool)
+    raw_hue = rgb.astype(np.float32) / np.maximum(rgb.sum(axis=2, keepdims=True, dtype=np.float32), 1.0)
+    paper_like = (np.linalg.norm(raw_hue - paper_hue, axis=2) <= _HUE_DISTANCE) & (
+        rgb.max(axis=2) >= _PAPER_BETWEEN * paper_level
+    )
+    paper_like &= ~fill
+    filled = _holes_filled(chosen, paper_like, steps)
+    if filled.mean() > 1.0 - _MIN_OUTSIDE_SHARE:
+        return None
+    # shrunk by a cell along its outline, so the sheet's own edge (a shadow line, the fill's border) makes no
+    # ink; holes (an object on the page) keep their size, so the writing around them stays on the sheet
+    outline, _ = cv2.findContours(filled, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    whole = np.zeros_like(filled)
+    cv2.drawContours(whole, outline, -1, 1, thickness=cv2.FILLED)
+    return (cv2.erode(whole, np.ones((3, 3), np.uint8)) & filled).astype(bool)
+
+
+def _holes_filled(chosen: np.ndarray, paper_like: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """``chosen`` with the holes that are writing filled; an object or a cover's edge stays out.
+
+    A hole is writing when it is small (a logo, a dark blot) or when paper
+    shows between its marks: many of its raw cells still look like the sheet,
+    which tape, a cover or a desk showing through do not (the cells on the
+    hole's sharp edges, half sheet and half not, are not counted).
+    """
+    holes = (~chosen).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(holes, connectivity=4)
+    height, width = chosen.shape
+    x, y, w, h = (stats[:, i] for i in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
+    inside = (x > 0) & (y > 0) & (x + w < width) & (y + h < height)
+    areas = stats[:, cv2.CC_STAT_AREA]
+    flat = labels.ravel()
+    between = np.bincount(flat, weights=(paper_like & ~steps).ravel().astype(np.float64), minlength=count)
+    smooth = np.bincount(flat, weights=(~steps).ravel().astype(np.float64), minlength=count)
+    # paper between the marks makes a hole writing even at the image's edge (a line image filled with words)
+    writing = (inside & (areas <= _SMALL_HOLE * chosen.size)) | (between >= _WRITING_HOLE * np.maximum(smooth, 1))
+    writing[0] = False
+    return (chosen | writing[labels]).astype(np.uint8)
+
+
+def _steps(lightness: np.ndarray, paper_level: float) -> np.ndarray:
+    """Cells on a sharp step in brightness: the sheet's edge against what lies beyond, never a soft shadow."""
+    padded = np.pad(lightness, 1, mode="edge")
+    across = np.abs(padded[1:-1, 2:] - padded[1:-1, :-2])
+    down = np.abs(padded[2:, 1:-1] - padded[:-2, 1:-1])
+    return np.maximum(across, down) > _STEP * paper_level
+
+
+def _flat_fill(rgb: np.ndarray, smooth: np.ndarray) -> np.ndarray:
+    """Large regions of cells without grain (a digital background), when the rest is of another colour.
+
+    A clean scan's white paper is as flat as a fill: it is the fill's colour
+    that tells them apart, the cut-out's paper being yellowed or grey beside
+    it. A fill lies around the cut-out, reaching the image's border, and
+    holds nothing: a clean digital page (on a photographed desk, say) is flat
+    too, but its writing makes holes in it.
+    """
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    mean = cv2.blur(gray, (3, 3))
+    spread = np.sqrt(np.maximum(cv2.blur(gray * gray, (3, 3)) - mean * mean, 0.0))
+    flat = (spread < _FLAT).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(flat, connectivity=4)
+    height, width = flat.shape
+    x, y, w, h = (stats[:, i] for i in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
+    border = (x == 0) | (y == 0) | (x + w == width) | (y + h == height)
+    large = border & (stats[:, cv2.CC_STAT_AREA] >= _FILL_SHARE * flat.size)
+    large[0] = False
+    for k in np.nonzero(large)[0]:
+        piece = (labels == k).astype(np.uint8)
+        outline, _ = cv2.findContours(piece, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        whole = np.zeros_like(piece)
+        cv2.drawContours(whole, outline, -1, 1, thickness=cv2.FILLED)
+        if int(whole.sum()) - int(piece.sum()) > _FILL_HOLES * int(piece.sum()):
+            large[k] = False  # marks inside it: a page, not a fill
+    fill = large[labels]
+    if not fill.any() or fill.mean() > 0.98:  # a blank, perfectly clean image: nothing else to be the sheet
+        return np.zeros(fill.shape, dtype=bool)
+    lab = cv2.cvtColor(smooth, cv2.COLOR_RGB2LAB).astype(np.float32)
+    rest = np.median(lab[~fill], axis=0)
+    if float(np.linalg.norm(np.median(lab[fill], axis=0) - rest)) < _FILL_DIFFERENCE:
+        return np.zeros(fill.shape, dtype=bool)  # the flat part is the paper itself
+    return fill
+
+
+def _pieces(sheet: np.ndarray, middle: np.ndarray, lightness: np.ndarray) -> np.ndarray:
+    """The connected piece of ``sheet`` with most cells in the middle, and the other large, as bright pieces."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(sheet.astype(np.uint8), connectivity=4)
+    if count <= 1:
+        return sheet
+    central = np.bincount(labels[middle], minlength=count)
+    central[0] = 0
+    main = int(np.argmax(central)) if central.max() > 0 else 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    areas = stats[:, cv2.CC_STAT_AREA]
+    height, width = sheet.shape
+    x, y, w, h = (stats[:, i] for i in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
+    # a frame around everything (the scanner bed round a book): touches all four sides, little in the middle
+    frame = (x == 0) & (y == 0) & (x + w == width) & (y + h == height) & (central < 0.5 * areas)
+    level = np.bincount(labels.ravel(), weights=lightness.ravel().astype(np.float64), minlength=count)
+    level /= np.maximum(areas, 1)
+    keep = (areas >= _OTHER_PAGE * areas[main]) & (level >= _OTHER_PAGE_LEVEL * level[main]) & ~frame
+    keep[0] = False
+    keep[main] = True
+    return keep[labels]

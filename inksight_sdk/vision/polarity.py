@@ -1,0 +1,59 @@
+"""Light on dark or dark on light: is the writing darker than its ground (pen on paper) or lighter (chalk)?
+
+Everything downstream looks for ink darker than the paper, so a blackboard,
+white ink on black paper or a negative scan must be turned over first. Which
+way round a page is cannot be told from its brightness (a dim photo of paper
+is dark, a lit board is not), nor from thin marks alone (the paper between
+the strokes of a word is as thin a ridge of light as a chalk line). It can be
+told from which side the ink lies on: ink is the minority, so the ground is
+the local median over a window much wider than a stroke, and ink pixels stand
+out of it on one side only (darker for a pen, lighter for chalk), while the
+gaps between strokes sit at the ground's level. A step (the sheet's edge
+against a desk) or a shadow wider than the window moves the median with it
+and stands out on neither side; texture (paper grain, wood) stands out on
+both alike. The side with clearly more energy is the ink's.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+__all__ = ["Polarity", "page_polarity"]
+
+Polarity = str  # "dark" (ink darker than its ground) or "light" (chalk, white ink)
+
+#: the decision is made on a copy of at most this many pixels
+_PIXELS = 1_000_000
+#: the window of the ground's median, as a share of the side of a square as large as the copy (wider than a stroke)
+_WINDOW_SHARE = 0.05
+_MIN_WINDOW = 15
+_MAX_WINDOW = 99
+#: light marks must carry this many times the energy of dark ones to turn the page over
+_LIGHT_MARGIN = 1.5
+#: a pixel stands out of its ground by more than this many noise levels (MAD), and at least _MIN_STEP levels
+_NOISE_LEVELS = 4.0
+_MIN_STEP = 10.0
+
+
+def page_polarity(image: np.ndarray) -> Polarity:
+    """``"light"`` when the page's thin marks are lighter than their ground, else ``"dark"`` (the usual page).
+
+    ``image`` is ``(h, w, 3)`` RGB or ``(h, w)`` gray, uint8. Ties and pages
+    without marks are ``"dark"``: turning a page over wrongly loses all of it.
+    """
+    gray = image if image.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)
+    height, width = gray.shape
+    factor = max(1, math.ceil(math.sqrt(height * width / _PIXELS)))
+    if factor > 1:
+        gray = cv2.resize(gray, (width // factor, height // factor), interpolation=cv2.INTER_AREA)
+    size = int(np.clip(int(_WINDOW_SHARE * math.sqrt(gray.size)) | 1, _MIN_WINDOW, _MAX_WINDOW))
+    ground = cv2.medianBlur(gray, size)
+    deviation = gray.astype(np.float32) - ground.astype(np.float32)
+    noise = 1.4826 * float(np.median(np.abs(deviation)))
+    level = max(_MIN_STEP, _NOISE_LEVELS * noise)
+    light = float(deviation[deviation > level].sum())
+    dark = -float(deviation[deviation < -level].sum())
+    return "light" if light > _LIGHT_MARGIN * max(dark, 1.0) else "dark"
