@@ -42,7 +42,7 @@ import numpy as np
 from ._version import __version__
 from .children import Child
 from .errors import BadArgumentsError, InkSightError, OutputFileError, StageError
-from .geometry import CropTransform, crop_word, plan_crop
+from .geometry import CropTransform, crop_mask, crop_word, plan_crop
 from .imaging import check_pixels
 from .ink import DocumentMetadata, InkDocument, Page, Stroke, WordInk
 from .inputs import check_source_options, input_parts, open_pages, raster_from_array
@@ -496,7 +496,10 @@ class Pipeline:
                     turned = 255 - raster.image if turned is None else turned
                     page_image = turned
                 image = crop_word(page_image, transform, spec.fill)
-                crop = WordCrop(image=image, content=transform.to_crop(word.quad), text=word.text, script=word.script)
+                hint = None if layout.ink is None else crop_mask(layout.ink, transform, (height, width))
+                crop = WordCrop(
+                    image=image, content=transform.to_crop(word.quad), text=word.text, script=word.script, ink=hint
+                )
             except Exception as exc:
                 problems.append(f"{where}, word {i + 1}: detector {detector_name} gave a bad word: {_describe(exc)}")
                 log.warning("%s", problems[-1], extra=REPORTED)

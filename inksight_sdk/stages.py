@@ -95,10 +95,16 @@ class Layout:
 
     ``direction`` is the reading direction: ``ltr`` (default), ``rtl``
     (Arabic, Hebrew) or ``ttb`` (vertical CJK: columns right to left).
+    ``ink`` (optional) is a boolean mask of the whole page, at any resolution,
+    of the pixels the detector took for handwriting, with the sheet's
+    surroundings, printed lines and objects left out: the pipeline cuts it
+    with each word (:attr:`WordCrop.ink`), so a derenderer can leave out what
+    the detector saw on the whole page and a word crop cannot show.
     """
 
     words: tuple[DetectedWord, ...] = attrs.field(default=(), converter=_detected_tuple)
     direction: str = attrs.field(default="ltr", validator=attrs.validators.in_(("ltr", "rtl", "ttb")))
+    ink: np.ndarray | None = attrs.field(default=None, eq=False)
 
 
 @attrs.frozen
@@ -133,6 +139,9 @@ class WordCrop:
     text: str | None = None
     script: str | None = None
     """The detector's script hint (``latin`` / ``cjk``), passed on unchanged; ``None`` when unknown."""
+    ink: np.ndarray | None = None
+    """The detector's page ink (:attr:`Layout.ink`) cut like ``image``: ``(h, w) bool``; ``None`` when the
+    detector gave none. A hint: the crop's own pixels still decide the strokes' shape."""
 
 
 @attrs.frozen(eq=False)

@@ -120,7 +120,10 @@ def derender_crop(job: tuple[WordCrop, SkeletonOptions]) -> DerenderedWord:
     # the pen's footprint, not the blurred halo around it: the halo closes small loops and joins
     # letters that nearly touch, which the tracer would then follow as one stroke
     ink = extract_ink(crop.image, max_pixels=options.max_pixels, whole_page=False, footprint=True)
-    mask = _within_content(ink.mask, crop.content * ink.scale)
+    mask = ink.mask
+    if crop.ink is not None:
+        mask = _within_page_ink(mask, crop.ink, ink.stroke_width)
+    mask = _within_content(mask, crop.content * ink.scale)
     script = options.script
     if script == "auto":
         script = crop.script if crop.script in ("latin", "cjk") else "latin"
@@ -128,6 +131,20 @@ def derender_crop(job: tuple[WordCrop, SkeletonOptions]) -> DerenderedWord:
     return DerenderedWord(
         strokes=[DerenderedStroke(points=s.points / ink.scale, width=s.width / ink.scale) for s in strokes]
     )
+
+
+def _within_page_ink(mask: np.ndarray, page_ink: np.ndarray, stroke_width: float) -> np.ndarray:
+    """The crop's ink where the detector saw ink on the whole page (grown by a pen width, for the footprint).
+
+    A word crop cannot tell a grid line or a table border from an underline,
+    nor the desk from the sheet; the page could. Pixels far from the page's
+    ink are dropped, so a rule touching a letter is cut off it.
+    """
+    import cv2
+
+    hint = cv2.resize(page_ink.astype(np.uint8), (mask.shape[1], mask.shape[0]), interpolation=cv2.INTER_NEAREST)
+    reach = 2 * max(1, int(round(stroke_width))) + 1
+    return mask & cv2.dilate(hint, np.ones((reach, reach), np.uint8)).astype(bool)
 
 
 def _within_content(mask: np.ndarray, content: np.ndarray) -> np.ndarray:

@@ -70,6 +70,10 @@ _FOOTPRINT_SHARE = 0.5
 #: a footprint piece below this share of the ink's median darkness and this share of the pen width is no stroke
 _HAIRLINE_DARKNESS = 0.45
 _HAIRLINE_WIDTH = 0.5
+#: a piece of ink with this share of its pixels near removed printed lines is what is left of them
+_REMNANT_SHARE = 0.7
+#: ... and that runs at least this many pen widths along it (a dot on the line is no remnant)
+_REMNANT_PENS = 4
 #: a piece of ink with this share of its pixels along the sheet's outline is the sheet's edge, not writing
 _SHEET_EDGE_SHARE = 0.5
 #: a side column or row of a word crop this full of ink is the sheet's edge, not writing
@@ -172,6 +176,8 @@ def extract_ink(
         # and the narrow window follows a shadow's edge or a vignette that the wide one takes for ink
         done = _threshold(work, max(_MIN_WINDOW, int(_NARROW_PENS * done.width)), sheet)
     mask, darkness, width = _without_printed_lines(done, whole_page), done.darkness, done.width
+    if whole_page:
+        mask = _without_rule_remnants(mask, done.mask & ~mask, done.width)
     structure = done.mask & ~mask if explain else mask
     if not whole_page:
         mask = _without_edge_bands(mask)
@@ -306,6 +312,30 @@ def _without_hairlines(mask: np.ndarray, darkness: np.ndarray, width: float) -> 
             and float(np.median(flat_darkness[piece])) < _HAIRLINE_DARKNESS * ink_darkness
         )
     return mask & ~hairline[labels] if hairline.any() else mask
+
+
+def _without_rule_remnants(mask: np.ndarray, removed: np.ndarray, width: float) -> np.ndarray:
+    """``mask`` without the bits of removed printed lines that were kept where other lines cross them.
+
+    Where a grid line or a column line crosses a removed rule, the rule's
+    pixels are kept as a crossing stroke, and the pieces left between crossings
+    would be traced as short strokes along the rule. A piece lying mostly on a
+    removed line is such a remnant; a letter touching a rule reaches well off it.
+    """
+    if not removed.any():
+        return mask
+    reach = 2 * max(1, int(round(width))) + 1
+    near = cv2.dilate(removed.astype(np.uint8), np.ones((reach, reach), np.uint8)).astype(bool)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return mask
+    flat = labels.ravel()
+    on_line = np.bincount(flat, weights=near.ravel().astype(np.float64), minlength=count)
+    # a dot on the line (a full stop, an i's dot) is round; a remnant runs along the line
+    long = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) >= _REMNANT_PENS * max(width, 1.0)
+    remnant = long & (on_line >= _REMNANT_SHARE * np.maximum(stats[:, cv2.CC_STAT_AREA], 1))
+    remnant[0] = False
+    return mask & ~remnant[labels] if remnant.any() else mask
 
 
 def _without_sheet_edge(mask: np.ndarray, sheet: np.ndarray) -> np.ndarray:

@@ -180,7 +180,7 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
                 )
     columns = sum(block.weight for block in blocks if block.columns)
     direction = "ttb" if 2 * columns > sum(block.weight for block in blocks) else "ltr"
-    return Layout(words=words, direction=direction)
+    return Layout(words=words, direction=direction, ink=ink.mask)
 
 
 def _components(mask: np.ndarray, stroke_width: float) -> tuple[list[_Component], float]:

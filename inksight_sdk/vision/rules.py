@@ -28,6 +28,15 @@ __all__ = ["remove_printed_lines"]
 _SHEET_SPAN = 0.9
 #: ... when it is also longer than any letter: this many pen widths (an ``l`` spans a one-line image)
 _FORM_LINE_PENS = 40
+#: one straight piece this long (share of the sheet, and _FORM_LINE_PENS pen widths) whose centre wanders
+#: less than this (pixels, or pen widths) from a straight line is ruled, whatever its darkness
+_RULED_SPAN = 0.25
+_RULED_WOBBLE_PX = 1.0
+_RULED_WOBBLE = 0.3
+#: ... and either this long (a table's border), or not drawn with the pen: a width this far from the pen's
+#: (share of it)
+_TABLE_SPAN = 0.5
+_OTHER_WIDTH = 0.35
 #: a line (or collinear pieces) fainter than the ink and spanning this share of the sheet is printed
 _FAINT_SPAN = 0.35
 #: a line of another colour than the ink spanning this share of the sheet is printed
@@ -65,6 +74,7 @@ class _Line:
     thickness: float
     darkness: float
     chroma: np.ndarray = attrs.field(eq=False)
+    wobble: float = 0.0  # RMS distance of the centre line's points from the fitted straight line (pixels)
 
     def y_at(self, x: float) -> float:
         return self.slope * x + self.offset
@@ -188,6 +198,7 @@ def _measure(
         slope, offset = np.polyfit(columns + x, centres + y, 1)
     else:
         slope, offset = 0.0, float(centres.mean() + y)
+    wobble = float(np.sqrt(np.mean((centres + y - (slope * (columns + x) + offset)) ** 2)))
     rule = band & thin[None, :]
     return _Line(
         index=index,
@@ -200,6 +211,7 @@ def _measure(
         thickness=thickness,
         darkness=float(np.median(darkness[y : y + h, x : x + w][rule])),
         chroma=_chroma(normalized[y : y + h, x : x + w][rule]),
+        wobble=wobble,
     )
 
 
@@ -242,6 +254,19 @@ def _is_printed(group: list[_Line], width: int, ink: _Ink) -> bool:
     span = (max(line.x + line.w for line in group) - min(line.x for line in group)) / width
     covered = sum(line.w for line in group)
     if ink.sheet and covered >= _SHEET_SPAN * width and covered >= _FORM_LINE_PENS * ink.width:
+        return True
+    # ruled by a machine: long, and straighter than any hand holds a pen over that length (a table border,
+    # a form line); a hand-drawn divider across the page wanders by a pen width or more. A line drawn by the
+    # writer along a ruler is as straight: it is told by being drawn with the pen (the pen's width; its colour
+    # varies with the pressure) and shorter than the half of the sheet that a table's border spans
+    longest = max(group, key=lambda line: line.w)
+    if (
+        ink.sheet
+        and longest.w >= _RULED_SPAN * width
+        and longest.w >= _FORM_LINE_PENS * ink.width
+        and longest.wobble <= max(_RULED_WOBBLE_PX, _RULED_WOBBLE * ink.width)
+        and (longest.w >= _TABLE_SPAN * width or abs(longest.thickness - ink.width) > _OTHER_WIDTH * ink.width)
+    ):
         return True
     # judged by most of its length: a letter crossing the rule may add a short, dark piece
     lengths = np.array([line.w for line in group], dtype=np.float64)
