@@ -76,6 +76,10 @@ _REMNANT_SHARE = 0.7
 _REMNANT_PENS = 4
 #: a piece of ink with this share of its pixels along the sheet's outline is the sheet's edge, not writing
 _SHEET_EDGE_SHARE = 0.5
+#: ... and a run of ink this many pen widths long within that band is the edge itself
+_EDGE_RUN_PENS = 10
+#: ... and a streak at most this many pen widths across, wholly near the outline, is what the cut leaves of it
+_EDGE_STREAK_PENS = 2.5
 #: a side column or row of a word crop this full of ink is the sheet's edge, not writing
 _EDGE_BAND_FILL = 0.9
 
@@ -182,7 +186,7 @@ def extract_ink(
     if not whole_page:
         mask = _without_edge_bands(mask)
     elif sheet is not None:
-        mask = _without_sheet_edge(mask, sheet)
+        mask = _without_sheet_edge(mask, sheet, width)
     if footprint and mask.any():
         mask = _footprint(mask, darkness, width)
         width = stroke_width(mask)
@@ -338,24 +342,39 @@ def _without_rule_remnants(mask: np.ndarray, removed: np.ndarray, width: float) 
     return mask & ~remnant[labels] if remnant.any() else mask
 
 
-def _without_sheet_edge(mask: np.ndarray, sheet: np.ndarray) -> np.ndarray:
-    """``mask`` without the pieces that lie mostly along the sheet's edge.
+def _without_sheet_edge(mask: np.ndarray, sheet: np.ndarray, width: float) -> np.ndarray:
+    """``mask`` without what runs along the sheet's edge.
 
     The sheet is found on coarse cells, so its outline wanders a few pixels
     either side of the paper's true edge: the shadow line along the edge, or a
-    sliver of the desk, stays inside it and passes for ink. Such a piece hugs
-    the outline; writing near the edge only touches it here and there.
+    sliver of the desk, stays inside it and passes for ink. Such a line runs
+    along the outline, and where writing reaches the edge it joins the lines
+    of writing into one piece: its run within the band along the outline is
+    cut out, and pieces lying mostly in that band are dropped. Writing near
+    the edge only crosses the band here and there.
     """
-    reach = 2 * (_BASE_WINDOW // _CELLS_PER_WINDOW) + 1
+    reach = 3 * (_BASE_WINDOW // _CELLS_PER_WINDOW) + 1  # the band: a cell and a half inside the outline
     inner = cv2.erode(sheet.astype(np.uint8), np.ones((reach, reach), np.uint8), borderType=cv2.BORDER_REPLICATE)
     band = sheet & ~inner.astype(bool)
-    labels, count = label(mask, connectivity=8)
-    if count == 0 or not (band & mask).any():
+    if not (band & mask).any():
         return mask
+    count, runs, stats, _ = cv2.connectedComponentsWithStats((band & mask).astype(np.uint8), connectivity=8)
+    long = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) >= _EDGE_RUN_PENS * max(width, 1.0)
+    long[0] = False
+    if long.any():
+        mask = mask & ~long[runs]
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return mask
+    # what the cut leaves of the edge: thin streaks lying wholly within three times the band's width
+    wider = np.ones((2 * reach, 2 * reach), np.uint8)
+    wide = sheet & ~cv2.erode(inner, wider, borderType=cv2.BORDER_REPLICATE).astype(bool)
     flat = labels.ravel()
-    on_band = np.bincount(flat, weights=band.ravel().astype(np.float64), minlength=count + 1)
-    size = np.bincount(flat, minlength=count + 1)
-    edge = on_band >= _SHEET_EDGE_SHARE * np.maximum(size, 1)
+    on_band = np.bincount(flat, weights=band.ravel().astype(np.float64), minlength=count)
+    on_wide = np.bincount(flat, weights=wide.ravel().astype(np.float64), minlength=count)
+    size = np.maximum(stats[:, cv2.CC_STAT_AREA], 1)
+    thin = np.minimum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) <= _EDGE_STREAK_PENS * max(width, 1.0)
+    edge = (on_band >= _SHEET_EDGE_SHARE * size) | ((on_band > 0) & (on_wide >= size) & thin)
     edge[0] = False
     return mask & ~edge[labels] if edge.any() else mask
 
