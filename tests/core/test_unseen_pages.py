@@ -1,0 +1,201 @@
+"""Issue 13: light on dark, the sheet in the photo, printed structure of any colour.
+
+Synthetic pages drawn here (a known word in chalk on a board, a sheet on a
+dark desk, a line cut out onto white, two pages side by side, a table) and
+crops of tuning photos from ``../shared/data/photos`` (docs/quality-split.md:
+the judging photos are not used in tests).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from inksight_sdk import Pipeline
+from inksight_sdk.vision import extract_ink
+from inksight_sdk.vision.polarity import page_polarity
+from tests.conftest import shared
+from tests.drawing import write
+
+PAPER = (238, 233, 220)
+INK = (30, 35, 95)
+
+
+def _photo(name: str) -> np.ndarray:
+    return np.asarray(Image.open(shared("photos", name)).convert("RGB"))
+
+
+def _near(mask: np.ndarray, truth: np.ndarray, reach: int = 5) -> float:
+    """Share of ``mask`` within ``reach`` pixels of ``truth``."""
+    grown = cv2.dilate(truth.astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)).astype(bool)
+    return float((mask & grown).sum() / max(1, mask.sum()))
+
+
+def _recall(mask: np.ndarray, truth: np.ndarray) -> float:
+    grown = cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    return float((grown & truth).sum() / truth.sum())
+
+
+def _points(doc) -> np.ndarray:
+    strokes = [np.asarray(s.points) for s in doc.strokes() if len(s.points)]
+    return np.concatenate(strokes) if strokes else np.zeros((0, 2))
+
+
+def _chalkboard() -> tuple[np.ndarray, np.ndarray]:
+    """A green board with chalk writing (soft, slightly grainy), a pale smear of erasing; and the chalk drawn."""
+    rng = np.random.default_rng(4)
+    board = np.empty((330, 900, 3), np.float32)
+    board[:] = (46, 82, 60)
+    board += rng.normal(0, 3, board.shape[:2])[:, :, None]
+    yy, xx = np.mgrid[0:330, 0:900]
+    board += 25 * np.exp(-(((xx - 650) / 160.0) ** 2 + ((yy - 120) / 90.0) ** 2))[:, :, None]  # erased smear
+    chalk = np.zeros((330, 900, 3), np.uint8)
+    truth = write(chalk, "matrix rank", (60, 140), font="scripts", size=48, pen=5, color=(255, 255, 255))
+    truth |= write(chalk, "A x = b", (90, 260), font="futural", size=48, pen=5, color=(255, 255, 255))
+    strength = cv2.GaussianBlur(chalk[:, :, 0].astype(np.float32) / 255.0, (0, 0), 1.0)[:, :, None]
+    image = board + strength * (np.array([228, 234, 224], np.float32) - board)
+    return np.clip(image, 0, 255).astype(np.uint8), truth
+
+
+# ---------------------------------------------------------------- light on dark (part 5)
+
+
+def test_chalk_on_a_board_is_found_and_traced():
+    board, truth = _chalkboard()
+    assert page_polarity(board) == "light"
+    ink = extract_ink(board)
+    assert ink.polarity == "light"
+    assert _recall(ink.mask, truth) > 0.9, "the chalk is the ink"
+    assert _near(ink.mask, truth) > 0.97, "the board and the smear are not"
+    with Pipeline(detector="layout", derenderer="skeleton", derenderer_options={"workers": 0}) as pipeline:
+        doc = pipeline.convert(board)
+    points = _points(doc)
+    assert len(points) > 200, "strokes, not 'no handwriting found'"
+    x, y = np.clip(np.rint(points).astype(int), 0, [board.shape[1] - 1, board.shape[0] - 1]).T
+    grown = cv2.dilate(truth.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    assert grown[y, x].mean() > 0.97, "every stroke lies on the chalk"
+    assert all(w.polarity == "light" for w in pipeline._stage("detector")[1].detect(board).words)
+
+
+def test_dark_ink_pages_stay_dark_on_light():
+    for name in ("testaments_AD78_0054-0.jpg", "desk_plain_multicolor_de.png", "grid_yellow_pencil_pens_en.jpg"):
+        image = _photo(name)
+        assert page_polarity(image) == "dark", name
+        assert page_polarity(255 - image) == "light", f"{name} turned over"
+
+
+# ---------------------------------------------------------------- the sheet (part 1)
+
+
+def _on_a_desk(page: np.ndarray) -> np.ndarray:
+    """``page`` laid on a dark wooden desk with grain, 120 px of desk all round."""
+    rng = np.random.default_rng(9)
+    h, w = page.shape[:2]
+    grain = np.sin(np.arange(w + 240) / 4.0)[None, :] * 14 + rng.normal(0, 6, (h + 240, w + 240))
+    desk = np.clip(np.array([95, 62, 40], np.float32) + grain[:, :, None] * [1.0, 0.8, 0.6], 0, 255)
+    desk[120 : 120 + h, 120 : 120 + w] = page
+    return desk.astype(np.uint8)
+
+
+def test_a_sheet_on_a_dark_desk_gives_ink_only_on_the_sheet():
+    page = np.full((420, 640, 3), PAPER, np.uint8)
+    truth = np.zeros((660, 880), bool)
+    truth[120:540, 120:760] = write(page, "on the sheet", (60, 200), font="scripts", size=44, pen=4, color=INK)
+    photo = _on_a_desk(page)
+    ink = extract_ink(photo, explain=True)
+    sheet = ink.layers["sheet"]
+    assert not sheet[:100].any() and not sheet[:, :100].any() and not sheet[560:].any() and not sheet[:, 780:].any()
+    assert sheet[150:510, 150:730].all()
+    outside = np.ones(truth.shape, bool)
+    outside[115:545, 115:765] = False
+    assert not ink.mask[outside].any(), "the desk and the sheet's edge make no ink"
+    assert _recall(ink.mask, truth) > 0.9
+
+
+def test_a_line_cut_out_onto_white_is_read():
+    """A strip of yellowed paper cut along a jagged polygon, on a flat white fill (like a line image of an archive)."""
+    strip = np.full((260, 1400, 3), 255, np.uint8)
+    top = [[0, 40], [300, 20], [700, 55], [1100, 25], [1399, 45]]
+    polygon = np.array(top + [[1399, 215], [900, 235], [500, 205], [0, 225]])
+    inside = np.zeros(strip.shape[:2], np.uint8)
+    cv2.fillPoly(inside, [polygon], 1)
+    rng = np.random.default_rng(2)
+    aged = np.clip(np.array([222, 200, 160], np.float32) + rng.normal(0, 4, strip.shape[:2])[:, :, None], 0, 255)
+    strip[inside > 0] = aged[inside > 0].astype(np.uint8)
+    truth = write(strip, "cut out line", (120, 160), font="scripts", size=60, pen=5, color=(70, 45, 30))
+    ink = extract_ink(strip, explain=True)
+    assert not ink.layers["sheet"][inside == 0].any(), "the white fill is not the sheet"
+    assert _recall(ink.mask, truth) > 0.9, "the writing is found (no 'no handwriting found')"
+    assert _near(ink.mask, truth) > 0.97, "the cut edge makes no ink"
+
+
+def test_two_pages_side_by_side_are_both_sheet():
+    left = np.full((500, 420, 3), PAPER, np.uint8)
+    right = np.full((500, 420, 3), PAPER, np.uint8)
+    write(left, "left page", (40, 200), font="scripts", size=40, pen=4, color=INK)
+    write(right, "right page", (40, 300), font="scripts", size=40, pen=4, color=INK)
+    spread = np.zeros((620, 1000, 3), np.uint8)
+    spread[:] = (25, 25, 28)  # a black background and a dark gutter between the pages
+    spread[60:560, 60:480] = left
+    spread[60:560, 520:940] = right
+    ink = extract_ink(spread, explain=True)
+    sheet = ink.layers["sheet"]
+    assert sheet[100:520, 100:440].all() and sheet[100:520, 560:900].all(), "both pages"
+    assert not sheet[:, 490:510].any(), "not the gutter"
+    assert ink.mask[:, :480].any() and ink.mask[:, 520:].any()
+
+
+def test_register_cover_and_page_edges_are_not_sheet():
+    image = _photo("register1903_printed_form_fr.jpg")  # 7316x5572 scan of an open register
+    ink = extract_ink(image, explain=True)
+    s = ink.scale
+    sheet = ink.layers["sheet"]
+    # the green cover and the stacked page edges left of the left page; the right page's cover strip
+    assert not sheet[int(1500 * s) : int(4000 * s), int(200 * s) : int(450 * s)].any()
+    assert not sheet[int(1500 * s) : int(4000 * s), int(7030 * s) : int(7120 * s)].any()
+    assert sheet[int(1200 * s) : int(5000 * s), int(800 * s) : int(6500 * s)].mean() > 0.99, "both pages"
+
+
+# ---------------------------------------------------------------- printed structure (part 2)
+
+
+def test_table_borders_as_dark_as_the_pen_are_structure_and_strokes_across_them_stay():
+    page = np.full((700, 1000, 3), PAPER, np.uint8)
+    for x in (60, 330, 940):
+        cv2.line(page, (x, 60), (x, 660), (40, 40, 40), 2)  # printed column lines, black
+    for y in (60, 140, 660):
+        cv2.line(page, (60, y), (940, y), (40, 40, 40), 2)
+    truth = write(page, "Paris", (90, 300), font="scripts", size=48, pen=4, color=(35, 30, 30))
+    truth |= write(page, "dud", (380, 300), font="scripts", size=48, pen=4, color=(35, 30, 30))
+    # a long stroke crossing the column line at x=330
+    cv2.line(page, (300, 420), (380, 470), (35, 30, 30), 4)
+    stroke = np.zeros(truth.shape, np.uint8)
+    cv2.line(stroke, (300, 420), (380, 470), 1, 4)
+    truth |= stroke.astype(bool)
+    ink = extract_ink(page, explain=True)
+    assert ink.layers["structure"][200:600, 58:63].any(axis=1).mean() > 0.9, "the border is structure"
+    assert not ink.mask[500:650, 930:950].any() and not ink.mask[55:66, 500:900].any()
+    assert _recall(ink.mask, truth) > 0.9
+    # the slanted stroke over the column line is kept on both sides of it (known gap: the few pixels on the
+    # line itself go with the line, so the stroke is traced in two pieces)
+    assert ink.mask[415:440, 295:325].any() and ink.mask[445:475, 335:385].any()
+
+
+def test_hand_drawn_ruler_line_in_the_writers_ink_is_kept():
+    image = _photo("testaments_AD78_0054-0.jpg")
+    ink = extract_ink(image)
+    assert ink.mask[318:340, 840:1430].any(axis=0).mean() > 0.9
+
+
+def test_grid_and_border_lines_of_a_yellow_pad_are_not_traced():
+    image = _photo("grid_yellow_pencil_pens_en.jpg")[:900, :1500]  # header, border lines, the first samples
+    with Pipeline(detector="layout", derenderer="skeleton", derenderer_options={"workers": 0}) as pipeline:
+        doc = pipeline.convert(image)
+    points = _points(doc)
+    assert len(points) > 100
+    # the printed border: a green line along rows ~135-150 across the pad, and the margin line near x=310
+    on_border = (np.abs(points[:, 1] - 142) < 8) & (points[:, 0] > 350)
+    on_margin = np.abs(points[:, 0] - 312) < 8
+    assert on_border.sum() < 20 and on_margin.sum() < 20
+    assert (points[:, 1] > 340).mean() > 0.95, "the ink is the writing below the header"
