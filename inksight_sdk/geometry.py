@@ -95,19 +95,21 @@ def plan_crop(quad: np.ndarray, spec: CropSpec) -> CropTransform:
 
 
 def crop_mask(mask: np.ndarray, transform: CropTransform, page_shape: tuple[int, int]) -> np.ndarray:
-    """The part of a page mask (``(h, w)`` bool at any resolution covering the page) under a crop.
+    """The part of a page mask (``(h, w)`` bool or 0/1 uint8, at any resolution covering the page) under a crop.
 
     Nearest-neighbour, so the mask stays a mask; what lies outside the page is False.
     """
     import cv2
 
     mask = np.asarray(mask)
+    if mask.dtype != np.uint8:
+        mask = mask.astype(np.uint8)
     sx, sy = mask.shape[1] / page_shape[1], mask.shape[0] / page_shape[0]
     # crop pixel -> page pixel (centres) -> mask pixel (centres)
     to_mask = np.array([[sx, 0.0, 0.5 * sx - 0.5], [0.0, sy, 0.5 * sy - 0.5], [0.0, 0.0, 1.0]])
     matrix = (to_mask @ np.vstack([transform.inverse, [0.0, 0.0, 1.0]]))[:2]
     warped = cv2.warpAffine(
-        mask.astype(np.uint8),
+        mask,
         matrix,
         (transform.width, transform.height),
         flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,

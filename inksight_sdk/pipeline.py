@@ -487,6 +487,7 @@ class Pipeline:
         height, width = raster.image.shape[:2]
         jobs: list[tuple[int, CropTransform, WordCrop]] = []
         turned: np.ndarray | None = None  # the page turned over, for words lighter than their ground (chalk)
+        page_ink = None if layout.ink is None else np.asarray(layout.ink, dtype=np.uint8)  # converted once a page
         for i, word in enumerate(layout.words):
             try:
                 _check_word(word, width, height)
@@ -496,7 +497,7 @@ class Pipeline:
                     turned = 255 - raster.image if turned is None else turned
                     page_image = turned
                 image = crop_word(page_image, transform, spec.fill)
-                hint = None if layout.ink is None else crop_mask(layout.ink, transform, (height, width))
+                hint = None if page_ink is None else crop_mask(page_ink, transform, (height, width))
                 crop = WordCrop(
                     image=image, content=transform.to_crop(word.quad), text=word.text, script=word.script, ink=hint
                 )
