@@ -203,6 +203,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--no-pipeline", action="store_true", help="score only the naive baseline")
     parser.add_argument("--out", type=Path, default=RESULTS / "quality_photos.md")
+    parser.add_argument(
+        "--photos", nargs="*", default=None, help="only these photos (names in ../shared/data/photos); default all"
+    )
     args = parser.parse_args()
 
     tracers: dict[str, Tracer] = {}
@@ -211,6 +214,8 @@ def main() -> int:
     tracers["naive baseline"] = naive_tracer
 
     photos = sorted(p for p in (SHARED_DATA / "photos").glob("*") if p.suffix.lower() in (".jpg", ".png"))
+    if args.photos is not None:
+        photos = [p for p in photos if p.name in args.photos]
     if not photos:
         raise SystemExit(f"no photos under {SHARED_DATA / 'photos'}")
     rows = []

@@ -42,6 +42,8 @@ _MIN_PAPER_LEVEL = 40
 _SHADOW = 0.15
 #: a sheet cell's chromaticity (r, g, b) / (r + g + b) differs from the sheet's by at most this much
 _HUE_DISTANCE = 0.025
+#: an image of fewer cells than this (about 300 x 300 pixels) is all sheet
+_MIN_CELLS = 1600
 #: the middle of the image, where the sheet's colour is read: this share of each side
 _MIDDLE = 0.5
 #: a brightness step between a cell's neighbours of this share of the sheet's brightness is an edge (the
@@ -79,9 +81,10 @@ def paper_region(small: np.ndarray, margin: int) -> np.ndarray | None:
     erase handwriting. An all-False mask means nothing looks like a sheet (a
     black image).
     """
-    if min(small.shape[:2]) <= 2 * margin:
-        # too few cells for the median to erase the handwriting (a word crop a few cells high): the ink
-        # itself would pass for a background and cut the paper in two; an image this small shows no desk
+    if min(small.shape[:2]) <= 2 * margin or small.shape[0] * small.shape[1] < _MIN_CELLS:
+        # too few cells for the median to erase the handwriting (a word crop a few cells high, a character
+        # filling its small image): the ink itself would pass for a background and cut the paper in two; an
+        # image this small shows no desk
         return None
     rgb = np.ascontiguousarray(small if small.ndim == 3 else cv2.cvtColor(small, cv2.COLOR_GRAY2RGB))
     smooth = cv2.medianBlur(rgb, 2 * margin + 1)

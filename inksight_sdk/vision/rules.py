@@ -33,8 +33,8 @@ _FORM_LINE_PENS = 40
 _RULED_SPAN = 0.25
 _RULED_WOBBLE_PX = 1.0
 _RULED_WOBBLE = 0.3
-#: ... and either this long (a table's border), or not drawn with the pen: a width this far from the pen's
-#: (share of it)
+#: ... and either this long with another such line beside it (a table's borders), or not drawn with the pen: a
+#: width this far from the pen's (share of it)
 _TABLE_SPAN = 0.5
 _OTHER_WIDTH = 0.35
 #: a line (or collinear pieces) fainter than the ink and spanning this share of the sheet is printed
@@ -153,8 +153,11 @@ def _remove(mask: np.ndarray, darkness: np.ndarray, normalized: np.ndarray, ink:
         if (line := _measure(int(index), stats[index], labels, mask, darkness, normalized, ink)) is not None
     ]
     out = mask
-    for group in _collinear_groups(lines):
-        if not _is_printed(group, width, ink):
+    groups = _collinear_groups(lines)
+    # a table has several long ruled lines each way; one long straight line alone is the writer's (a divider)
+    table = sum(_ruled(group, width, ink) and _longest(group).w >= _TABLE_SPAN * width for group in groups) >= 2
+    for group in groups:
+        if not _is_printed(group, width, ink, table):
             continue
         if out is mask:
             out = mask.copy()
@@ -243,7 +246,22 @@ def _collinear_groups(lines: list[_Line]) -> list[list[_Line]]:
     return list(groups.values())
 
 
-def _is_printed(group: list[_Line], width: int, ink: _Ink) -> bool:
+def _longest(group: list[_Line]) -> _Line:
+    return max(group, key=lambda line: line.w)
+
+
+def _ruled(group: list[_Line], width: int, ink: _Ink) -> bool:
+    """Long, and straighter than any hand holds a pen over that length (or a writer along a ruler)."""
+    longest = _longest(group)
+    return (
+        ink.sheet
+        and longest.w >= _RULED_SPAN * width
+        and longest.w >= _FORM_LINE_PENS * ink.width
+        and longest.wobble <= max(_RULED_WOBBLE_PX, _RULED_WOBBLE * ink.width)
+    )
+
+
+def _is_printed(group: list[_Line], width: int, ink: _Ink, table: bool = False) -> bool:
     """Printed: a line across the sheet, or a long line (maybe in pieces) fainter than or unlike the ink.
 
     Across the sheet means one piece, or pieces covering nearly all of it (a
@@ -257,15 +275,12 @@ def _is_printed(group: list[_Line], width: int, ink: _Ink) -> bool:
         return True
     # ruled by a machine: long, and straighter than any hand holds a pen over that length (a table border,
     # a form line); a hand-drawn divider across the page wanders by a pen width or more. A line drawn by the
-    # writer along a ruler is as straight: it is told by being drawn with the pen (the pen's width; its colour
-    # varies with the pressure) and shorter than the half of the sheet that a table's border spans
-    longest = max(group, key=lambda line: line.w)
-    if (
-        ink.sheet
-        and longest.w >= _RULED_SPAN * width
-        and longest.w >= _FORM_LINE_PENS * ink.width
-        and longest.wobble <= max(_RULED_WOBBLE_PX, _RULED_WOBBLE * ink.width)
-        and (longest.w >= _TABLE_SPAN * width or abs(longest.thickness - ink.width) > _OTHER_WIDTH * ink.width)
+    # writer along a ruler (or with a tablet's pen) is as straight: it is told by being drawn with the pen
+    # (the pen's width; its colour varies with the pressure) and by standing alone, where a table's borders
+    # come several to a side, each across half the sheet (``table``)
+    longest = _longest(group)
+    if _ruled(group, width, ink) and (
+        (table and longest.w >= _TABLE_SPAN * width) or abs(longest.thickness - ink.width) > _OTHER_WIDTH * ink.width
     ):
         return True
     # judged by most of its length: a letter crossing the rule may add a short, dark piece
