@@ -80,6 +80,8 @@ _SHEET_EDGE_SHARE = 0.5
 _EDGE_RUN_PENS = 10
 #: ... and a streak at most this many pen widths across, wholly near the outline, is what the cut leaves of it
 _EDGE_STREAK_PENS = 2.5
+#: a piece lying mostly in the band is the edge when it is this many times as long as wide
+_EDGE_ELONGATION = 2.5
 #: a side column or row of a word crop this full of ink is the sheet's edge, not writing
 _EDGE_BAND_FILL = 0.9
 
@@ -373,8 +375,12 @@ def _without_sheet_edge(mask: np.ndarray, sheet: np.ndarray, width: float) -> np
     on_band = np.bincount(flat, weights=band.ravel().astype(np.float64), minlength=count)
     on_wide = np.bincount(flat, weights=wide.ravel().astype(np.float64), minlength=count)
     size = np.maximum(stats[:, cv2.CC_STAT_AREA], 1)
-    thin = np.minimum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) <= _EDGE_STREAK_PENS * max(width, 1.0)
-    edge = (on_band >= _SHEET_EDGE_SHARE * size) | ((on_band > 0) & (on_wide >= size) & thin)
+    short_side = np.minimum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    long_side = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    thin = short_side <= _EDGE_STREAK_PENS * max(width, 1.0)
+    # a letter at the edge of a scanned sheet is as much in the band as a line along it, but not as elongated
+    elongated = long_side >= _EDGE_ELONGATION * np.maximum(short_side, 1)
+    edge = ((on_band >= _SHEET_EDGE_SHARE * size) & elongated) | ((on_band > 0) & (on_wide >= size) & thin)
     edge[0] = False
     return mask & ~edge[labels] if edge.any() else mask
 
