@@ -335,8 +335,7 @@ def _without_rule_remnants(mask: np.ndarray, removed: np.ndarray, width: float) 
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     if count <= 1:
         return mask
-    flat = labels.ravel()
-    on_line = np.bincount(flat, weights=near.ravel().astype(np.float64), minlength=count)
+    on_line = np.bincount(labels[near], minlength=count)
     # a dot on the line (a full stop, an i's dot) is round; a remnant runs along the line
     long = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) >= _REMNANT_PENS * max(width, 1.0)
     remnant = long & (on_line >= _REMNANT_SHARE * np.maximum(stats[:, cv2.CC_STAT_AREA], 1))
@@ -371,9 +370,9 @@ def _without_sheet_edge(mask: np.ndarray, sheet: np.ndarray, width: float) -> np
     # what the cut leaves of the edge: thin streaks lying wholly within three times the band's width
     wider = np.ones((2 * reach, 2 * reach), np.uint8)
     wide = sheet & ~cv2.erode(inner, wider, borderType=cv2.BORDER_REPLICATE).astype(bool)
-    flat = labels.ravel()
-    on_band = np.bincount(flat, weights=band.ravel().astype(np.float64), minlength=count)
-    on_wide = np.bincount(flat, weights=wide.ravel().astype(np.float64), minlength=count)
+    # counted over the bands' pixels only: they are a thin frame of a large page
+    on_band = np.bincount(labels[band], minlength=count)
+    on_wide = np.bincount(labels[wide], minlength=count)
     size = np.maximum(stats[:, cv2.CC_STAT_AREA], 1)
     short_side = np.minimum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
     long_side = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
