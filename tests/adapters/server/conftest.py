@@ -106,26 +106,6 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def descendants(root: int) -> list[int]:
-    """Every live process below ``root`` (from /proc), zombies left out."""
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as fh:
-                    fields = fh.read().rsplit(")", 1)[1].split()
-            except (OSError, IndexError):
-                continue
-            if fields[0] != "Z":
-                parents[int(entry)] = int(fields[1])
-    found: list[int] = []
-    frontier = [root]
-    while frontier:
-        frontier = [pid for pid, parent in parents.items() if parent in frontier and pid not in found]
-        found += frontier
-    return found
-
-
 def cli_error(*args: str, env_paths: list[Path] = (), cwd: Path | None = None) -> str:
     """The one-line message the real CLI prints for a failing run (text after 'inksight: error: ')."""
     env = dict(os.environ)

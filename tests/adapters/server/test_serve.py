@@ -22,11 +22,12 @@ import pytest
 
 from tests.conftest import REPO, SUPPORT, shared
 
-from .conftest import SAMPLE, descendants
+from .conftest import SAMPLE
 
 _spec = importlib.util.spec_from_file_location("server_load", REPO / "benchmarks" / "server_load.py")
 load = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(load)
+descendants = load.descendants  # the benchmark's /proc walk: one copy for both
 
 
 def plugin_env(site: Path) -> dict[str, str]:
