@@ -169,29 +169,46 @@ def near(mask: np.ndarray, radius: float) -> np.ndarray:
     return cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, 3) <= radius
 
 
-def evaluate(ref: Reference, strokes: list[np.ndarray]) -> dict[str, float]:
-    h, w = ref.handwriting.shape
+def shares_of_points(
+    strokes: list[np.ndarray], classes: list[tuple[str, np.ndarray]], rest: str
+) -> tuple[int, dict[str, float]]:
+    """Resample the strokes every pixel and put each point in the first class whose mask holds it.
+
+    Returns the number of points and each class's share of them (``rest``: in none).
+    """
+    h, w = classes[0][1].shape
     pts = np.concatenate([resample(s) for s in strokes]) if strokes else np.zeros((0, 2))
     x = np.clip(np.rint(pts[:, 0]).astype(int), 0, w - 1)
     y = np.clip(np.rint(pts[:, 1]).astype(int), 0, h - 1)
-    radius = max(2.0, ref.pen_width)
     left = np.ones(len(pts), bool)
-    out: dict[str, float] = {"points": float(len(pts))}
-    for name, mask in (
+    shares: dict[str, float] = {}
+    for name, mask in classes:
+        hit = left & mask[y, x]
+        shares[name] = float(hit.mean()) if len(pts) else float("nan")
+        left &= ~hit
+    shares[rest] = float(left.mean()) if len(pts) else float("nan")
+    return len(pts), shares
+
+
+def covered_by(strokes: list[np.ndarray], shape: tuple[int, int], pen_width: float) -> np.ndarray:
+    """Pixels within two pen widths of an output stroke."""
+    drawn = np.zeros(shape, np.uint8)
+    for s in strokes:
+        cv2.polylines(drawn, [np.rint(s).astype(np.int32)], False, 1, 1)
+    return near(drawn.astype(bool), 2 * pen_width)
+
+
+def evaluate(ref: Reference, strokes: list[np.ndarray]) -> dict[str, float]:
+    radius = max(2.0, ref.pen_width)
+    classes = [
         ("handwriting", near(ref.handwriting, radius)),
         ("rules", near(ref.rules, radius)),
         ("other marks", near(ref.dark, radius)),
         ("off page", ~ref.page),
-    ):
-        hit = left & mask[y, x]
-        out[name] = float(hit.mean()) if len(pts) else float("nan")
-        left &= ~hit
-    out["paper"] = float(left.mean()) if len(pts) else float("nan")
-
-    drawn = np.zeros((h, w), np.uint8)
-    for s in strokes:
-        cv2.polylines(drawn, [np.rint(s).astype(np.int32)], False, 1, 1)
-    covered = near(drawn.astype(bool), 2 * ref.pen_width)
+    ]
+    points, shares = shares_of_points(strokes, classes, "paper")
+    out: dict[str, float] = {"points": float(points), **shares}
+    covered = covered_by(strokes, ref.handwriting.shape, ref.pen_width)
     out["coverage"] = float(covered[ref.handwriting].mean()) if ref.handwriting.any() else float("nan")
     per_line = [covered[ref.handwriting & m].mean() for m in ref.lines if (ref.handwriting & m).any()]
     out["worst line"] = float(min(per_line)) if per_line else float("nan")

@@ -66,8 +66,6 @@ import numpy as np
 import quality_photos
 from _common import IMAGES, RESULTS, SHARED_DATA, machine_line, markdown_table, overlay, pipeline_tracer, save_png
 
-from inksight_sdk.evaluation import resample
-
 REGIONS = Path(__file__).resolve().parent / "regions"
 #: the references and scores are computed on the image reduced to at most this many pixels
 BENCH_PIXELS = 6_000_000
@@ -349,34 +347,20 @@ VARIANTS: dict[str, Callable[[np.ndarray, Reference], tuple[np.ndarray, Referenc
 # --- scoring -------------------------------------------------------------------------------------------
 
 
-def near(mask: np.ndarray, radius: float) -> np.ndarray:
-    return quality_photos.near(mask, radius)
-
-
 def evaluate(ref: Reference, strokes: list[np.ndarray]) -> dict[str, float]:
-    h, w = ref.handwriting.shape
     scaled = [np.asarray(s, np.float64) * ref.scale for s in strokes]
-    pts = np.concatenate([resample(s) for s in scaled]) if scaled else np.zeros((0, 2))
-    x = np.clip(np.rint(pts[:, 0]).astype(int), 0, w - 1)
-    y = np.clip(np.rint(pts[:, 1]).astype(int), 0, h - 1)
     radius = max(2.0, ref.pen_width)
-    left = np.ones(len(pts), bool)
-    out: dict[str, float] = {"strokes": float(len(strokes))}
-    for name, mask in (
+    near = quality_photos.near
+    classes = [
         ("precision", near(ref.handwriting, radius)),
         ("structure", near(ref.structure, radius)),
         ("print", ref.print),
         ("objects", ref.objects),
         ("outside sheet", ~ref.sheet),
-    ):
-        hit = left & mask[y, x]
-        out[name] = float(hit.mean()) if len(pts) else float("nan")
-        left &= ~hit
-    out["other"] = float(left.mean()) if len(pts) else float("nan")
-    drawn = np.zeros((h, w), np.uint8)
-    for s in scaled:
-        cv2.polylines(drawn, [np.rint(s).astype(np.int32)], False, 1, 1)
-    covered = near(drawn.astype(bool), 2 * ref.pen_width)
+    ]
+    _, shares = quality_photos.shares_of_points(scaled, classes, "other")
+    out: dict[str, float] = {"strokes": float(len(strokes)), **shares}
+    covered = quality_photos.covered_by(scaled, ref.handwriting.shape, ref.pen_width)
     out["recall"] = float(covered[ref.handwriting].mean()) if ref.handwriting.any() else float("nan")
     return out
 
