@@ -35,6 +35,9 @@ class InkScores:
     relation). ``direction``: share of true strokes at least three tolerances
     long that the trace runs the same way (a missed stroke counts as wrong; NaN
     when no stroke is that long). ``pen_lifts``: traced strokes ÷ true strokes.
+    ``local_order``: of the pairs of consecutive true strokes whose centres lie
+    within three stroke sizes of each other, the share the trace writes in the
+    same order (see :func:`local_order`; NaN without such a pair).
     """
 
     precision: float
@@ -43,6 +46,7 @@ class InkScores:
     order: float
     direction: float
     pen_lifts: float
+    local_order: float
 
     def as_dict(self) -> dict[str, float]:
         return attrs.asdict(self)
@@ -128,6 +132,50 @@ def _direction(
     return same / len(eligible)
 
 
+# Two consecutive true strokes are "close" when their centres lie within this
+# many stroke sizes of each other (the issue-13 definition of local order).
+_LOCAL_SIZES = 3.0
+
+
+def _stroke_size(points: np.ndarray, floor: float) -> float:
+    """The larger side of a stroke's bounding box, at least ``floor`` (a dot has some size)."""
+    return max(float(np.ptp(points[:, 0])), float(np.ptp(points[:, 1])), floor) if len(points) else floor
+
+
+def _local_order(
+    true: Sequence[np.ndarray], matched_stroke: np.ndarray, pred_time: np.ndarray, tolerance: float
+) -> float:
+    """Share of close consecutive true-stroke pairs whose traced times run forward.
+
+    Whole-page Kendall tau is dominated by the order of lines and words; a
+    reader of ink also needs the *next* stroke to come next: the cross of a
+    t after its stem, the second stroke of a kana after the first. A true
+    stroke's traced time is the median position of the traced points matched
+    to it. A pair scores 1 when the later stroke's time is greater, 0.5 on a
+    tie (both drawn as one traced run), 0 when reversed or when either stroke
+    was not traced at all (missing ink cannot be in order).
+    """
+    kept = [i for i, s in enumerate(true) if len(resample(np.asarray(s, dtype=np.float64)))]
+    if len(kept) < 2:
+        return float("nan")
+    times: dict[int, float] = {}
+    for k in np.unique(matched_stroke):
+        times[int(k)] = float(np.median(pred_time[matched_stroke == k]))
+    score, pairs = 0.0, 0
+    for a, b in zip(range(len(kept) - 1), range(1, len(kept))):
+        pa = np.asarray(true[kept[a]], dtype=np.float64).reshape(-1, 2)
+        pb = np.asarray(true[kept[b]], dtype=np.float64).reshape(-1, 2)
+        size = 0.5 * (_stroke_size(pa, tolerance) + _stroke_size(pb, tolerance))
+        centre_a = 0.5 * (pa.min(axis=0) + pa.max(axis=0))
+        centre_b = 0.5 * (pb.min(axis=0) + pb.max(axis=0))
+        if np.linalg.norm(centre_b - centre_a) > _LOCAL_SIZES * size:
+            continue
+        pairs += 1
+        if a in times and b in times:
+            score += 1.0 if times[b] > times[a] else 0.5 if times[b] == times[a] else 0.0
+    return score / pairs if pairs else float("nan")
+
+
 def compare_ink(true: Sequence[np.ndarray], pred: Sequence[np.ndarray], tolerance: float) -> InkScores:
     """Score traced strokes ``pred`` against the pen's strokes ``true``.
 
@@ -149,10 +197,11 @@ def compare_ink(true: Sequence[np.ndarray], pred: Sequence[np.ndarray], toleranc
     true_index = p_nearest[p_hit]  # index of its nearest true point = true writing time
     order = _order(true_index, pred_time)
     direction = _direction(t_stroke, t_stroke[true_index], t_arc[true_index], pred_time, 3 * tolerance)
+    local = _local_order(true, t_stroke[true_index], pred_time, tolerance)
     n_true = sum(1 for s in true if len(s))
     n_pred = sum(1 for s in pred if len(s))
     pen_lifts = n_pred / n_true if n_true else float("nan")
-    return InkScores(precision, recall, f1, order, direction, pen_lifts)
+    return InkScores(precision, recall, f1, order, direction, pen_lifts, local)
 
 
 def text_lines(strokes: Sequence[np.ndarray], gap: float) -> list[list[int]]:

@@ -40,7 +40,7 @@ def test_resample_is_one_pixel_apart_and_keeps_ends():
 
 def test_identical_strokes_score_perfectly():
     s = compare_ink(_strokes(), _strokes(), TOL)
-    assert (s.precision, s.recall, s.f1, s.order, s.direction, s.pen_lifts) == (1, 1, 1, 1, 1, 1)
+    assert (s.precision, s.recall, s.f1, s.order, s.direction, s.pen_lifts, s.local_order) == (1,) * 7
 
 
 def test_reversed_strokes_have_wrong_direction():
@@ -54,6 +54,35 @@ def test_shuffled_strokes_have_low_order():
     s = compare_ink(true, [true[i] for i in (4, 1, 3, 0, 2)], TOL)
     assert s.order < 0.3
     assert s.direction == 1.0
+
+
+def _close_pairs() -> list[np.ndarray]:
+    """Three letters of two strokes each: a stem, then a bar across it, a letter width apart."""
+    out = []
+    for i in range(3):
+        x = 40.0 * i
+        out.append(np.column_stack([np.full(20, x + 10), np.linspace(0, 30, 20)]))
+        out.append(np.column_stack([np.linspace(x, x + 20, 20), np.full(20, 10.0)]))
+    return out
+
+
+def test_local_order_scores_each_close_pair():
+    true = _close_pairs()
+    assert compare_ink(true, true, 2.0).local_order == 1.0
+    # bar before stem in every letter, letters still left to right: all 3 in-letter pairs wrong,
+    # the 2 between letters (bar of one, stem of the next, 30 px apart) still right
+    swapped = [true[i] for i in (1, 0, 3, 2, 5, 4)]
+    assert compare_ink(true, swapped, 2.0).local_order == pytest.approx(2 / 5)
+    # one traced run through both strokes of a letter, stem first, keeps them in order
+    joined = [np.concatenate([true[i], true[i + 1]]) for i in (0, 2, 4)]
+    assert compare_ink(true, joined, 2.0).local_order == 1.0
+    # a letter left out: its pairs count as wrong
+    assert compare_ink(true, true[:4], 2.0).local_order == pytest.approx(3 / 5)
+
+
+def test_local_order_ignores_pairs_far_apart():
+    far = [p + [300.0 * i, 0] for i, p in enumerate(_strokes()[:2])]
+    assert np.isnan(compare_ink(far, far[::-1], TOL).local_order)
 
 
 def test_shift_by_three_tolerances_misses_everything():
