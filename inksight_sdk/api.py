@@ -33,6 +33,7 @@ def convert(
     isolation: str = "thread",
     refine_words: bool | None = None,
     debug_dir: str | os.PathLike[str] | None = None,
+    trace_printed: bool = False,
 ) -> InkDocument:
     """Convert an image file, PDF, ink file, numpy array or PIL image to ink.
 
@@ -42,7 +43,9 @@ def convert(
     PDF); ``isolation`` is how pages run under ``limits.page_timeout``;
     ``refine_words`` fits detected quads to their ink (``None``: when the
     detector asks for it; see :class:`Pipeline`); ``debug_dir`` gets PNG masks
-    of each page's sheet, structure, ink and traced strokes (docs/debugging.md).
+    of each page's sheet, structure, ink and traced strokes (docs/debugging.md);
+    ``trace_printed`` traces printed words and stamps too (by default they are
+    kept as words without strokes).
     For repeated conversions build a :class:`Pipeline` once instead: it keeps
     its stages (and any loaded model) between calls.
     """
@@ -59,6 +62,7 @@ def convert(
         isolation=isolation,
         refine_words=refine_words,
         debug_dir=debug_dir,
+        trace_printed=trace_printed,
     ) as pipeline:
         return pipeline.convert(source, progress=progress)
 

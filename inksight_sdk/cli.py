@@ -144,6 +144,12 @@ def cli() -> None:
     help="Write per page PNG masks of what was taken for the sheet, structure and ink, and of the traced "
     "strokes, named <input>-p<page>-<mask>.png (docs/debugging.md).",
 )
+@click.option(
+    "--trace-printed",
+    is_flag=True,
+    help="Trace printed words (form labels, headings, typewriting) and stamps too. By default they are kept "
+    "as words with their text but no strokes.",
+)
 @click.option("-r", "--recursive", is_flag=True, help="Folder inputs: take files in sub-folders too.")
 @click.option(
     "--include",
@@ -202,6 +208,7 @@ def convert(
     isolation: str,
     refine_words: bool | None,
     debug_dir: str | None,
+    trace_printed: bool,
     recursive: bool,
     include: tuple[str, ...],
     exclude: tuple[str, ...],
@@ -241,6 +248,7 @@ def convert(
         "isolation": isolation,
         "refine_words": refine_words,
         "debug_dir": debug_dir,
+        "trace_printed": trace_printed,
     }
     pipeline = Pipeline(registry=registry, **settings)
     with pipeline:

@@ -20,7 +20,11 @@ import numpy as np
 
 from .errors import InvalidInkError
 
-__all__ = ["Stroke", "WordInk", "Page", "InkDocument", "DocumentMetadata"]
+__all__ = ["WORD_KINDS", "Stroke", "WordInk", "Page", "InkDocument", "DocumentMetadata"]
+
+#: what a word on the page is: written by hand (traced), or printed or stamped (kept as a word, by default
+#: without strokes: form labels, headings, typewriting, rubber stamps are not the writer's ink)
+WORD_KINDS = ("handwritten", "printed", "stamp")
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:
@@ -146,6 +150,9 @@ class WordInk:
     bottom-right, bottom-left in the word's own reading frame, so a rotated
     word has a rotated quad). ``block`` and ``line`` index the layout the
     detector reported; ``detector`` and ``derenderer`` record provenance.
+    ``kind`` is one of :data:`WORD_KINDS`: a ``printed`` or ``stamp`` word
+    keeps its place and text but, unless the caller asked for them to be
+    traced, no strokes.
     """
 
     quad: np.ndarray = attrs.field(converter=_quad)
@@ -156,6 +163,7 @@ class WordInk:
     line: int = 0
     detector: str | None = None
     derenderer: str | None = None
+    kind: str = attrs.field(default="handwritten", validator=attrs.validators.in_(WORD_KINDS))
 
     def __attrs_post_init__(self) -> None:
         for stroke in self.strokes:
@@ -168,8 +176,8 @@ class WordInk:
         return (
             _array_eq(self.quad, other.quad)
             and self.strokes == other.strokes
-            and (self.text, self.confidence, self.block, self.line, self.detector, self.derenderer)
-            == (other.text, other.confidence, other.block, other.line, other.detector, other.derenderer)
+            and (self.text, self.confidence, self.block, self.line, self.detector, self.derenderer, self.kind)
+            == (other.text, other.confidence, other.block, other.line, other.detector, other.derenderer, other.kind)
         )
 
     __hash__ = None  # type: ignore[assignment]

@@ -96,7 +96,9 @@ class Pipeline:
     clip handwriting). ``debug_dir`` (a folder, created if needed) gets, per
     page, PNG masks of what the detector took for the sheet, the structure
     and the ink when it can say (``detect_explained``), and of the traced
-    strokes (:mod:`~inksight_sdk.debug_masks`).
+    strokes (:mod:`~inksight_sdk.debug_masks`). Words the detector marks
+    ``printed`` or ``stamp`` (:attr:`DetectedWord.kind`) are kept without
+    strokes unless ``trace_printed`` is true: they are not the writer's ink.
     """
 
     def __init__(
@@ -114,6 +116,7 @@ class Pipeline:
         isolation: str = "thread",
         refine_words: bool | None = None,
         debug_dir: str | os.PathLike[str] | None = None,
+        trace_printed: bool = False,
     ) -> None:
         try:
             self.mode = Mode(mode)
@@ -133,6 +136,7 @@ class Pipeline:
         self.isolation = isolation
         self.refine_words = refine_words
         self.debug_dir = None if debug_dir is None else _debug_folder(debug_dir)
+        self.trace_printed = trace_printed
         self._source_options = dict(source_options or {})
         check_source_options(self._source_options, self.registry)
         self._worker: _PageWorker | None = None
@@ -153,6 +157,7 @@ class Pipeline:
             "batch_size": self.batch_size,
             "refine_words": self.refine_words,
             "debug_dir": self.debug_dir,
+            "trace_printed": self.trace_printed,
             "limits": attrs.evolve(self.limits, page_timeout=None),
         }
 
@@ -445,6 +450,15 @@ class Pipeline:
         derenderer_name, derenderer = self._stage("derenderer")
         used["derenderer"] = derenderer_name
         words = self._derender_words(raster, layout, detector_name, derenderer_name, derenderer, problems)
+        if layout.words and not self.trace_printed and all(w.kind != "handwritten" for w in layout.words):
+            kinds = sorted({w.kind for w in layout.words})
+            log.warning(
+                "page %d: only %s found (%d words), no handwriting; they are kept as words without strokes "
+                "(trace them with --trace-printed)",
+                raster.index + 1,
+                " and ".join("print" if k == "printed" else "stamps" for k in kinds),
+                len(layout.words),
+            )
         ordered = reading_order(
             [w for w, _, _ in words],
             layout.direction,
@@ -486,11 +500,21 @@ class Pipeline:
         where = f"page {raster.index + 1}"
         height, width = raster.image.shape[:2]
         jobs: list[tuple[int, CropTransform, WordCrop]] = []
+        untraced: dict[int, WordInk] = {}  # printed words and stamps, kept as words without strokes
         turned: np.ndarray | None = None  # the page turned over, for words lighter than their ground (chalk)
         page_ink = None if layout.ink is None else np.asarray(layout.ink, dtype=np.uint8)  # converted once a page
         for i, word in enumerate(layout.words):
             try:
                 _check_word(word, width, height)
+                if word.kind != "handwritten" and not self.trace_printed:
+                    untraced[i] = WordInk(
+                        quad=word.quad,
+                        text=word.text,
+                        confidence=word.confidence,
+                        detector=detector_name,
+                        kind=word.kind,
+                    )
+                    continue
                 transform = plan_crop(word.quad, spec)
                 page_image = raster.image
                 if word.polarity == "light":
@@ -510,7 +534,7 @@ class Pipeline:
         for start in range(0, len(jobs), self.batch_size):
             batch = jobs[start : start + self.batch_size]
             results.update(self._derender_batch(batch, derenderer, derenderer_name, raster.index, problems))
-        out = []
+        kept: dict[int, WordInk] = dict(untraced)
         for i, transform, _ in jobs:
             if i not in results:
                 continue
@@ -527,6 +551,7 @@ class Pipeline:
                     confidence=detected.confidence,
                     detector=detector_name,
                     derenderer=derenderer_name,
+                    kind=detected.kind,
                 )
             except Exception as exc:
                 problems.append(
@@ -537,8 +562,8 @@ class Pipeline:
             if result.warning:
                 problems.append(f"{where}, word {i + 1}: derenderer {derenderer_name} {PARTIAL_INK}: {result.warning}")
                 log.warning("%s", problems[-1], extra=REPORTED)
-            out.append((ink, detected.block, detected.line))
-        return out
+            kept[i] = ink
+        return [(kept[i], layout.words[i].block, layout.words[i].line) for i in sorted(kept)]
 
     def _derender_batch(
         self,

@@ -19,7 +19,7 @@ from typing import IO, Any, Protocol, runtime_checkable
 import attrs
 import numpy as np
 
-from .ink import InkDocument, Page, _quad
+from .ink import WORD_KINDS, InkDocument, Page, _quad
 
 __all__ = [
     "Mode",
@@ -87,6 +87,9 @@ class DetectedWord:
     polarity: str = attrs.field(default="dark", validator=attrs.validators.in_(("dark", "light")))
     """``light`` when the word is lighter than its ground (chalk on a board, white ink on dark paper): the
     pipeline then hands the derenderer the crop turned over (``255 - image``), dark on light like any other."""
+    kind: str = attrs.field(default="handwritten", validator=attrs.validators.in_(WORD_KINDS))
+    """``printed`` (a form label, a heading, typewriting) or ``stamp`` when the detector can tell: the pipeline
+    keeps such a word, with its text, but traces it only when asked to (``trace_printed``)."""
 
 
 @attrs.frozen

@@ -34,7 +34,7 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 
 from ..errors import BadArgumentsError, InputFileError, InputLimitError
-from ..ink import DocumentMetadata, InkDocument, Page, Stroke, WordInk
+from ..ink import WORD_KINDS, DocumentMetadata, InkDocument, Page, Stroke, WordInk
 from .text import page_text
 
 __all__ = ["FLAVOURS", "dumps", "loads", "looks_like_inkml", "parse_trace"]
@@ -119,6 +119,8 @@ def dumps(document: InkDocument, flavour: str = "standard") -> str:
                 value = getattr(word, key)
                 if value:
                     out.append(f"      <annotation type={quoteattr(key)}>{escape(value)}</annotation>")
+            if word.kind != "handwritten":  # ("kind" already says what the group is: a word)
+                out.append(f'      <annotation type="wordKind">{word.kind}</annotation>')
             for s, stroke in enumerate(word.strokes):
                 trace_id = f"{word_id}s{s + 1}"
                 out.append(
@@ -249,6 +251,7 @@ def _word(group: Element, channels: list[str], texts: Iterable[str | None]) -> W
         line=int(notes["line"]) if notes.get("line", "").isdigit() else 0,
         detector=notes.get("detector"),
         derenderer=notes.get("derenderer"),
+        kind=notes["wordKind"] if notes.get("wordKind") in WORD_KINDS else "handwritten",
     )
 
 

@@ -65,6 +65,7 @@ def document_to_dict(document: InkDocument) -> dict[str, Any]:
                         "line": word.line,
                         "detector": word.detector,
                         "derenderer": word.derenderer,
+                        "kind": word.kind,
                         "strokes": [_stroke(s) for s in word.strokes],
                     }
                     for word in page.words
@@ -98,6 +99,7 @@ def document_from_dict(data: dict[str, Any]) -> InkDocument:
                 line=word.get("line", 0),
                 detector=word.get("detector"),
                 derenderer=word.get("derenderer"),
+                kind=word.get("kind", "handwritten"),
             )
             for word in page["words"]
         ]

@@ -41,6 +41,7 @@ import numpy as np
 from ..filters import gaussian_1d
 from ..stages import DetectedWord, Layout
 from .ink_mask import InkMask, extract_ink
+from .printed import printed_words
 
 __all__ = ["detect_layout"]
 
@@ -162,7 +163,9 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
     for block_index, block in enumerate(blocks):
         for line_index, plan in enumerate(block.lines):
             cjk = block.columns or _looks_cjk((plan,))
-            for members in plan.split(page_gap, joined_up=joined_up, cjk=cjk):
+            split = plan.split(page_gap, joined_up=joined_up, cjk=cjk)
+            printed = [False] * len(split) if cjk else _printed(plan, split)
+            for members, typeset in zip(split, printed):
                 xs = np.concatenate([plan.components[i].xs for i in members])
                 ys = np.concatenate([plan.components[i].ys for i in members])
                 # a character of a vertical column stands upright, a quarter turn from its column
@@ -176,11 +179,18 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
                         line=line_index,
                         script="cjk" if cjk else "latin",
                         polarity=ink.polarity,
+                        kind="printed" if typeset else "handwritten",
                     )
                 )
     columns = sum(block.weight for block in blocks if block.columns)
     direction = "ttb" if 2 * columns > sum(block.weight for block in blocks) else "ltr"
     return Layout(words=words, direction=direction, ink=ink.mask)
+
+
+def _printed(plan: _LinePlan, words: Sequence[Sequence[int]]) -> list[bool]:
+    """Which words of a line are set in type (:mod:`.printed`), from their main components."""
+    boxes = [[plan.components[i].extent(plan.angle) for i in members if plan.components[i].main] for members in words]
+    return printed_words(boxes, plan.scale)
 
 
 def _components(mask: np.ndarray, stroke_width: float) -> tuple[list[_Component], float]:

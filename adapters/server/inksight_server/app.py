@@ -189,6 +189,7 @@ def _form_body(fields: frozenset[str]) -> dict[str, Any]:
         "derenderer_options": 'a JSON object of derenderer options, e.g. {"workers": 0}',
         "export_options": 'a JSON object of exporter options, e.g. {"colour_by_order": true}',
         "dpi": "render PDFs at this DPI (default 300); read Xournal++ files at it",
+        "trace_printed": "true to trace printed words and stamps too (default false: kept as words without strokes)",
     }
     properties = {"file": {"type": "string", "format": "binary", "description": meaning["file"]}}
     properties.update({name: {"type": "string", "description": meaning[name]} for name in sorted(fields)})

@@ -26,7 +26,7 @@ from .uploads import Upload
 __all__ = ["Choices", "parse_choices", "parse_options", "refuse_unreadable", "CONVERT_FIELDS", "JOB_FIELDS"]
 
 OPTION_FIELDS = ("detector_options", "derenderer_options", "export_options")
-CONVERT_FIELDS = frozenset({"format", "detector", "derenderer", "mode", "dpi", *OPTION_FIELDS})
+CONVERT_FIELDS = frozenset({"format", "detector", "derenderer", "mode", "dpi", "trace_printed", *OPTION_FIELDS})
 JOB_FIELDS = CONVERT_FIELDS - {"format"}
 #: the CLI's --dpi range
 DPI_RANGE = (1.0, 2400.0)
@@ -87,6 +87,11 @@ def parse_choices(
             raise ApiError(422, f"dpi must be between {DPI_RANGE[0]:g} and {DPI_RANGE[1]:g}, got {value:g}")
         _checked(check_source_options, {"dpi": value}, registry)
         pipeline["dpi"] = value
+    printed = (fields.get("trace_printed") or "false").strip().lower()
+    if printed not in ("true", "false", "1", "0"):
+        raise ApiError(400, f"trace_printed must be true or false, got {printed[:40]!r}")
+    if printed in ("true", "1"):
+        pipeline["trace_printed"] = True
     fmt = None
     if with_format:
         stage = _checked(registry.select, "exporter", (fields.get("format") or "json").strip())

@@ -61,6 +61,7 @@ def full_choices(choices: dict[str, Any], defaults: dict[str, str]) -> dict[str,
         "detector_options": choices.get("detector_options") or {},
         "derenderer_options": choices.get("derenderer_options") or {},
         "dpi": choices.get("dpi"),
+        "trace_printed": bool(choices.get("trace_printed")),
     }
 
 

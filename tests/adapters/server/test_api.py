@@ -297,6 +297,7 @@ REFUSALS = [
     ("unknown format", {"fields": {"format": "nope"}}, 422, "PLUGIN", 5, "unknown exporter 'nope'"),
     ("dpi not a number", {"fields": {"dpi": "high"}}, 400, "BAD_ARGUMENTS", 2, "dpi must be a number"),
     ("dpi out of range", {"fields": {"dpi": "0"}}, 422, "BAD_ARGUMENTS", 2, "between 1 and 2400"),
+    ("trace_printed not a boolean", {"fields": {"trace_printed": "maybe"}}, 400, "BAD_ARGUMENTS", 2, "true or false"),
     ("text file", {"data_bytes": b"just some notes\n", "name": "notes.jpg"}, 415, "INPUT_FILE", 3, "not a supported"),
     ("empty file", {"data_bytes": b"", "name": "empty.png"}, 400, "INPUT_FILE", 3, "input file is empty: empty.png"),
     ("broken JPEG", {"data_bytes": b"\xff\xd8\xff\xe0" + bytes(200), "name": "b.jpg"}, 400, "INPUT_FILE", 3, "b.jpg"),

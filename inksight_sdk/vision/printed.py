@@ -1,0 +1,182 @@
+"""Print or handwriting: is a word set in type (a form label, a heading, typewriting)?
+
+A hand cannot do what type does without effort: every letter of a printed
+word stands on one straight baseline, and its letters' tops fall on two
+levels only (the x-height and the cap or ascender height), to a small
+fraction of the letter height. Handwriting wanders by a tenth of a letter
+height or more, and joined-up writing has too few separate letters to
+measure at all. So a word is *printed* when it has enough separate letters
+and nearly all of their bottoms lie on one line and their tops on at most two,
+within a tolerance that never drops below a working pixel (small type at
+the working resolution stays undecided, so handwriting is kept).
+
+The measure uses the word's connected components in its line's frame
+(``u`` along the line, ``v`` across it, downwards), as the layout finds
+them; letters a descender carries below the baseline (g, p, y) and accents
+are outliers that the share-based test tolerates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+import numpy as np
+
+__all__ = ["PrintEvidence", "print_evidence", "printed_words"]
+
+#: a word needs this many separate letters for its own evidence, or one more with a looser share
+_MIN_LETTERS = 5
+#: a letter's bottom or top is "on the line" within this share of the letter height (round letters
+#: overshoot the baseline by a percent or two of it in type) ...
+_LEVEL_SHARE = 0.025
+#: ... but never within less than this many working pixels (quantisation)
+_LEVEL_PIXELS = 0.5
+#: printed: with _MIN_LETTERS letters every bottom on the baseline and every top on two levels; with more,
+#: at least this share of each (a descender, an accent, a quote mark)
+_LEVEL_SHARE_OF_MANY = 0.75
+#: no letter of printed type is taller or wider than these multiples of the word's median letter height
+#: (a bracket or an ascender is ~1.5, a ligature or a W ~2)
+_TALLEST = 2.0
+_WIDEST = 2.5
+#: a descender reaches this far below the baseline (shares of the usual letter height)
+_DESCENDER = (0.15, 0.6)
+#: a word with its two neighbours holding this many letters is judged with them
+_WINDOW_LETTERS = 8
+#: a word next to a printed word of its line is printed when its letters (at least this many) sit on
+#: the printed words' baseline and top levels
+_MIN_LETTERS_BESIDE_PRINT = 1
+#: ... at most this many words away; the levels are taken from the line's printed words, or from those near
+#: it (a page bends along a line)
+_REACH = 2
+
+
+@attrs.frozen
+class PrintEvidence:
+    """What a word's letters show: how many, and what share sit on a baseline and on two top levels."""
+
+    letters: int
+    baseline: float
+    toplines: float
+    sized: bool = True
+    """No letter is much taller or wider than the word's usual letter (a pen stroke through a label is)."""
+
+    @property
+    def printed(self) -> bool:
+        if not self.sized:
+            return False
+        if self.letters > _MIN_LETTERS:
+            return min(self.baseline, self.toplines) >= _LEVEL_SHARE_OF_MANY
+        return self.letters == _MIN_LETTERS and min(self.baseline, self.toplines) >= 1.0
+
+
+Box = tuple[float, float, float, float]
+
+
+def print_evidence(boxes: Sequence[Box], letter_height: float) -> PrintEvidence:
+    """The evidence of a word's main components, given as ``(u0, u1, v0, v1)`` boxes in its line's frame.
+
+    ``letter_height`` is the line's median letter height (working pixels).
+    """
+    if len(boxes) < _MIN_LETTERS:
+        return PrintEvidence(len(boxes), 0.0, 0.0)
+    b = np.asarray(boxes, dtype=np.float64)
+    centre = 0.5 * (b[:, 0] + b[:, 1])
+    tolerance = _tolerance(letter_height)
+    slope = _slope(centre, b[:, 3])
+    bottoms = b[:, 3] - slope * centre
+    baseline = float(np.mean(np.abs(bottoms - np.median(bottoms)) <= tolerance))
+    # the tops, with the baseline's slope taken out, fall on at most two levels
+    return PrintEvidence(len(boxes), baseline, _two_levels(b[:, 2] - slope * centre, tolerance), _sized(b))
+
+
+def _sized(boxes: np.ndarray) -> bool:
+    """Type keeps every letter within a small range of sizes; handwriting over or beside print does not."""
+    heights = boxes[:, 3] - boxes[:, 2] + 1
+    widths = boxes[:, 1] - boxes[:, 0] + 1
+    usual = float(np.median(heights))
+    return bool(heights.max() <= _TALLEST * usual and widths.max() <= _WIDEST * usual)
+
+
+def printed_words(words: Sequence[Sequence[Box]], letter_height: float) -> list[bool]:
+    """Which words of one line (in order along it) are printed: by their own evidence, or beside print.
+
+    A word too short to show a baseline on its own may show it with its two
+    neighbours (three short words of type). A word too short to show a
+    baseline ("de", "N°", "à") is also printed when it
+    stands near a printed word of its line (at most two words away) and its letters sit on that
+    line's baseline and reach its top levels (at least the share a word of
+    its own needs): type set in one line shares them, a hand filling in a
+    form beside a label does not.
+    """
+    tolerance = _tolerance(letter_height)
+    out = [print_evidence(boxes, letter_height).printed for boxes in words]
+    for k, boxes in enumerate(words):
+        # short words of type side by side show together what none shows alone
+        window = [box for j in range(max(0, k - 1), min(len(words), k + 2)) for box in words[j]]
+        if not out[k] and boxes and len(window) >= _WINDOW_LETTERS:
+            out[k] = print_evidence(window, letter_height).printed and _on_levels(boxes, window, tolerance)
+    changed = any(out)
+    while changed:  # print spreads word by word along the line
+        changed = False
+        for k, boxes in enumerate(words):
+            near = [j for j in range(k - _REACH, k + _REACH + 1) if j != k and 0 <= j < len(out) and out[j]]
+            if out[k] or not near or len(boxes) < _MIN_LETTERS_BESIDE_PRINT:
+                continue
+            every = [box for j, printed in enumerate(out) if printed for box in words[j]]
+            nearby = [box for j in near for box in words[j]]
+            if _on_levels(boxes, nearby, tolerance) or _on_levels(boxes, every, tolerance):
+                out[k] = changed = True
+    return out
+
+
+def _on_levels(boxes: Sequence[Box], printed: Sequence[Box], tolerance: float) -> bool:
+    """Whether letters sit on the baseline and top levels of nearby printed letters (a page may bend)."""
+    if len(printed) < 2:
+        return False
+    ref = np.asarray(printed, dtype=np.float64)
+    centre = 0.5 * (ref[:, 0] + ref[:, 1])
+    slope = _slope(centre, ref[:, 3])
+    base = float(np.median(ref[:, 3] - slope * centre))
+    tops = ref[:, 2] - slope * centre
+    b = np.asarray(boxes, dtype=np.float64)
+    usual = float(np.median(ref[:, 3] - ref[:, 2] + 1))
+    if (b[:, 3] - b[:, 2] + 1).max() > _TALLEST * usual or (b[:, 1] - b[:, 0] + 1).max() > _WIDEST * usual:
+        return False
+    u = 0.5 * (b[:, 0] + b[:, 1])
+    below = b[:, 3] - slope * u - base
+    # type has more top levels than a word shows (x-height, t, ascender, capital, digit), a pixel apart
+    on_top = np.min(np.abs((b[:, 2] - slope * u)[:, None] - tops[None, :]), axis=1) <= 2 * tolerance
+    # a descender (g, p, y) ends well below the baseline, its top on a level
+    descender = (below >= _DESCENDER[0] * usual) & (below <= _DESCENDER[1] * usual) & on_top
+    on_base = (np.abs(below) <= tolerance) | descender
+    share = 1.0 if len(b) <= _MIN_LETTERS else _LEVEL_SHARE_OF_MANY
+    return min(float(on_base.mean()), float(on_top.mean())) >= share
+
+
+def _tolerance(letter_height: float) -> float:
+    return max(_LEVEL_PIXELS, _LEVEL_SHARE * letter_height)
+
+
+def _slope(u: np.ndarray, v: np.ndarray) -> float:
+    """The median of pairwise slopes (Theil-Sen): a descender or two does not tilt it."""
+    du = u[None, :] - u[:, None]
+    dv = v[None, :] - v[:, None]
+    keep = np.triu(np.abs(du) > 1e-9, 1)
+    return float(np.median(dv[keep] / du[keep])) if keep.any() else 0.0
+
+
+def _two_levels(values: np.ndarray, tolerance: float) -> float:
+    """The largest share of ``values`` within ``tolerance`` of one of two levels."""
+    v = np.sort(values)
+    # for each value as a level's centre, how many lie within the tolerance of it
+    counts = np.searchsorted(v, v + tolerance, side="right") - np.searchsorted(v, v - tolerance, side="left")
+    first = int(np.argmax(counts))
+    near_first = np.abs(v - v[first]) <= tolerance
+    rest = v[~near_first]
+    if len(rest) == 0:
+        return 1.0
+    second = np.searchsorted(rest, rest + tolerance, side="right") - np.searchsorted(
+        rest, rest - tolerance, side="left"
+    )
+    return float((np.count_nonzero(near_first) + int(second.max())) / len(v))

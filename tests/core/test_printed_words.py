@@ -1,0 +1,149 @@
+"""Issue 13 part 3: printed words are told from handwriting, kept as words, and not traced by default.
+
+Type is drawn with Pillow's own bundled font (``ImageFont.load_default(size)``,
+no system font needed); handwriting comes from tuning photos of
+``../shared/data/photos`` (docs/quality-split.md: judging photos are not
+used in tests).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from inksight_sdk import Pipeline, load
+from inksight_sdk.formats import jsonink
+from inksight_sdk.vision import detect_layout
+from inksight_sdk.vision.printed import print_evidence, printed_words
+from tests.conftest import run_cli, shared
+
+LABEL = "Name of the patient and date of birth"
+
+
+def _typed(lines: list[str], size: int = 30, width: int = 1000) -> np.ndarray:
+    """Lines of type on a sheet, as a scanner gives them."""
+    height = (len(lines) + 1) * 2 * size
+    page = Image.new("RGB", (width, height), (246, 244, 238))
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.load_default(size=size)
+    for k, text in enumerate(lines):
+        draw.text((30, size + 2 * size * k), text, font=font, fill=(25, 25, 30))
+    return np.asarray(page)
+
+
+def _with_label(photo: np.ndarray, size: int) -> tuple[np.ndarray, int]:
+    """A handwritten page with a printed label above it: the label's rows end at the returned row."""
+    top = 3 * size
+    page = np.full((photo.shape[0] + top, max(photo.shape[1], 1100), 3), 246, np.uint8)
+    page[top:, : photo.shape[1]] = photo
+    image = Image.fromarray(page)
+    ImageDraw.Draw(image).text((20, size // 2), LABEL, font=ImageFont.load_default(size=size), fill=(25, 25, 30))
+    return np.asarray(image), top
+
+
+def _photo(name: str) -> np.ndarray:
+    return np.asarray(Image.open(shared("photos", name)).convert("RGB"))
+
+
+def test_letters_on_one_baseline_are_type_and_wandering_ones_are_not():
+    letters = [(20.0 * i, 20.0 * i + 12, 0.0 if i % 2 else 6.0, 20.0) for i in range(7)]  # x-height and ascenders
+    assert print_evidence(letters, 14.0).printed
+    rng = np.random.default_rng(3)
+    wandering = [(u0, u1, v0 + d, v1 + d) for (u0, u1, v0, v1), d in zip(letters, rng.normal(0, 1.5, 7))]
+    assert not print_evidence(wandering, 14.0).printed
+    # too few letters to show a baseline: undecided, so handwriting
+    assert not print_evidence(letters[:3], 14.0).printed
+    # a pen stroke through a label (a letter three times the others' height) is not type
+    assert not print_evidence([*letters[:6], (140.0, 150.0, -30.0, 20.0)], 14.0).printed
+
+
+def test_short_words_beside_type_on_its_baseline_are_type():
+    word = [(20.0 * i, 20.0 * i + 12, 6.0, 20.0) for i in range(6)]
+    short = [(200.0, 212.0, 6.0, 20.0), (220.0, 232.0, 0.0, 20.0)]  # "de": on the baseline and the levels
+    off = [(400.0, 412.0, 9.0, 23.5), (420.0, 432.0, 2.0, 23.0)]  # a hand two pixels below it
+    assert printed_words([word, short, off], 14.0) == [True, True, False]
+
+
+def test_lines_of_type_are_found_as_printed_words():
+    layout = detect_layout(_typed(["Address street city and postcode", "Allergies to medication: yes / no"]))
+    kinds = [w.kind for w in layout.words]
+    assert len(kinds) >= 10
+    assert kinds.count("printed") >= 0.85 * len(kinds), kinds
+
+
+@pytest.mark.parametrize(
+    "name", ["simplehtr_line.png", "testaments_AD78_0054-0.jpg", "ruled_margin_bleedthrough_en.jpg"]
+)
+def test_handwriting_is_never_taken_for_print(name):
+    layout = detect_layout(_photo(name))
+    assert layout.words
+    assert all(w.kind == "handwritten" for w in layout.words)
+
+
+def test_the_printed_heading_of_a_register_is_found_and_its_handwriting_kept():
+    photo = _photo("register1903_printed_form_fr.jpg")
+    heading = detect_layout(photo[240:660, 900:3800])  # bold italic heading at full resolution: 17 of 51 words
+    assert sum(w.kind == "printed" for w in heading.words) >= 0.3 * len(heading.words)
+    entries = detect_layout(photo[1010:2400, 600:3780])
+    assert entries.words and all(w.kind == "handwritten" for w in entries.words)
+
+
+def test_a_label_is_kept_as_a_word_without_strokes_and_traced_on_request():
+    page, top = _with_label(_photo("simplehtr_line.png"), 26)
+    with Pipeline(detector="layout", derenderer="skeleton") as pipeline:
+        words = pipeline.convert(page).pages[0].words
+    printed = [w for w in words if w.kind == "printed"]
+    assert printed and all(not w.strokes for w in printed)
+    assert all(w.quad[:, 1].max() < top for w in printed)
+    handwritten = [w for w in words if w.kind == "handwritten"]
+    assert sum(len(w.strokes) for w in handwritten) > 20
+    with Pipeline(detector="layout", derenderer="skeleton", trace_printed=True) as pipeline:
+        traced = pipeline.convert(page).pages[0].words
+    assert [w.kind for w in traced] == [w.kind for w in words]
+    assert all(w.strokes for w in traced if w.kind == "printed")
+
+
+def test_word_kinds_survive_json_and_inkml(tmp_path):
+    page, _ = _with_label(_photo("simplehtr_line.png"), 26)
+    with Pipeline(detector="layout", derenderer="skeleton") as pipeline:
+        doc = pipeline.convert(page)
+    kinds = [w.kind for w in doc.pages[0].words]
+    assert "printed" in kinds and "handwritten" in kinds
+    data = json.loads(jsonink.dumps(doc))
+    assert [w["kind"] for w in data["pages"][0]["words"]] == kinds
+    for suffix in ("json", "inkml"):
+        path = tmp_path / f"out.{suffix}"
+        doc.save(path)
+        assert [w.kind for w in load(path).pages[0].words] == kinds
+
+
+def test_a_page_of_type_only_is_a_valid_document_with_a_warning(caplog):
+    page = _typed(["Registre des jugements prononcant", "Signature of the examining physician"])
+    with caplog.at_level(logging.WARNING), Pipeline(detector="layout", derenderer="skeleton") as pipeline:
+        doc = pipeline.convert(page)
+    words = doc.pages[0].words
+    assert len(words) >= 8 and all(w.kind == "printed" and not w.strokes for w in words)
+    assert not doc.metadata.problems
+    assert any("only print found" in r.getMessage() and "--trace-printed" in r.getMessage() for r in caplog.records)
+
+
+def test_the_cli_keeps_print_untraced_unless_asked(tmp_path):
+    page, _ = _with_label(_photo("simplehtr_line.png"), 26)
+    source = tmp_path / "form.png"
+    Image.fromarray(page).save(source)
+    stages = ("--detector", "layout", "--derenderer", "skeleton")
+
+    def words(*flags: str) -> list[dict]:
+        out = tmp_path / f"out{len(flags)}.json"
+        result = run_cli("convert", str(source), "-o", str(out), *stages, *flags)
+        assert result.returncode == 0, result.stderr.decode()
+        return json.loads(out.read_text())["pages"][0]["words"]
+
+    default = [w for w in words() if w["kind"] == "printed"]
+    assert default and not any(w["strokes"] for w in default)
+    traced = [w for w in words("--trace-printed") if w["kind"] == "printed"]
+    assert len(traced) == len(default) and all(w["strokes"] for w in traced)
