@@ -34,10 +34,10 @@ log = logging.getLogger(__name__)
 #: by dimming what lies outside it. Masks a detector names that are not listed here are drawn grey.
 OVERVIEW_COLOURS: Mapping[str, tuple[int, int, int]] = {
     "structure": (40, 110, 255),
-    "print": (255, 150, 0),
+    "ink": (0, 170, 60),
+    "print": (255, 150, 0),  # over the ink it is part of
     "stamps": (220, 0, 200),
     "objects": (150, 90, 30),
-    "ink": (0, 170, 60),
     "traced": (230, 0, 0),
 }
 _OTHER_COLOUR = (128, 128, 128)

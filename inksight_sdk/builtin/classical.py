@@ -51,7 +51,21 @@ class LayoutDetector:
                 width,
                 height,
             )
-        return layout, ink.layers
+        if not explain:
+            return layout, ink.layers
+        return layout, {**ink.layers, "print": _printed_ink(ink.mask, ink.scale, layout)}
+
+
+def _printed_ink(mask: np.ndarray, scale: float, layout: Layout) -> np.ndarray:
+    """The ink of the words taken for print, at the mask's (working) resolution."""
+    import cv2
+
+    area = np.zeros(mask.shape, np.uint8)
+    for word in layout.words:
+        if word.kind != "handwritten":
+            corners = (np.asarray(word.quad, np.float64) + 0.5) * scale - 0.5
+            cv2.fillPoly(area, [np.round(corners).astype(np.int32)], 1)
+    return mask & area.astype(bool)
 
 
 def _workers(value: int | str) -> int | str:

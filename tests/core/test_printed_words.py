@@ -147,3 +147,13 @@ def test_the_cli_keeps_print_untraced_unless_asked(tmp_path):
     assert default and not any(w["strokes"] for w in default)
     traced = [w for w in words("--trace-printed") if w["kind"] == "printed"]
     assert len(traced) == len(default) and all(w["strokes"] for w in traced)
+
+
+def test_the_debug_folder_shows_what_was_taken_for_print(tmp_path):
+    page, top = _with_label(_photo("simplehtr_line.png"), 26)
+    with Pipeline(detector="layout", derenderer="skeleton", debug_dir=tmp_path) as pipeline:
+        pipeline.convert(page)
+    mask = np.asarray(Image.open(tmp_path / "image-p001-print.png").convert("L")) > 127
+    assert mask.shape == page.shape[:2]
+    rows = np.flatnonzero(mask.any(axis=1))
+    assert len(rows) and rows.max() < top
