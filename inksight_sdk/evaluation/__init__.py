@@ -7,7 +7,7 @@ pen lifts); ``load_wacom_strokes``, ``load_hanzi_strokes`` and
 strokes into a photo-like image whose ink geometry is known exactly. The benchmarks in ``benchmarks/`` use them.
 """
 
-from .groundtruth import catmull_rom, load_hanzi_strokes, load_unipen_strokes, load_wacom_strokes
+from .groundtruth import catmull_rom, load_hanzi_strokes, load_myscript_strokes, load_unipen_strokes, load_wacom_strokes
 from .metrics import InkScores, compare_by_line, compare_ink, resample, text_lines
 from .render import STYLES, RenderedPage, render_page, stroke_coverage
 
@@ -20,6 +20,7 @@ __all__ = [
     "load_wacom_strokes",
     "load_hanzi_strokes",
     "load_unipen_strokes",
+    "load_myscript_strokes",
     "catmull_rom",
     "RenderedPage",
     "render_page",

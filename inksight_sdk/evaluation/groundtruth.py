@@ -1,9 +1,10 @@
 """Readers for real pen recordings used as ground truth.
 
-Three sources (see ``../shared/data/NOTICE.md``): a Wacom Universal Ink Model
+Four sources (see ``../shared/data/NOTICE.md``): a Wacom Universal Ink Model
 note (JSON export, strokes stored as Catmull-Rom splines), hanzi-writer-data
-characters (stroke medians in canonical stroke order and direction) and
-UNIPEN recordings (tablet samples in pen-down blocks). All readers return
+characters (stroke medians in canonical stroke order and direction), UNIPEN
+recordings (tablet samples in pen-down blocks) and MyScript browser captures
+(JSON lists of pointer events). All readers return
 strokes in writing order as ``(n, 2) float64`` arrays of ``(x, y)`` with y
 pointing down, like image pixels.
 """
@@ -17,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["load_wacom_strokes", "load_hanzi_strokes", "load_unipen_strokes", "catmull_rom"]
+__all__ = ["load_wacom_strokes", "load_hanzi_strokes", "load_unipen_strokes", "load_myscript_strokes", "catmull_rom"]
 
 # hanzi-writer-data draws in a 1024 box with y up and the baseline at 900
 # (its README: "transform: scale(1, -1) translate(0, -900)").
@@ -117,3 +118,24 @@ def load_unipen_strokes(path: str | os.PathLike[str]) -> list[np.ndarray]:
         return []
     top = max(float(s[:, 1].max()) for s in strokes)
     return [np.column_stack([s[:, 0], top - s[:, 1]]) for s in strokes]
+
+
+def load_myscript_strokes(path: str | os.PathLike[str]) -> list[np.ndarray]:
+    """The strokes of a MyScript JSON capture, in writing order (screen pixels, y already down).
+
+    The file is a list of ``{"type": "stroke", "pointers": [{"x", "y", "t", "p"}, ...]}``;
+    other item types carry no ink and are skipped, as are strokes without points.
+    Strokes are sorted by the time of their first pointer (stable, so the file
+    order decides ties and files without ``t``, whose list order is the writing order).
+    """
+    with open(path, encoding="utf-8") as f:
+        items = json.load(f)
+    found: list[tuple[float, np.ndarray]] = []
+    for item in items:
+        pointers = item.get("pointers") or []
+        if item.get("type") != "stroke" or not pointers:
+            continue
+        points = np.array([(float(p["x"]), float(p["y"])) for p in pointers], dtype=np.float64)
+        found.append((float(pointers[0].get("t", 0.0)), points))
+    found.sort(key=lambda pair: pair[0])
+    return [points for _, points in found]

@@ -167,3 +167,28 @@ def test_text_lines_and_per_line_order():
     read_top_down = [true[i] for line in lines for i in line]
     assert compare_ink(true, read_top_down, 3.0).order < 0.5  # the page order punishes reading top-down
     assert all(s.order > 0.99 for s in compare_by_line(true, read_top_down, 3.0, lines))
+
+
+def test_myscript_strokes_are_read_in_time_order_with_y_down(tmp_path):
+    import json
+
+    from inksight_sdk.evaluation import load_myscript_strokes
+
+    # written out of file order: the second item's first pointer is the earliest; a non-stroke item is skipped
+    items = [
+        {"type": "stroke", "pointers": [{"x": 10, "y": 5, "t": 200, "p": 0.5}, {"x": 12, "y": 9, "t": 210, "p": 0.5}]},
+        {"type": "stroke", "pointers": [{"x": 1, "y": 40, "t": 100, "p": 0.5}, {"x": 3, "y": 30, "t": 110, "p": 0.5}]},
+        {"type": "text", "pointers": [{"x": 0, "y": 0, "t": 50}]},
+        {"type": "stroke", "pointers": []},
+    ]
+    path = tmp_path / "capture.json"
+    path.write_text(json.dumps(items))
+    strokes = load_myscript_strokes(path)
+    assert [s.tolist() for s in strokes] == [[[1.0, 40.0], [3.0, 30.0]], [[10.0, 5.0], [12.0, 9.0]]]
+
+    real = load_myscript_strokes(shared("ink", "myscript", "hello-my-friend.json"))
+    assert len(real) == 10 and all(s.dtype == np.float64 and s.shape[1] == 2 for s in real)
+    japanese = load_myscript_strokes(shared("ink", "myscript", "ja_JP-2Columns.json"))  # no timestamps: file order
+    assert len(japanese) == 20
+    right, left = np.concatenate(japanese[:10]), np.concatenate(japanese[10:])
+    assert right[:, 0].mean() > left[:, 0].max() - 20, "the right column is written first"
