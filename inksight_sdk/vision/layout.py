@@ -42,6 +42,7 @@ from ..filters import gaussian_1d
 from ..stages import DetectedWord, Layout
 from .ink_mask import InkMask, extract_ink
 from .printed import printed_words
+from .stamps import find_stamps
 
 __all__ = ["detect_layout"]
 
@@ -80,6 +81,8 @@ _LINE_LENGTH = 2.5
 #: a CJK character is at most this many line heights wide, and its parts at most this far apart
 _CJK_CHARACTER = 1.3
 _CJK_PART_GAP = 0.25
+#: a stamp's box stays upright unless turning it saves more than this share of its area
+_UPRIGHT_SLACK = 1.1
 #: one part of a lone CJK character spans at least this share of its height (the 丨 of 胖)
 _CJK_SPANNING_PART = 0.5
 
@@ -130,6 +133,11 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
     components, text_height = _components(ink.mask, ink.stroke_width)
     if not components:
         return Layout()
+    stamp_ink = _stamp_ink(image, ink, text_height)
+    mask = ink.mask
+    if stamp_ink.any():  # the words are found in the ink without the stamps (a signature across one stays whole)
+        mask = ink.mask & ~stamp_ink
+        components, _ = _components(mask, ink.stroke_width)
     blocks = []
     for members in _blocks(ink.mask.shape, components, text_height):
         block = [components[i] for i in members]
@@ -182,9 +190,52 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
                         kind="printed" if typeset else "handwritten",
                     )
                 )
+    words += _stamp_words(stamp_ink, ink, text_height, first_block=len(blocks))
     columns = sum(block.weight for block in blocks if block.columns)
     direction = "ttb" if 2 * columns > sum(block.weight for block in blocks) else "ltr"
-    return Layout(words=words, direction=direction, ink=ink.mask)
+    return Layout(words=words, direction=direction, ink=mask)
+
+
+def _stamp_ink(image: np.ndarray, ink: InkMask, text_height: float) -> np.ndarray:
+    """The ink of the page's stamps (:mod:`.stamps`), at working resolution; stamps are coloured, chalk is not."""
+    if np.ndim(image) != 3 or ink.polarity != "dark":
+        return np.zeros(ink.mask.shape, bool)
+    h, w = ink.mask.shape
+    colour = cv2.resize(np.asarray(image)[..., :3], (w, h), interpolation=cv2.INTER_AREA)
+    return find_stamps(ink.mask, colour, text_height, ink.stroke_width)
+
+
+def _stamp_words(stamp_ink: np.ndarray, ink: InkMask, text_height: float, first_block: int) -> list[DetectedWord]:
+    """One word per stamp (its ring and text within a letter height), boxed by its ink's rotated rectangle."""
+    reach = 2 * max(1, int(round(text_height))) + 1
+    count, labels = cv2.connectedComponents(
+        cv2.dilate(stamp_ink.astype(np.uint8), np.ones((reach, reach), np.uint8)), connectivity=8
+    )
+    words = []
+    for k in range(1, count):
+        ys, xs = np.nonzero((labels == k) & stamp_ink)
+        if len(xs) == 0:
+            continue
+        points = np.column_stack([xs, ys]).astype(np.float32)
+        rect = cv2.minAreaRect(points)
+        x, y, w, h = cv2.boundingRect(points)
+        if w * h <= _UPRIGHT_SLACK * rect[1][0] * rect[1][1]:  # a round stamp has no angle of its own
+            corners = np.array([[x, y], [x + w - 1, y], [x + w - 1, y + h - 1], [x, y + h - 1]], np.float64)
+        else:
+            corners = _upright_corners(np.asarray(cv2.boxPoints(rect), np.float64))
+        words.append(
+            DetectedWord(quad=(corners + 0.5) / ink.scale - 0.5, block=first_block + len(words), line=0, kind="stamp")
+        )
+    return words
+
+
+def _upright_corners(box: np.ndarray) -> np.ndarray:
+    """A rotated rectangle's corners as TL, TR, BR, BL, the top edge the one nearest to level and above."""
+    centre = box.mean(axis=0)
+    angles = np.arctan2(box[:, 1] - centre[1], box[:, 0] - centre[0])
+    box = box[np.argsort(angles)]  # clockwise on screen (y down), starting near the upper left
+    top = min(range(4), key=lambda i: box[i, 1] + box[(i + 1) % 4, 1])
+    return np.roll(box, -top, axis=0)
 
 
 def _printed(plan: _LinePlan, words: Sequence[Sequence[int]]) -> list[bool]:

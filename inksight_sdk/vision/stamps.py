@@ -1,0 +1,205 @@
+"""Rubber stamps and seals: a ring or frame of regular shape around printed text, in ink of its own.
+
+A stamp is not the writer's ink, yet a tracer would follow its ring and its
+letters like any other stroke. Two things set it apart from what a hand draws:
+
+- **its ink is its own**: a stamp pad's colour (red, violet, a blue unlike the
+  pen's), or, pressed in the pen's own hue, translucent and lighter than the
+  pen's line. So the page's ink is split into *layers*: each hue apart from
+  the handwriting's, and the ink clearly lighter than the pen's core (with a
+  pen width around every dark stroke left out, so a stroke's soft edge is
+  not taken for it). A stamp over handwriting is whole in its own layer.
+- **its outline is regular**: in its layer, the stamp's ink groups into one
+  piece several letter heights across whose outline is an ellipse or a
+  rectangle, the ink running along most of that outline (a stamp pressed
+  unevenly, or crossed by a pen stroke, still covers most of it). Faint
+  handwriting in the light layer groups into lines and blocks whose outline
+  the ink does not follow.
+
+Found stamps come back as the mask of their ink (ring or frame and text) at
+working resolution: the layout takes it out of the handwriting and gives
+each stamp one word of ``kind="stamp"``; a signature written across a stamp
+in the pen's ink stays whole.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+__all__ = ["find_stamps"]
+
+#: a stamp is at least this many letter heights across (both ways) and at most this share of the page side
+_MIN_SIZE = 3.0
+_MAX_PAGE_SHARE = 0.6
+#: a stamp is round or boxy: its rotated box at most this many times as long as wide
+_MAX_ASPECT = 3.0
+#: at least this share of a stamp's ink lies well inside its outline (its text)
+_INNER_SHARE = 0.1
+#: coloured ink: chroma (max - min channel, 0..255) at least this
+_MIN_CHROMA = 45.0
+#: the hues are looked at in this many bins, each taking the ink within this many degrees of its centre
+_HUE_BINS = 12
+_HUE_REACH = 25.0
+#: a hue holding more than this share of the page's ink is the writing's
+_WRITING_SHARE = 0.5
+#: on a page whose ink is itself coloured, a stamp's hue differs from it by at least this (degrees)
+_MIN_HUE_APART = 35.0
+#: light ink: lighter than the page's ink split (Otsu on lightness) by at least this (0..255 L)
+_LIGHTER = 25.0
+#: a stamp's ink groups within this share of a letter height
+_GROUP_REACH = 0.5
+#: the ink runs along at least this share of the group's fitted outline (ellipse or rectangle) ...
+_OUTLINE_COVER = 0.6
+#: ... within this many pen widths of it, and the outline holds this share of the group's hull
+_OUTLINE_REACH = 1.5
+_OUTLINE_FIT = 0.85
+
+
+def find_stamps(mask: np.ndarray, colour: np.ndarray, letter_height: float, pen_width: float) -> np.ndarray:
+    """The ink of every stamp on the page (``bool``, the mask's shape); all false when there is none.
+
+    ``mask`` is the page's ink at working resolution, ``colour`` the page as
+    ``(h, w, 3)`` RGB at the same resolution, ``letter_height`` and
+    ``pen_width`` the text's sizes there.
+    """
+    found = np.zeros(mask.shape, bool)
+    if not mask.any() or letter_height <= 0:
+        return found
+    for layer in _layers(mask, colour, letter_height, pen_width):
+        found |= _stamps_in(layer, letter_height, pen_width)
+    if not found.any():
+        return found
+    # the stamp's paler, greyer pixels (its edges, its thin spots) fall outside its colour's layer: the ink
+    # within a pen width of it is the stamp's too (a stroke crossing it loses that much)
+    reach = 2 * max(1, int(round(pen_width))) + 1
+    return mask & cv2.dilate(found.astype(np.uint8), np.ones((reach, reach), np.uint8)).astype(bool)
+
+
+def _layers(mask: np.ndarray, colour: np.ndarray, letter_height: float, pen_width: float) -> list[np.ndarray]:
+    """The page's ink split where a stamp would stand apart: other hues than the writing's, lighter ink."""
+    pixels = colour[mask]
+    p = pixels.astype(np.float64)
+    chroma = p.max(axis=1) - p.min(axis=1)
+    hue = cv2.cvtColor(pixels.reshape(-1, 1, 3), cv2.COLOR_RGB2HSV_FULL).reshape(-1, 3)[:, 0] * (360 / 256)
+    coloured = chroma >= _MIN_CHROMA
+    ys, xs = np.nonzero(mask)
+    least = _MIN_SIZE * _MIN_SIZE * letter_height  # ink enough for the smallest ring
+    layers = []
+    counts, edges = np.histogram(hue[coloured], bins=_HUE_BINS, range=(0.0, 360.0))
+    for b in np.flatnonzero(counts >= least):
+        centre = 0.5 * (edges[b] + edges[b + 1])
+        near = coloured & (_angle(hue, centre) <= _HUE_REACH)
+        if np.count_nonzero(near) > _WRITING_SHARE * len(pixels):
+            continue  # most of the page's ink: the writing itself
+        rest_hue, rest_chroma = _hue_of(pixels[~near])
+        if rest_chroma >= _MIN_CHROMA and _angle(np.array([rest_hue]), centre)[0] < _MIN_HUE_APART:
+            continue  # the writing's own hue
+        layers.append(_layer(mask.shape, ys[near], xs[near]))
+    lightness = cv2.cvtColor(pixels.reshape(-1, 1, 3), cv2.COLOR_RGB2LAB).reshape(-1, 3)[:, 0]
+    split, _ = cv2.threshold(lightness.reshape(-1, 1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    dark = _layer(mask.shape, ys[lightness < split], xs[lightness < split])
+    reach = 2 * max(1, int(round(pen_width))) + 1
+    halo = cv2.dilate(dark, np.ones((reach, reach), np.uint8)).astype(bool)
+    light = (lightness >= split + _LIGHTER) & ~halo[ys, xs]
+    if np.count_nonzero(light) >= least:
+        layers.append(_layer(mask.shape, ys[light], xs[light]))
+    return layers
+
+
+def _stamps_in(layer: np.ndarray, letter_height: float, pen_width: float) -> np.ndarray:
+    """The ink of each group of ``layer`` that is big enough and follows a regular outline."""
+    found = np.zeros(layer.shape, bool)
+    reach = max(3, int(round(_GROUP_REACH * letter_height)) | 1)
+    grouped = cv2.dilate(layer, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(grouped, connectivity=8)
+    side = _MAX_PAGE_SHARE * max(layer.shape)
+    for k in range(1, count):
+        w, h = stats[k, cv2.CC_STAT_WIDTH], stats[k, cv2.CC_STAT_HEIGHT]
+        if min(w, h) < _MIN_SIZE * letter_height or max(w, h) > side:
+            continue
+        ink = (labels == k) & (layer > 0)
+        ys, xs = np.nonzero(ink)
+        points = np.column_stack([xs, ys]).astype(np.float32)
+        if len(points) < 5:
+            continue
+        (short, long) = sorted(cv2.minAreaRect(points)[1])
+        if short < _MIN_SIZE * letter_height or long > _MAX_ASPECT * short:
+            continue  # a strip (a column's edge, a fold) is no stamp
+        if not _follows_outline(ink, points, pen_width):
+            continue
+        inside = np.zeros(layer.shape, np.uint8)  # the ring or frame, and the text it holds
+        cv2.fillConvexPoly(inside, cv2.convexHull(points).astype(np.int32), 1)
+        depth = 2 * int(round(_OUTLINE_REACH * max(pen_width, 1.0))) + 3
+        core = cv2.erode(inside, np.ones((depth, depth), np.uint8)).astype(bool)
+        if np.count_nonzero(core & (layer > 0)) >= _INNER_SHARE * len(points):  # it holds text; a hole does not
+            found |= (inside > 0) & (layer > 0)
+    return found
+
+
+def _follows_outline(ink: np.ndarray, points: np.ndarray, pen_width: float) -> bool:
+    """Whether the ink runs along most of an ellipse or rectangle fitted to its hull."""
+    hull = cv2.convexHull(points)
+    hull_area = cv2.contourArea(hull)
+    if hull_area <= 0:
+        return False
+    near = cv2.dilate(ink.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    reach = _OUTLINE_REACH * max(pen_width, 1.0)
+    outlines = []
+    if len(hull) >= 5:
+        (cx, cy), (major, minor), angle = cv2.fitEllipse(hull)
+        if major > 0 and minor > 0 and math.pi * major * minor / 4 >= _OUTLINE_FIT * hull_area:
+            t = np.linspace(0, 2 * math.pi, 360, endpoint=False)
+            a = math.radians(angle)
+            u, v = 0.5 * major * np.cos(t), 0.5 * minor * np.sin(t)
+            x, y = cx + u * math.cos(a) - v * math.sin(a), cy + u * math.sin(a) + v * math.cos(a)
+            outlines.append(np.column_stack([x, y]))
+    rect = cv2.minAreaRect(hull)
+    (rw, rh) = rect[1]
+    if rw * rh > 0 and hull_area >= _OUTLINE_FIT * rw * rh:
+        corners = cv2.boxPoints(rect)
+        outlines.append(np.concatenate([np.linspace(corners[i], corners[(i + 1) % 4], 90) for i in range(4)]))
+    return any(_coverage(near, outline, reach) >= _OUTLINE_COVER for outline in outlines)
+
+
+def _coverage(near: np.ndarray, outline: np.ndarray, reach: float) -> float:
+    """Share of points along ``outline`` with ink within ``reach`` of them (looking inward and outward)."""
+    height, width = near.shape
+    hits = 0
+    centre = outline.mean(axis=0)
+    for x, y in outline:
+        direction = np.array([x, y]) - centre
+        direction /= max(float(np.hypot(*direction)), 1e-9)
+        steps = np.arange(-reach, reach + 1.0)
+        xs = np.clip(np.round(x + steps * direction[0]).astype(int), 0, width - 1)
+        ys = np.clip(np.round(y + steps * direction[1]).astype(int), 0, height - 1)
+        hits += bool(near[ys, xs].any())
+    return hits / len(outline)
+
+
+def _layer(shape: tuple[int, ...], ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    layer = np.zeros(shape[:2], np.uint8)
+    layer[ys, xs] = 1
+    return layer
+
+
+def _angle(hue: np.ndarray, centre: float) -> np.ndarray:
+    """Distance in degrees around the hue circle."""
+    apart = np.abs(hue - centre) % 360.0
+    return np.minimum(apart, 360.0 - apart)
+
+
+def _hue_of(pixels: np.ndarray) -> tuple[float, float]:
+    """The colour of ink pixels as (hue in degrees, median chroma); the hue is a chroma-weighted angle mean."""
+    if len(pixels) == 0:
+        return 0.0, 0.0
+    p = pixels.reshape(-1, 3).astype(np.float64)
+    chroma = p.max(axis=1) - p.min(axis=1)
+    if chroma.sum() <= 0:
+        return 0.0, 0.0
+    hsv = cv2.cvtColor(pixels.reshape(-1, 1, 3).astype(np.uint8), cv2.COLOR_RGB2HSV_FULL).reshape(-1, 3)
+    angle = hsv[:, 0].astype(np.float64) * (2 * math.pi / 256.0)
+    hue = math.degrees(math.atan2((np.sin(angle) * chroma).sum(), (np.cos(angle) * chroma).sum())) % 360.0
+    return hue, float(np.median(chroma))

@@ -1,0 +1,74 @@
+"""Issue 13 part 3: rubber stamps are found in their own ink, kept as one word each, and not traced.
+
+Stamps are drawn here (Pillow's bundled font for their text) over tuning
+photos of ``../shared/data/photos`` (docs/quality-split.md).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from inksight_sdk import Pipeline
+from inksight_sdk.vision import detect_layout
+from tests.conftest import shared
+
+
+def _photo(name: str) -> np.ndarray:
+    return np.asarray(Image.open(shared("photos", name)).convert("RGB"))
+
+
+def _stamped(
+    page: np.ndarray, size: int, rgb: tuple[int, int, int], at: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``page`` with a double-ring stamp pressed on it (patchy, multiplying the paper); and the stamp's alpha."""
+    rng = np.random.default_rng(size)
+    stamp = Image.new("L", (size, size), 0)
+    draw = ImageDraw.Draw(stamp)
+    w = max(3, size // 40)
+    draw.ellipse([w, w, size - w, size - w], outline=255, width=w)
+    draw.ellipse([5 * w, 5 * w, size - 5 * w, size - 5 * w], outline=255, width=max(2, w // 2))
+    font = ImageFont.load_default(size=size // 9)
+    draw.text((size * 0.22, size * 0.38), "APPROVED", font=font, fill=255)
+    draw.text((size * 0.3, size * 0.52), "12.03.1945", font=font, fill=255)
+    alpha = np.asarray(stamp, np.float64) / 255 * 0.85 * np.clip(rng.normal(1.0, 0.25, (size, size)), 0.3, 1.0)
+    alpha = cv2.GaussianBlur(alpha, (3, 3), 0)
+    out = page.astype(np.float64).copy()
+    y, x = at
+    region = out[y : y + size, x : x + size]
+    a = alpha[: region.shape[0], : region.shape[1], None]
+    out[y : y + size, x : x + size] = region * (1 - a) + region * np.asarray(rgb, np.float64) / 255 * a
+    full = np.zeros(page.shape[:2])
+    full[y : y + size, x : x + size] = alpha[: region.shape[0], : region.shape[1]]
+    return out.clip(0, 255).astype(np.uint8), full
+
+
+@pytest.mark.parametrize(
+    ("name", "rgb", "at"),
+    [
+        ("ruled_margin_bleedthrough_en.jpg", (200, 30, 40), (700, 600)),  # red, half over a word
+        ("testaments_AD78_0054-0.jpg", (120, 40, 160), (800, 800)),  # violet, over brown handwriting
+    ],
+)
+def test_a_stamp_is_one_word_and_its_ink_is_not_traced(name, rgb, at):
+    page, alpha = _stamped(_photo(name), 300, rgb, at)
+    stamps = [w for w in detect_layout(page).words if w.kind == "stamp"]
+    assert len(stamps) == 1
+    centre = stamps[0].quad.mean(axis=0)
+    assert np.hypot(centre[0] - at[1] - 150, centre[1] - at[0] - 150) < 40
+    with Pipeline(detector="layout", derenderer="skeleton") as pipeline:
+        doc = pipeline.convert(page)
+    points = np.concatenate([s.points for s in doc.strokes()]).round().astype(int)
+    on_ring = alpha[points[:, 1].clip(0, alpha.shape[0] - 1), points[:, 0].clip(0, alpha.shape[1] - 1)] > 0.3
+    assert on_ring.mean() < 0.01
+    assert [w for w in doc.pages[0].words if w.kind == "stamp" and not w.strokes]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["register1903_printed_form_fr.jpg", "ruled_margin_bleedthrough_en.jpg", "desk_plain_multicolor_de.png"],
+)
+def test_no_stamp_on_pages_without_one(name):
+    assert not [w for w in detect_layout(_photo(name)).words if w.kind == "stamp"]
