@@ -521,7 +521,9 @@ class Pipeline:
                     turned = 255 - raster.image if turned is None else turned
                     page_image = turned
                 image = crop_word(page_image, transform, spec.fill)
-                hint = None if page_ink is None else crop_mask(page_ink, transform, (height, width))
+                # the page's ink mask is the handwriting's: a stamp traced on request is not in it
+                traced_as_is = page_ink is None or word.kind != "handwritten"
+                hint = None if traced_as_is else crop_mask(page_ink, transform, (height, width))
                 crop = WordCrop(
                     image=image, content=transform.to_crop(word.quad), text=word.text, script=word.script, ink=hint
                 )

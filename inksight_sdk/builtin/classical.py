@@ -53,16 +53,17 @@ class LayoutDetector:
             )
         if not explain:
             return layout, ink.layers
-        return layout, {**ink.layers, "print": _printed_ink(ink.mask, ink.scale, layout)}
+        kinds = {"print": "printed", "stamps": "stamp"}
+        return layout, {**ink.layers, **{name: _ink_of(ink.mask, ink.scale, layout, k) for name, k in kinds.items()}}
 
 
-def _printed_ink(mask: np.ndarray, scale: float, layout: Layout) -> np.ndarray:
-    """The ink of the words taken for print, at the mask's (working) resolution."""
+def _ink_of(mask: np.ndarray, scale: float, layout: Layout, kind: str) -> np.ndarray:
+    """The ink of the words of one kind (``printed``, ``stamp``), at the mask's (working) resolution."""
     import cv2
 
     area = np.zeros(mask.shape, np.uint8)
     for word in layout.words:
-        if word.kind != "handwritten":
+        if word.kind == kind:
             corners = (np.asarray(word.quad, np.float64) + 0.5) * scale - 0.5
             cv2.fillPoly(area, [np.round(corners).astype(np.int32)], 1)
     return mask & area.astype(bool)

@@ -64,6 +64,9 @@ def test_a_stamp_is_one_word_and_its_ink_is_not_traced(name, rgb, at):
     on_ring = alpha[points[:, 1].clip(0, alpha.shape[0] - 1), points[:, 0].clip(0, alpha.shape[1] - 1)] > 0.3
     assert on_ring.mean() < 0.01
     assert [w for w in doc.pages[0].words if w.kind == "stamp" and not w.strokes]
+    with Pipeline(detector="layout", derenderer="skeleton", trace_printed=True) as pipeline:
+        traced = [w for w in pipeline.convert(page).pages[0].words if w.kind == "stamp"]
+    assert len(traced) == 1 and sum(len(s.points) for s in traced[0].strokes) > 200
 
 
 @pytest.mark.parametrize(
