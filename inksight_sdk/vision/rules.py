@@ -154,8 +154,17 @@ def _remove(mask: np.ndarray, darkness: np.ndarray, normalized: np.ndarray, ink:
     ]
     out = mask
     groups = _collinear_groups(lines)
-    # a table has several long ruled lines each way; one long straight line alone is the writer's (a divider)
-    table = sum(_ruled(group, width, ink) and _longest(group).w >= _TABLE_SPAN * width for group in groups) >= 2
+    # a table has several long ruled lines each way, as dark as print; one long straight line alone is the
+    # writer's (a divider), and faint ruling beside it does not make it a table's
+    table = (
+        sum(
+            _ruled(group, width, ink)
+            and _longest(group).w >= _TABLE_SPAN * width
+            and _longest(group).darkness >= _FAINT_RATIO * ink.darkness
+            for group in groups
+        )
+        >= 2
+    )
     for group in groups:
         if not _is_printed(group, width, ink, table):
             continue

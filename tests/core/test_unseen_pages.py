@@ -188,6 +188,18 @@ def test_hand_drawn_ruler_line_in_the_writers_ink_is_kept():
     assert ink.mask[318:340, 840:1430].any(axis=0).mean() > 0.9
 
 
+def test_an_underline_ruled_by_the_writer_on_ruled_paper_is_kept():
+    """Faint rules are a sheet's, not a table's: a straight underline in the pen's ink among them stays."""
+    page = np.full((600, 1000, 3), PAPER, np.uint8)
+    for y in range(60, 600, 60):
+        cv2.line(page, (0, y), (999, y), (170, 175, 185), 1)  # faint grey ruling across the sheet
+    write(page, "Semantic Ink powered", (80, 230), font="scripts", size=40, pen=4, color=(30, 35, 95))
+    cv2.line(page, (80, 252), (800, 252), (30, 35, 95), 4)  # the writer's underline, along a ruler
+    ink = extract_ink(page)
+    assert ink.mask[246:258, 80:800].any(axis=0).mean() > 0.9
+    assert not ink.mask[115:125, 850:990].any()  # the rules themselves are gone
+
+
 def test_grid_and_border_lines_of_a_yellow_pad_are_not_traced():
     image = _photo("grid_yellow_pencil_pens_en.jpg")[:900, :1500]  # header, border lines, the first samples
     with Pipeline(detector="layout", derenderer="skeleton", derenderer_options={"workers": 0}) as pipeline:
