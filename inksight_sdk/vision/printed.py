@@ -25,15 +25,15 @@ import numpy as np
 
 __all__ = ["PrintEvidence", "print_evidence", "printed_words"]
 
-#: a word needs this many separate letters for its own evidence, or one more with a looser share
+#: a word needs this many separate letters to show a baseline of its own
 _MIN_LETTERS = 5
 #: a letter's bottom or top is "on the line" within this share of the letter height (round letters
 #: overshoot the baseline by a percent or two of it in type) ...
 _LEVEL_SHARE = 0.025
 #: ... but never within less than this many working pixels (quantisation)
 _LEVEL_PIXELS = 0.5
-#: printed: with _MIN_LETTERS letters every bottom on the baseline and every top on two levels; with more,
-#: at least this share of each (a descender, an accent, a quote mark)
+#: printed: at least this share of its letters on the baseline, and of their tops on the type's levels (the
+#: rest: a descender, an accent, a quote mark)
 _LEVEL_SHARE_OF_MANY = 0.75
 #: no letter of printed type is taller or wider than these multiples of the word's median letter height
 #: (a bracket or an ascender is ~1.5, a ligature or a W ~2)
@@ -63,11 +63,7 @@ class PrintEvidence:
 
     @property
     def printed(self) -> bool:
-        if not self.sized:
-            return False
-        if self.letters > _MIN_LETTERS:
-            return min(self.baseline, self.toplines) >= _LEVEL_SHARE_OF_MANY
-        return self.letters == _MIN_LETTERS and min(self.baseline, self.toplines) >= 1.0
+        return self.sized and self.letters >= _MIN_LETTERS and min(self.baseline, self.toplines) >= _LEVEL_SHARE_OF_MANY
 
 
 Box = tuple[float, float, float, float]
@@ -86,8 +82,18 @@ def print_evidence(boxes: Sequence[Box], letter_height: float) -> PrintEvidence:
     slope = _slope(centre, b[:, 3])
     bottoms = b[:, 3] - slope * centre
     baseline = float(np.mean(np.abs(bottoms - np.median(bottoms)) <= tolerance))
-    # the tops, with the baseline's slope taken out, fall on at most two levels
-    return PrintEvidence(len(boxes), baseline, _two_levels(b[:, 2] - slope * centre, tolerance), _sized(b))
+    # the tops, with the baseline's slope taken out, fall on two levels (x-height, capitals and ascenders), or
+    # each on the level of another letter (type has a few more: t, digits, capitals a pixel off ascenders)
+    tops = b[:, 2] - slope * centre
+    toplines = max(_two_levels(tops, tolerance), _shared(tops, 2 * tolerance))
+    return PrintEvidence(len(boxes), baseline, toplines, _sized(b))
+
+
+def _shared(values: np.ndarray, tolerance: float) -> float:
+    """The share of ``values`` within ``tolerance`` of another one."""
+    apart = np.abs(values[:, None] - values[None, :])
+    np.fill_diagonal(apart, np.inf)
+    return float(np.mean(apart.min(axis=1) <= tolerance))
 
 
 def _sized(boxes: np.ndarray) -> bool:
