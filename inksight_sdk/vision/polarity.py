@@ -16,12 +16,15 @@ both alike. The side with clearly more energy is the ink's.
 
 from __future__ import annotations
 
+import logging
 import math
 
 import cv2
 import numpy as np
 
 __all__ = ["Polarity", "page_polarity"]
+
+log = logging.getLogger(__name__)
 
 Polarity = str  # "dark" (ink darker than its ground) or "light" (chalk, white ink)
 
@@ -33,6 +36,9 @@ _MIN_WINDOW = 15
 _MAX_WINDOW = 99
 #: light marks must carry this many times the energy of dark ones to turn the page over
 _LIGHT_MARGIN = 1.5
+#: between these ratios of light to dark energy the page could be read either way: it is read by the margin
+#: above, with a warning (every tuning photo lies outside, both as it is and turned over: 0.31 and 3.2 at most)
+_UNCLEAR = (0.5, 3.0)
 #: a pixel stands out of its ground by more than this many noise levels (MAD), and at least _MIN_STEP levels
 _NOISE_LEVELS = 4.0
 _MIN_STEP = 10.0
@@ -56,4 +62,12 @@ def page_polarity(image: np.ndarray) -> Polarity:
     level = max(_MIN_STEP, _NOISE_LEVELS * noise)
     light = float(deviation[deviation > level].sum())
     dark = -float(deviation[deviation < -level].sum())
-    return "light" if light > _LIGHT_MARGIN * max(dark, 1.0) else "dark"
+    polarity = "light" if light > _LIGHT_MARGIN * max(dark, 1.0) else "dark"
+    ratio = light / max(dark, 1.0)
+    if dark > 0 and _UNCLEAR[0] <= ratio <= _UNCLEAR[1]:
+        log.warning(
+            "the page's polarity is unclear (light marks carry %.0f%% of the dark ones' contrast); read as %s",
+            100 * ratio,
+            "light writing on a dark ground" if polarity == "light" else "dark writing on a light ground",
+        )
+    return polarity

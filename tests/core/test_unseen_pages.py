@@ -211,3 +211,17 @@ def test_grid_and_border_lines_of_a_yellow_pad_are_not_traced():
     on_margin = np.abs(points[:, 0] - 312) < 8
     assert on_border.sum() < 20 and on_margin.sum() < 20
     assert (points[:, 1] > 340).mean() > 0.95, "the ink is the writing below the header"
+
+
+def test_a_page_that_could_be_read_either_way_is_read_as_ink_on_paper_with_a_warning(caplog):
+    """As many light marks as dark ones on a mid-grey ground: the most likely reading, and a warning."""
+    page = np.full((400, 800, 3), 128, np.uint8)
+    write(page, "light marks", (40, 150), font="scripts", size=48, pen=4, color=(230, 230, 230))
+    write(page, "dark marks", (40, 320), font="scripts", size=48, pen=4, color=(20, 20, 20))
+    with caplog.at_level("WARNING", logger="inksight_sdk.vision.polarity"):
+        assert page_polarity(page) == "dark"
+    assert any("polarity is unclear" in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="inksight_sdk.vision.polarity"):
+        page_polarity(_photo("inksight_page.jpg"))
+    assert not caplog.records
