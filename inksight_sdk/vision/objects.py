@@ -1,0 +1,204 @@
+"""Things lying on the page that are not writing: a string, a cable, a pencil, tape, a clip, a finger.
+
+An object darkens the paper like ink, so the ink mask holds it; traced, a
+string becomes a few very long strokes, and, being joined to every word it
+touches, it welds the words around it into one block. What tells it from
+writing is its shape against the pen's:
+
+- a **band** (a string, a cable, a pencil, the edge of tape): much wider than
+  the pen, of a nearly constant width, and long: many times as long as it is
+  wide. No pen stroke is that wide; a broad marker word is as wide but short
+  and turns at every letter;
+- a **blob** (a fingertip, a clip, a moth under tape): far thicker than any
+  stroke.
+
+Both are found on the mask's *opening* with a disk wider than the pen (the
+pixels covered by a disk that fits wholly inside the ink): the pen's strokes
+vanish from it, except for short thick spots where strokes cross or a loop
+fills, and what remains is the thick things. Each remaining piece is measured
+(its width from the distance to the paper along its middle, its length as its
+area over that width, how straight its middle line runs over a few of its
+widths) and kept as an object when it is a long, even, gently bending band
+or a blob. A blob much wider than the ink extraction's background window
+never reaches the mask (the paper estimate follows it), only its rim does.
+
+Writing that crosses an object stays out of it: a pen stroke is too thin to
+hold the disk, so only the pixels under the object itself (and a rim that its
+highlight cuts off along it) are taken, and the stroke's two halves stay ink
+on either side. Under the object, pixels nearer the pen's colour than the
+object's stay ink too, when the two colours differ (a red string over blue
+writing); a cord of the pen's own colour takes the writing under it.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from skimage.morphology import skeletonize
+
+__all__ = ["find_objects"]
+
+#: the opening's disk is this many pen widths across: wider than any stroke of the pen, halo included
+_DISK_PENS = 1.35
+#: a band is at least this many times as long as it is wide ...
+_BAND_ELONGATION = 6.0
+#: ... and at least this many pen widths long (a fat full stop or a filled loop is no band)
+_BAND_PENS = 25.0
+#: ... and at least this share of its middle keeps within _BAND_WIDTH_SPREAD of its median width (a marker word
+#: swells and thins at every turn; a string or a pencil keeps its width, except where writing crosses it)
+_BAND_EVEN = 0.6
+_BAND_WIDTH_SPREAD = 0.3
+#: ... and it is nearly straight over a few of its own widths: this share of its middle line lies where the
+#: line's local spread across its direction is at most _BAND_BEND of its spread along it (letters turn)
+_BAND_STRAIGHT = 0.8
+_BAND_BEND = 0.1
+#: the local straightness is measured within this many of the band's own widths
+_BAND_REACH = 2.0
+#: a blob is at least this many pen widths across at its thickest (a broad marker is 5-7 fine pens wide)
+_BLOB_PENS = 10.0
+#: the object reaches this many pen widths beyond its opening: the soft edge that the disk does not cover
+_EDGE_PENS = 0.3
+#: a piece of ink beside an object with this share of its pixels within _RIM_REACH of the object's widths
+#: of it, at least _SLIVER_PENS pen widths and _SLIVER_WIDTHS object widths long, is a rim of the object
+#: cut off by its highlight, not writing
+_SLIVER_SHARE = 0.8
+_RIM_REACH = 0.75
+_SLIVER_PENS = 4.0
+_SLIVER_WIDTHS = 3.0
+#: the pen's and the object's colours (CIELAB, 8-bit units) are told apart when this far from each other ...
+_COLOUR_APART = 20.0
+#: ... and a pixel of the object is writing when it is this much nearer the pen's colour than the object's
+_PEN_NEARER = 0.6
+
+
+def find_objects(mask: np.ndarray, pen_width: float, colour: np.ndarray | None = None) -> np.ndarray:
+    """The pixels of ``mask`` that belong to an object on the page (a ``bool`` array of the mask's shape).
+
+    ``mask`` is the ink mask at working resolution (``True`` = ink),
+    ``pen_width`` the pen's median width in the same pixels (the ink mask's
+    ``stroke_width``). ``colour`` is the working image itself (``(h, w, 3)``
+    RGB uint8, the mask's size; not divided by its paper, which pulls a
+    dark cord's shaded pixels apart from its own colour): with it, writing
+    lying on an object of another colour than the pen's stays ink. Nothing
+    is found when there is no pen width to compare with. Remove the result
+    from the ink mask before words are looked for.
+    """
+    mask = np.asarray(mask, dtype=bool)
+    found = np.zeros(mask.shape, dtype=bool)
+    if pen_width <= 0 or not mask.any():
+        return found
+    radius = max(2, int(round(0.5 * _DISK_PENS * pen_width)))
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    thick = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, disk)
+    if not thick.any():
+        return found
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(thick, connectivity=8)
+    distance = cv2.distanceTransform(np.pad(mask, 1).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[1:-1, 1:-1]
+    ridge = (distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8))) & thick.astype(bool)
+    objects = np.zeros(count, dtype=bool)
+    widths = np.zeros(count)
+    for k in range(1, count):
+        objects[k], widths[k] = _is_object(stats[k], labels, k, distance, ridge, pen_width)
+    if not objects.any():
+        return found
+    body = objects[labels]
+    found = _grown(body, _EDGE_PENS * pen_width) & mask
+    found |= _slivers(mask & ~found, body, float(widths[objects].max()), pen_width)
+    if colour is None or np.asarray(colour).ndim != 3:
+        return found
+    return found & ~_pen_coloured(np.asarray(colour), mask & ~found, found)
+
+
+def _pen_coloured(colour: np.ndarray, ink: np.ndarray, found: np.ndarray) -> np.ndarray:
+    """The pixels of ``found`` nearer in colour to the pen than to the object: writing on it.
+
+    The pen's colour is the median (CIELAB) of the middle of the strokes off
+    the objects, the objects' the median of their pixels. An object of about
+    the pen's own colour (a blue cord under blue ink) gives nothing back: its
+    shading spans the pen's colour.
+    """
+    middle = ink & (cv2.distanceTransform(ink.astype(np.uint8), cv2.DIST_L2, 3) >= 2)
+    if not middle.any():
+        return np.zeros(found.shape, dtype=bool)
+    lab = cv2.cvtColor(colour, cv2.COLOR_RGB2LAB).astype(np.float32)
+    pen, thing = np.median(lab[middle], axis=0), np.median(lab[found], axis=0)
+    if float(np.linalg.norm(pen - thing)) < _COLOUR_APART:
+        return np.zeros(found.shape, dtype=bool)
+    to_pen = np.linalg.norm(lab - pen, axis=2)
+    to_thing = np.linalg.norm(lab - thing, axis=2)
+    return found & (to_pen < _PEN_NEARER * to_thing)
+
+
+def _grown(mask: np.ndarray, reach: float) -> np.ndarray:
+    size = 2 * max(1, int(round(reach))) + 1
+    return cv2.dilate(mask.astype(np.uint8), np.ones((size, size), np.uint8)).astype(bool)
+
+
+def _slivers(rest: np.ndarray, body: np.ndarray, width: float, pen_width: float) -> np.ndarray:
+    """The pieces of ``rest`` that lie along the object: its rims, cut off by a highlight or a shadow line.
+
+    Writing that crosses the object reaches well beyond it (and joins the
+    rest of its word), and what the object cuts off a letter is short; a rim
+    lies wholly beside the object, for several of the object's widths.
+    """
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(rest.astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return np.zeros(rest.shape, dtype=bool)
+    near = np.bincount(labels[_grown(body, _RIM_REACH * width)], minlength=count)
+    extent = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    long = extent >= max(_SLIVER_PENS * pen_width, _SLIVER_WIDTHS * width)
+    rim = long & (near >= _SLIVER_SHARE * stats[:, cv2.CC_STAT_AREA])
+    rim[0] = False
+    return rim[labels]
+
+
+def _is_object(
+    stats: np.ndarray, labels: np.ndarray, k: int, distance: np.ndarray, ridge: np.ndarray, pen_width: float
+) -> tuple[bool, float]:
+    """Whether piece ``k`` of the opening is a long even band or a thick blob, and its median width."""
+    x, y, w, h, area = (int(v) for v in stats[:5])
+    window = (slice(y, y + h), slice(x, x + w))
+    piece = labels[window] == k
+    widths = 2.0 * distance[window][piece & ridge[window]]
+    if widths.size == 0:
+        return False, 0.0
+    width = float(np.median(widths))
+    if float(widths.max()) >= _BLOB_PENS * pen_width:
+        return True, width
+    length = area / max(width, 1.0)
+    even = float(np.mean(np.abs(widths - width) <= _BAND_WIDTH_SPREAD * width))
+    if length < max(_BAND_ELONGATION * width, _BAND_PENS * pen_width) or even < _BAND_EVEN:
+        return False, width
+    return _straight_share(piece, width) >= _BAND_STRAIGHT, width
+
+
+def _straight_share(piece: np.ndarray, width: float) -> float:
+    """The share of the piece's middle line that runs nearly straight within a few of the piece's widths.
+
+    From the middle line's pixels in a window around each of them (box
+    sums of their coordinates and products): the smaller principal spread
+    over the larger. A string or a pencil bends gently; a marker's letters
+    turn round within a couple of widths.
+    """
+    line = skeletonize(piece)
+    ys, xs = np.nonzero(line)
+    if len(ys) < 3:
+        return 0.0
+    reach = max(3, int(round(_BAND_REACH * width)))
+    size = (2 * reach + 1, 2 * reach + 1)
+    grid_y, grid_x = np.mgrid[0 : piece.shape[0], 0 : piece.shape[1]].astype(np.float32)
+    grid_x -= float(xs.mean())  # centred: the products stay small in float32
+    grid_y -= float(ys.mean())
+    on = line.astype(np.float32)
+
+    def local(values: np.ndarray) -> np.ndarray:
+        return cv2.boxFilter(values, -1, size, normalize=False, borderType=cv2.BORDER_CONSTANT)[ys, xs]
+
+    n = np.maximum(local(on), 1.0)
+    mx, my = local(on * grid_x) / n, local(on * grid_y) / n
+    cxx = local(on * grid_x * grid_x) / n - mx * mx
+    cyy = local(on * grid_y * grid_y) / n - my * my
+    cxy = local(on * grid_x * grid_y) / n - mx * my
+    half_trace, root = 0.5 * (cxx + cyy), np.sqrt(np.maximum(0.25 * (cxx - cyy) ** 2 + cxy * cxy, 0.0))
+    along, across = half_trace + root, np.maximum(half_trace - root, 0.0)
+    return float(np.mean(across <= _BAND_BEND * np.maximum(along, 1e-6)))

@@ -1,0 +1,149 @@
+"""Objects on the page (issue 13 part 4): a string across the writing is found, the writing is not.
+
+Each test hands :func:`find_objects` what :func:`extract_ink` gives it: the
+page's ink mask and pen width. Where the ink extraction already takes the
+objects out (its ``objects`` layer), they are put back first, so the tests
+hold both before and after the two are wired together.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from inksight_sdk.evaluation import load_wacom_strokes
+from inksight_sdk.evaluation.conditions import CONDITIONS, render_condition
+from inksight_sdk.vision import extract_ink
+from inksight_sdk.vision.objects import find_objects
+from tests.conftest import shared
+from tests.drawing import write
+
+
+def _ink(image: np.ndarray) -> tuple[np.ndarray, float]:
+    """The page's ink mask with any objects it took out put back, and the pen width."""
+    ink = extract_ink(image, explain=True)
+    objects = ink.layers.get("objects")
+    mask = ink.mask | objects if objects is not None else ink.mask
+    return mask, ink.stroke_width
+
+
+def _near(mask: np.ndarray, reach: int) -> np.ndarray:
+    return cv2.dilate(mask.astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)).astype(bool)
+
+
+@pytest.fixture(scope="module")
+def note_string():
+    """The Wacom note with a string across it, drawn as the ground-truth benchmark draws it (its seed)."""
+    strokes = load_wacom_strokes(shared("ink", "wacom_digital_ink_is_processable.json"))
+    seed = 10 + CONDITIONS.index("string")
+    return render_condition(strokes, "string", pen_width=3.5, scale=0.9, seed=seed, rules=(78.0, 488.0), margin=40.0)
+
+
+def test_string_across_the_note_is_found_and_the_writing_is_not(note_string):
+    mask, pen = _ink(note_string.image)
+    found = find_objects(mask, pen)
+    string = (note_string.distractor > 0.5) & (note_string.ink < 0.1) & mask
+    writing = (note_string.ink > 0.3) & mask & ~_near(note_string.distractor > 0.5, 2)
+    assert found[string].mean() > 0.9
+    # the writing crossing or touching the string keeps everything off it
+    assert found[writing].mean() < 0.02
+
+
+@pytest.mark.parametrize("seed", [1, 3, 7])
+def test_strings_of_other_widths_and_colours_are_found(seed):
+    strokes = load_wacom_strokes(shared("ink", "wacom_digital_ink_is_processable.json"))
+    page = render_condition(strokes, "string", pen_width=3.5, scale=0.9, seed=seed, rules=(78.0, 488.0), margin=40.0)
+    mask, pen = _ink(page.image)
+    found = find_objects(mask, pen)
+    assert found[(page.distractor > 0.5) & (page.ink < 0.1) & mask].mean() > 0.9
+    assert found[(page.ink > 0.3) & mask & ~_near(page.distractor > 0.5, 2)].mean() < 0.02
+
+
+def test_writing_on_a_string_of_another_colour_stays_ink():
+    strokes = load_wacom_strokes(shared("ink", "wacom_digital_ink_is_processable.json"))
+    page = render_condition(strokes, "string", pen_width=3.5, scale=0.9, seed=0, rules=(78.0, 488.0), margin=40.0)
+    mask, pen = _ink(page.image)  # the page is small enough to be its own working image
+    on_string = (page.ink > 0.7) & (page.distractor > 0.5) & mask
+    string = (page.distractor > 0.5) & (page.ink < 0.05) & mask
+    assert find_objects(mask, pen)[on_string].mean() > 0.8  # shape alone takes what lies on the string
+    found = find_objects(mask, pen, page.image)
+    assert found[on_string].mean() < 0.2
+    assert found[string].mean() > 0.9
+
+
+def _shaded_band(page: np.ndarray, points: np.ndarray, width: int, colour: tuple[int, int, int]) -> np.ndarray:
+    """A cord drawn on ``page`` in place: dark rim, lighter middle, a highlight; returns its mask."""
+    body = np.zeros(page.shape[:2], np.uint8)
+    cv2.polylines(body, [points.astype(np.int32)], False, 1, width)
+    depth = np.clip(cv2.distanceTransform(body, cv2.DIST_L2, 5) / (width / 2), 0, 1)
+    shaded = np.asarray(colour, np.float32) * (0.5 + 0.5 * depth)[..., None]
+    highlight = np.zeros(page.shape[:2], np.uint8)
+    cv2.polylines(highlight, [(points - [0, width // 5]).astype(np.int32)], False, 1, max(1, width // 5))
+    shaded += 60.0 * highlight[..., None]
+    inside = body.astype(bool)
+    page[inside] = np.clip(shaded[inside], 0, 255).astype(np.uint8)
+    return inside
+
+
+def test_a_cable_drawn_over_handwriting_is_found_and_the_words_are_kept():
+    page = np.full((500, 1000, 3), (246, 243, 236), np.uint8)
+    words = write(page, "minimum handling", (60, 150), size=48, pen=3.0)
+    words |= write(page, "quick brown fox", (60, 330), size=48, pen=3.0)
+    x = np.arange(-20, 1020, 4.0)
+    band = _shaded_band(page, np.column_stack([x, 250 + 90 * np.sin(x / 180)]), 14, (40, 40, 44))
+    mask, pen = _ink(page)
+    found = find_objects(mask, pen)
+    assert found[band & mask].mean() > 0.9
+    assert found[words & mask & ~_near(band, 2)].mean() < 0.02
+
+
+def test_a_thick_blob_is_an_object_and_the_stroke_touching_it_is_not():
+    # the mask itself: a blob as thick as a clip's jaw beside a stroke of the pen that runs into it
+    mask = np.zeros((300, 400), bool)
+    cv2.circle(mask.view(np.uint8), (250, 150), 30, 1, -1)
+    cv2.line(mask.view(np.uint8), (20, 40), (240, 150), 1, 4)
+    stroke = np.zeros_like(mask)
+    cv2.line(stroke.view(np.uint8), (20, 40), (200, 130), 1, 4)
+    found = find_objects(mask, 4.0)
+    blob = np.zeros_like(mask)
+    cv2.circle(blob.view(np.uint8), (250, 150), 28, 1, -1)
+    assert found[blob].all()
+    assert not found[stroke].any()
+
+
+def _photo(name: str) -> np.ndarray:
+    return np.asarray(Image.open(shared("photos", name)).convert("RGB"))
+
+
+def test_broad_marker_writing_is_not_an_object():
+    # "Also sharpie": a marker three to four times as wide as the pencil and pens beside it
+    page = _photo("grid_yellow_pencil_pens_en.jpg")[380:1300, 200:1800]
+    mask, pen = _ink(page)
+    assert not find_objects(mask, pen).any()
+
+
+def test_dense_cursive_is_not_an_object():
+    page = _photo("testaments_AD78_0054-0.jpg")
+    mask, pen = _ink(page)
+    found = find_objects(mask, pen)
+    assert found.sum() < 0.002 * mask.sum()
+
+
+def test_a_string_over_a_scanned_logbook_leaves_its_writing():
+    page = _photo("grid_logbook1947_taped_moth_en.jpg").copy()
+    clean, _ = _ink(page)
+    y = np.arange(-20, page.shape[0] + 20, 3.0)
+    band = _shaded_band(page, np.column_stack([330 + 60 * np.sin(y / 120), y]), 7, (196, 40, 40))
+    mask, pen = _ink(page)
+    found = find_objects(mask, pen)
+    assert found[band & mask].mean() > 0.9
+    assert found[clean & ~_near(band, 3)].mean() < 0.01
+
+
+def test_no_pen_width_finds_nothing():
+    mask = np.zeros((50, 50), bool)
+    mask[10:40, 10:40] = True
+    assert not find_objects(mask, 0.0).any()
+    assert not find_objects(np.zeros((50, 50), bool), 3.0).any()
