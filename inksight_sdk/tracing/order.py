@@ -11,7 +11,9 @@ Order is by script. Latin: lines top to bottom, words left to right, pieces
 of connected ink left to right within a word, and small marks (dots, accents,
 detached bars) right after the ink they sit on — after the letter for a
 writer who prints, after the word for one who joins. CJK: characters left to
-right, then strokes top to bottom and left to right within a character.
+right, then strokes top to bottom and left to right within a character;
+vertical columns of characters (Japanese or Chinese written top to bottom)
+right to left, each top to bottom.
 """
 
 from __future__ import annotations
@@ -29,15 +31,31 @@ __all__ = ["orient", "order_paths"]
 
 # a mark whose extent is below this share of the line height is a dot, accent or bar added after its letter
 _MARK_SHARE = 0.3
+# a piece no bigger than this many pen widths is a dot, wherever it lies
+_DOT_WIDTHS = 1.5
+# the core rows of a line hold at least this share of the ink of its densest row; a small piece crossing
+# less than _CORE_CROSSING of them is a mark above or below the letters, one crossing more is a small letter
+_CORE_SHARE = 0.5
+_CORE_CROSSING = 0.5
 # a gap wider than this share of the line height (and than a few pen widths) separates words
 _WORD_GAP_SHARE = 0.35
 # a piece this many line heights long and flatter than _RULE_SLOPE is an underline, drawn after its line
 _RULE_LENGTH = 2.0
 _RULE_SLOPE = 0.3
+# ... and straight: its paths together at most _RULE_INK times as long as its diagonal, or one of its paths
+# spanning _RULE_SPAN of its width at most _RULE_STRAIGHT times as long as the distance between its ends
+_RULE_INK = 1.5
+_RULE_SPAN = 0.6
+_RULE_STRAIGHT = 1.15
 # a band of ink rows thinner than this share of a typical line is a mark above or below a line, not a line
 _THIN_BAND_SHARE = 0.45
 # a CJK character is about as wide as it is tall: ink no wider than this many heights is one character
 _CHAR_WIDTH = 1.15
+# a column of vertical CJK text is at least this many times as tall as wide, and such columns hold this share
+# of the paths (a character is about square: a column of two or more of them is twice as tall as wide)
+_COLUMN_SHAPE = 1.8
+_COLUMN_SHARE = 0.6
+_COLUMN_CHARACTER = 0.5
 
 
 @attrs.frozen(eq=False)
@@ -192,16 +210,36 @@ def _order_latin(pieces: list[_Piece], mask: np.ndarray, width: float) -> list[P
         line_height = max(b - a, 2.0 * width)
         rules = [p for p in lines[index] if _is_rule(p, line_height)]
         text = [p for p in lines[index] if not _is_rule(p, line_height)]
+        core = _core_rows(mask[int(a) : int(b) + 1], a)
         for word in _words(text, line_height, width):
-            out.extend(_order_word(word, line_height, width))
+            out.extend(_order_word(word, line_height, width, core))
         for rule in sorted(rules, key=lambda p: (p.box[1], p.box[0])):
             out.extend(_within_piece(rule, width))
     return out
 
 
 def _is_rule(piece: _Piece, line_height: float) -> bool:
+    """An underline, strike-through or printed line: long, flat, and straight.
+
+    A joined-up word is as long and flat as an underline, but its pen goes up
+    and down through every letter: its ink is far longer than the piece is
+    wide, and no straight path runs along it. A rule that letters touch has
+    more ink than its length, but keeps one straight path across most of it.
+    """
     x0, y0, x1, y1 = piece.box
-    return x1 - x0 >= _RULE_LENGTH * line_height and y1 - y0 <= _RULE_SLOPE * (x1 - x0)
+    if x1 - x0 < _RULE_LENGTH * line_height or y1 - y0 > _RULE_SLOPE * (x1 - x0):
+        return False
+    ink = sum(float(np.linalg.norm(np.diff(p.points, axis=0), axis=1).sum()) for p in piece.paths)
+    if ink <= _RULE_INK * np.hypot(x1 - x0, y1 - y0):
+        return True
+    for p in piece.paths:
+        if len(p.points) < 2:
+            continue
+        chord = float(np.linalg.norm(p.points[-1] - p.points[0]))
+        length = float(np.linalg.norm(np.diff(p.points, axis=0), axis=1).sum())
+        if chord >= _RULE_SPAN * (x1 - x0) and length <= _RULE_STRAIGHT * chord:
+            return True
+    return False
 
 
 def _line_bands(mask: np.ndarray) -> list[tuple[float, float]]:
@@ -240,10 +278,45 @@ def _words(pieces: list[_Piece], line_height: float, width: float) -> list[list[
     return words
 
 
-def _order_word(pieces: list[_Piece], line_height: float, width: float) -> list[Path]:
+def _core_rows(band: np.ndarray, top: float) -> tuple[float, float]:
+    """The rows of a line's letter bodies (its x-height band): the densest run of inked rows.
+
+    Every letter crosses these rows; dots, accents and the ends of ascenders
+    and descenders lie mostly outside them. Rows holding at least half the ink
+    of the densest row, the run around that row.
+    """
+    counts = band.sum(axis=1).astype(np.float64)
+    if not len(counts) or counts.max() <= 0:
+        return top, top + len(counts)
+    peak = int(np.argmax(counts))
+    dense = counts >= _CORE_SHARE * counts[peak]
+    lo, hi = peak, peak
+    while lo > 0 and dense[lo - 1]:
+        lo -= 1
+    while hi < len(dense) - 1 and dense[hi + 1]:
+        hi += 1
+    return top + lo, top + hi
+
+
+def _is_mark(piece: _Piece, line_height: float, width: float, core: tuple[float, float]) -> bool:
+    """A dot, accent or detached bar: small, and a dot's size or clear of the letter bodies' rows.
+
+    A small letter (n, o, a of a tall line with ascenders and descenders) is
+    as small as an accent but stands across the core rows; a mark is either
+    tiny (a dot, a full stop) or lies mostly above or below them.
+    """
+    if piece.extent >= _MARK_SHARE * line_height:
+        return False
+    if piece.extent <= _DOT_WIDTHS * width:
+        return True
+    inside = min(piece.box[3], core[1]) - max(piece.box[1], core[0])
+    return inside < _CORE_CROSSING * (core[1] - core[0])
+
+
+def _order_word(pieces: list[_Piece], line_height: float, width: float, core: tuple[float, float]) -> list[Path]:
     """Bodies left to right; each mark right after the body it sits over."""
-    body = [p for p in pieces if p.extent >= _MARK_SHARE * line_height]
-    marks = [p for p in pieces if p.extent < _MARK_SHARE * line_height]
+    marks = [p for p in pieces if _is_mark(p, line_height, width, core)]
+    body = [p for p in pieces if not any(p is m for m in marks)]
     if not body:
         body, marks = pieces, []
     body.sort(key=lambda p: p.box[0])
@@ -261,6 +334,80 @@ def _order_word(pieces: list[_Piece], line_height: float, width: float) -> list[
 
 
 def _order_cjk(pieces: list[_Piece], width: float) -> list[Path]:
+    """Vertical columns right to left, each top to bottom; else characters left to right (see :func:`_columns`)."""
+    columns = _columns(pieces)
+    if columns is None:
+        return _order_cjk_row(pieces, width)
+    out: list[Path] = []
+    for column in columns:
+        for character in _column_characters(column):
+            out.extend(order_cjk([p for piece in character for p in piece.paths], width))
+    return out
+
+
+def _gap_groups(pieces: list[_Piece], axis: int) -> list[list[_Piece]]:
+    """Pieces grouped where their extents along ``axis`` (0: x, 1: y) leave a gap, in increasing order."""
+    groups: list[list[_Piece]] = []
+    reach = -np.inf
+    for piece in sorted(pieces, key=lambda p: p.box[axis]):
+        if groups and piece.box[axis] <= reach:
+            groups[-1].append(piece)
+            reach = max(reach, piece.box[axis + 2])
+        else:
+            groups.append([piece])
+            reach = piece.box[axis + 2]
+    return groups
+
+
+def _columns(pieces: list[_Piece]) -> list[list[_Piece]] | None:
+    """Vertical columns of characters, right to left, when the ink is laid out that way; else None.
+
+    Japanese and Chinese written top to bottom stand in columns read right to
+    left. Ink falls into columns where gaps along x part it into at least two
+    groups that are each much taller than wide and that gaps along y cut into
+    at least two characters (groups at least ``_COLUMN_CHARACTER`` times as
+    tall as the column is wide): a tall narrow part of one character (the 亻
+    of 仙, a stroke of 川) has no such gap, a speck under a character is no
+    character, and a line of characters side by side gives groups about as
+    tall as wide. Most of the ink must stand in such columns, so one odd tall
+    group does not turn a line.
+    """
+    groups = _gap_groups(pieces, 0)
+    if len(groups) < 2:
+        return None
+    tall = []
+    for group in groups:
+        x0, y0, x1, y1 = _union_box(group)
+        characters = [_union_box(c) for c in _column_characters(group)] if y1 - y0 >= _COLUMN_SHAPE * (x1 - x0) else []
+        tall.append(sum(b[3] - b[1] >= _COLUMN_CHARACTER * (x1 - x0) for b in characters) >= 2)
+    weight = [sum(len(p.paths) for p in g) for g in groups]
+    if sum(w for w, t in zip(weight, tall) if t) < _COLUMN_SHARE * sum(weight) or sum(tall) < 2:
+        return None
+    return groups[::-1]
+
+
+def _column_characters(column: list[_Piece]) -> list[list[_Piece]]:
+    """A column's characters top to bottom: groups cut by gaps along y, rejoined while no taller than wide.
+
+    The parts of one character (二, the 亠 over 口 of 亭) leave gaps too; consecutive
+    groups that together are still no taller than ``_CHAR_WIDTH`` times the
+    column's width are one character.
+    """
+    x0, _, x1, _ = _union_box(column)
+    limit = _CHAR_WIDTH * max(x1 - x0, 1.0)
+    characters: list[list[_Piece]] = []
+    for group in _gap_groups(column, 1):
+        if characters:
+            joined = characters[-1] + group
+            box = _union_box(joined)
+            if box[3] - box[1] <= limit:
+                characters[-1] = joined
+                continue
+        characters.append(group)
+    return characters
+
+
+def _order_cjk_row(pieces: list[_Piece], width: float) -> list[Path]:
     """Characters (pieces overlapping in x) left to right; strokes top to bottom, left to right inside."""
     pieces = sorted(pieces, key=lambda p: p.box[0])
     characters: list[list[_Piece]] = []

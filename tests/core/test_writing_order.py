@@ -1,0 +1,152 @@
+"""Writing order and direction on real pen recordings (issue 13, part 8): vertical CJK columns, joined words.
+
+The recordings are the tuning part of ``../shared/data/ink`` (docs/quality-split.md): the right
+column of the MyScript Japanese capture, the UNIPEN line ``jwsr102``, and even-code-point hanzi
+from the hanzi-writer-data tarball the benchmarks cache (skipped where it is not cached).
+"""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from inksight_sdk.evaluation import (
+    compare_ink,
+    load_hanzi_strokes,
+    load_myscript_strokes,
+    load_unipen_strokes,
+    stroke_coverage,
+)
+from inksight_sdk.tracing import trace_mask
+from tests.conftest import shared
+
+PEN = 3.5
+TOLERANCE = 1.5 * PEN
+
+
+def _placed(strokes: list[np.ndarray], tall: float) -> list[np.ndarray]:
+    """Strokes scaled so that their tall strokes (90th percentile of heights) are ``tall`` px, 20 px from the edge."""
+    every = np.concatenate(strokes)
+    scale = tall / float(np.percentile([np.ptp(s[:, 1]) for s in strokes], 90))
+    return [(s - every.min(axis=0)) * scale + 20 for s in strokes]
+
+
+def _mask(strokes: list[np.ndarray]) -> np.ndarray:
+    every = np.concatenate(strokes)
+    shape = (int(every[:, 1].max()) + 20, int(every[:, 0].max()) + 20)
+    return stroke_coverage(strokes, PEN, shape) > 0.5
+
+
+def _two_columns(column: list[np.ndarray], gap: float) -> list[np.ndarray]:
+    """``column`` written first on the right, then a copy of it ``gap`` column widths to its left."""
+    width = float(np.ptp(np.concatenate(column)[:, 0]))
+    return [s + (gap * width, 0.0) for s in column] + column
+
+
+@pytest.mark.parametrize("tall", [30.0, 40.0, 56.0])
+def test_two_vertical_japanese_columns_are_read_right_to_left_top_to_bottom(tall):
+    # 手書 written top to bottom (the right column of the capture, its first 10 strokes), twice side by side
+    column = _placed(load_myscript_strokes(shared("ink", "myscript", "ja_JP-2Columns.json"))[:10], tall)
+    true = _two_columns(column, 1.6)
+    traced = trace_mask(_mask(true), script="cjk")
+    scores = compare_ink(true, [s.points for s in traced], TOLERANCE)
+    assert scores.f1 > 0.97
+    assert scores.order > 0.8, "the right column first (left to right gives a negative order)"
+    assert scores.direction >= 0.85
+    middle = 0.5 * (true[0][:, 0].min() + true[-1][:, 0].max())
+    assert traced[0].points[0][0] > middle and traced[-1].points[0][0] < middle
+
+
+def test_a_line_of_two_characters_is_still_read_left_to_right():
+    # the same characters side by side in one row: no column stands out, so left to right as before
+    column = _placed(load_myscript_strokes(shared("ink", "myscript", "ja_JP-2Columns.json"))[:10], 40.0)
+    top = [s for s in column if s[:, 1].mean() < np.concatenate(column)[:, 1].mean()]  # 手
+    width = float(np.ptp(np.concatenate(top)[:, 0]))
+    true = top + [s + (1.3 * width, 0.0) for s in top]
+    traced = trace_mask(_mask(true), script="cjk")
+    assert compare_ink(true, [s.points for s in traced], TOLERANCE).order > 0.8
+
+
+def _cached_hanzi(count: int) -> list[dict]:
+    """The first ``count`` even-code-point characters of the cached hanzi-writer-data tarball (or a skip)."""
+    found = sorted((Path.home() / ".cache" / "inksight-bench").glob("hanzi-writer-data-*.tgz"))
+    if not found:
+        pytest.skip("hanzi-writer-data is not cached (benchmarks/quality_groundtruth.py fetches it)")
+    with tarfile.open(found[-1]) as tar:
+        members = sorted(
+            (m for m in tar.getmembers() if m.name.endswith(".json") and len(Path(m.name).stem) == 1),
+            key=lambda m: Path(m.name).stem,
+        )
+        even = [m for m in members if ord(Path(m.name).stem) % 2 == 0]
+        out = []
+        for member in even[1000 : 1000 + count]:
+            f = tar.extractfile(member)
+            assert f is not None
+            out.append(json.load(f))
+    return out
+
+
+def test_vertical_columns_of_hanzi_are_read_right_to_left():
+    chars = _cached_hanzi(6)
+    box, true = 64.0, []
+    for k, data in enumerate(chars):  # 3 characters per column, the first column on the right
+        column, row = divmod(k, 3)
+        true += [
+            s * box / 1024 + (20 + (1 - column) * 1.5 * box, 20 + row * 1.15 * box) for s in load_hanzi_strokes(data)
+        ]
+    traced = trace_mask(_mask(true), script="cjk")
+    scores = compare_ink(true, [s.points for s in traced], TOLERANCE)
+    assert scores.order > 0.85
+    assert scores.direction >= 0.75  # 64 px characters with a 3.5 px pen: dense strokes cost some direction
+
+
+def test_joined_words_of_a_line_come_left_to_right():
+    # jwsr102: one line of joined-up writing; its long flat words are no underlines to be drawn after the line
+    true = _placed(load_unipen_strokes(shared("ink", "unipen", "jwsr102.dat")), 40.0)
+    traced = trace_mask(_mask(true), script="latin")
+    scores = compare_ink(true, [s.points for s in traced], TOLERANCE)
+    assert scores.order > 0.93
+    assert scores.direction >= 0.85
+    assert scores.local_order >= 0.75
+
+
+def test_a_long_joined_word_is_not_an_underline():
+    # a long flat zigzag (a joined word of n's and m's) before a short word: written in place, not after the line
+    zigzag = [(10 + 6 * k, 40 if k % 2 else 62) for k in range(30)]
+    mask = _draw((90, 260), zigzag, [(215, 30), (215, 62)], [(235, 30), (235, 62)])
+    strokes = trace_mask(mask)
+    assert strokes[0].points[:, 0].min() < 20
+    assert strokes[-1].points[:, 0].min() > 200
+
+
+def test_small_letters_between_tall_ones_are_letters_not_marks():
+    # l, o, o, l: each o is smaller than an accent would be next to the tall letters, but stands on the line
+    def ring(cx: int) -> list[tuple[int, int]]:
+        return [(cx + int(round(6 * np.cos(t))), 62 + int(round(6 * np.sin(t)))) for t in np.linspace(0, 2 * np.pi, 40)]
+
+    mask = _draw((100, 140), [(30, 10), (30, 70)], ring(52), ring(74), [(100, 10), (100, 70)])
+    xs = [float(s.points[:, 0].mean()) for s in trace_mask(mask)]
+    assert len(xs) == 4 and xs == sorted(xs)
+
+
+def test_an_i_dot_still_follows_its_letter():
+    mask = _draw((90, 130), [(30, 40), (30, 70)], [(30, 22)], [(90, 10), (90, 70)], pen=5)
+    body, dot, ell = trace_mask(mask)
+    assert dot.points[:, 1].max() < 30 and ell.points[:, 0].min() > 80
+
+
+def _draw(shape: tuple[int, int], *polylines: list[tuple[int, int]], pen: int = 4) -> np.ndarray:
+    """A bool mask with each polyline drawn by a round pen ``pen`` pixels wide (one point: a dot)."""
+    canvas = np.zeros(shape, np.uint8)
+    for line in polylines:
+        pts = np.asarray(line, np.int32)
+        if len(pts) == 1:
+            cv2.circle(canvas, (int(pts[0][0]), int(pts[0][1])), pen // 2 + 1, 1, -1)
+        else:
+            cv2.polylines(canvas, [pts], False, 1, pen)
+    return canvas.astype(bool)
