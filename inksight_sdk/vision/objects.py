@@ -54,6 +54,11 @@ _BAND_STRAIGHT = 0.8
 _BAND_BEND = 0.1
 #: the local straightness is measured within this many of the band's own widths
 _BAND_REACH = 2.0
+#: the writing within this many of a band's widths of it ...
+_NEIGHBOUR_WIDTHS = 10.0
+#: ... has at most this share of its pixels where a disk this many band widths across fits (it is thinner)
+_NEIGHBOUR_BROAD = 0.25
+_NEIGHBOUR_DISK = 0.75
 #: a blob is at least this many pen widths across at its thickest (a broad marker is 5-7 fine pens wide)
 _BLOB_PENS = 10.0
 #: the object reaches this many pen widths beyond its opening: the soft edge that the disk does not cover
@@ -99,6 +104,12 @@ def find_objects(mask: np.ndarray, pen_width: float, colour: np.ndarray | None =
     widths = np.zeros(count)
     for k in range(1, count):
         objects[k], widths[k] = _is_object(stats[k], labels, k, distance, ridge, pen_width)
+    if not objects.any():
+        return found
+    # the writing around each candidate, without any candidate (a string cut in two by a word is two)
+    writing = mask & ~_grown(objects[labels], _RIM_REACH * float(widths[objects].max()))
+    for k in np.flatnonzero(objects):
+        objects[k] = _wider_than_its_neighbours(writing, stats[k], widths[k])
     if not objects.any():
         return found
     body = objects[labels]
@@ -150,6 +161,27 @@ def _slivers(rest: np.ndarray, body: np.ndarray, width: float, pen_width: float)
     rim = long & (near >= _SLIVER_SHARE * stats[:, cv2.CC_STAT_AREA])
     rim[0] = False
     return rim[labels]
+
+
+def _wider_than_its_neighbours(writing: np.ndarray, stats: np.ndarray, width: float) -> bool:
+    """Whether the ``writing`` around a candidate band (``stats``: its box) is much thinner than the band.
+
+    The pen's median width can be far below the writing's own (specks of
+    chalk dust or paper texture are many and thin), and then a line drawn
+    with the pen (an underline, a rule drawn by hand) is as wide as a string
+    against it. Around a string the writing is the pen's: hardly any of it
+    holds a disk most of the string's width across; around a hand-drawn
+    line, the letters beside it are as broad as the line.
+    """
+    x, y, w, h = (int(v) for v in stats[:4])
+    reach = int(round(_NEIGHBOUR_WIDTHS * width))
+    others = writing[max(0, y - reach) : y + h + reach, max(0, x - reach) : x + w + reach]
+    if not others.any():
+        return True
+    size = max(3, int(round(_NEIGHBOUR_DISK * width)) | 1)
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    broad = cv2.morphologyEx(others.astype(np.uint8), cv2.MORPH_OPEN, disk)
+    return float(broad.sum()) <= _NEIGHBOUR_BROAD * float(others.sum())
 
 
 def _is_object(

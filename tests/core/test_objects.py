@@ -99,6 +99,19 @@ def test_a_cable_drawn_over_handwriting_is_found_and_the_words_are_kept():
     assert found[words & mask & ~_near(band, 2)].mean() < 0.02
 
 
+def test_an_underline_as_broad_as_its_letters_is_no_object_whatever_the_pen_width_says():
+    # chalk dust or paper texture can drag the pen's median width far below the writing's own: the mask itself,
+    # letters and a long line drawn by hand under them with the same broad pen, against a pen width of 2
+    page = np.full((400, 900, 3), 255, np.uint8)
+    letters = write(page, "result sixteen", (60, 150), size=56, pen=6.0)
+    x = np.arange(40, 860, 4.0)
+    line = np.zeros(letters.shape, np.uint8)
+    cv2.polylines(line, [np.column_stack([x, 170 + 30 * np.sin((x - 40) / 820 * np.pi)]).astype(np.int32)], False, 1, 6)
+    line = line.astype(bool)
+    assert find_objects(line, 2.0)[line].mean() > 0.9  # alone, it is a band against that pen
+    assert not find_objects(letters | line, 2.0).any()  # beside letters as broad as itself, it is writing
+
+
 def test_a_thick_blob_is_an_object_and_the_stroke_touching_it_is_not():
     # the mask itself: a blob as thick as a clip's jaw beside a stroke of the pen that runs into it
     mask = np.zeros((300, 400), bool)
