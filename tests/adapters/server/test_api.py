@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from inksight_server.app import STATIC
 from inksight_server.settings import ServerSettings
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 import inksight_sdk
 from inksight_sdk import Limits
@@ -135,6 +135,22 @@ def test_convert_a_second_real_photo_with_named_stages_and_options(client):
     assert response.status_code == 200, response.text
     assert response.headers["content-disposition"] == 'attachment; filename="inksight_word.svg"'
     assert response.text.count("<path") >= 1
+
+
+def test_printed_words_are_kept_without_strokes_unless_trace_printed(client):
+    page = Image.new("RGB", (900, 160), (246, 244, 238))
+    draw = ImageDraw.Draw(page)
+    draw.text((30, 40), "Registre des jugements prononcant", font=ImageFont.load_default(size=30), fill=(25, 25, 30))
+    buffer = io.BytesIO()
+    page.save(buffer, format="PNG")
+    words = {}
+    for trace in ("false", "true"):
+        response = convert(client, buffer.getvalue(), name="typed.png", format="json", trace_printed=trace)
+        assert response.status_code == 200, response.text
+        words[trace] = response.json()["pages"][0]["words"]
+    assert words["false"] and all(w["kind"] == "printed" and not w["strokes"] for w in words["false"])
+    assert [w["kind"] for w in words["true"]] == [w["kind"] for w in words["false"]]
+    assert all(w["strokes"] for w in words["true"])
 
 
 def test_job_runs_reports_progress_and_serves_results_and_page_images(client):
