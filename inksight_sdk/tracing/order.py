@@ -3,9 +3,10 @@
 Direction follows what pen recordings show almost without exception: a
 stroke that runs mostly sideways starts at its left end, one that runs mostly
 up or down starts at its top (Latin letters and CJK strokes alike: 横 left to
-right, 竖/撇/捺 from the top). A closed ring starts at its top and runs
-counter-clockwise, like an ``o``; a bowl with a tail (a, b, d, p, e) starts
-where its letter does and turns the way that letter's bowl does.
+right, 竖/撇/捺 from the top). A closed ring starts at its top, a little
+right of it (one o'clock), and runs counter-clockwise, like an ``o``; a
+bowl with a tail (a, b, d, p, e) starts where its letter does and turns the
+way that letter's bowl does.
 
 Order is by script. Latin: lines top to bottom, words left to right, pieces
 of connected ink left to right within a word, and small marks (dots, accents,
@@ -29,6 +30,9 @@ from .paths import Path
 
 __all__ = ["orient", "order_paths"]
 
+# a closed ring starts where it reaches furthest up and this much to the right (tan 30 degrees: one o'clock),
+# where pens start an o (the o's of the Wacom note, a tuning recording, start between one and two o'clock)
+_RING_START_LEAN = 0.577
 # a mark whose extent is below this share of the line height is a dot, accent or bar added after its letter
 _MARK_SHARE = 0.3
 # a piece no bigger than this many pen widths is a dot, wherever it lies
@@ -87,7 +91,8 @@ def orient(path: Path) -> Path:
         ring, ring_r = pts[:-1], radii[:-1]
         if _shoelace(ring) > 0:  # clockwise on screen (y down): reverse to counter-clockwise
             ring, ring_r = ring[::-1], ring_r[::-1]
-        top = int(np.argmin(ring[:, 1] - 1e-3 * ring[:, 0]))
+        # the point furthest towards the ring's start direction (up, leaning right)
+        top = int(np.argmin(ring[:, 1] - _RING_START_LEAN * ring[:, 0]))
         ring, ring_r = np.roll(ring, -top, axis=0), np.roll(ring_r, -top)
         return Path(points=np.concatenate([ring, ring[:1]]), radii=np.concatenate([ring_r, ring_r[:1]]), closed=True)
     if (path.start_loop is None) != (path.end_loop is None):

@@ -150,3 +150,13 @@ def _draw(shape: tuple[int, int], *polylines: list[tuple[int, int]], pen: int = 
         else:
             cv2.polylines(canvas, [pts], False, 1, pen)
     return canvas.astype(bool)
+
+
+def test_a_ring_starts_at_one_o_clock_and_turns_counter_clockwise():
+    # pens start an o a little right of its top (the o's of the Wacom note start between one and two o'clock)
+    canvas = np.zeros((80, 80), np.uint8)
+    cv2.circle(canvas, (40, 40), 22, 1, 4)
+    (stroke,) = trace_mask(canvas.astype(bool))
+    start, later = stroke.points[0], stroke.points[len(stroke.points) // 8]
+    assert start[1] < 25 and 45 < start[0] < 56
+    assert later[0] < start[0]
