@@ -32,6 +32,8 @@ writing); a cord of the pen's own colour takes the writing under it.
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 from skimage.morphology import skeletonize
@@ -59,6 +61,10 @@ _NEIGHBOUR_WIDTHS = 10.0
 #: ... has at most this share of its pixels where a disk this many band widths across fits (it is thinner)
 _NEIGHBOUR_BROAD = 0.25
 _NEIGHBOUR_DISK = 0.75
+#: a band that keeps within this many of its widths of one straight line, at most _LINE_SLANT degrees off the
+#: page's rows or columns, is a printed line (a table border), not an object
+_LINE_SAG = 1.5
+_LINE_SLANT = 3.0
 #: a blob is at least this many pen widths across at its thickest (a broad marker is 5-7 fine pens wide)
 _BLOB_PENS = 10.0
 #: the object reaches this many pen widths beyond its opening: the soft edge that the disk does not cover
@@ -201,7 +207,20 @@ def _is_object(
     even = float(np.mean(np.abs(widths - width) <= _BAND_WIDTH_SPREAD * width))
     if length < max(_BAND_ELONGATION * width, _BAND_PENS * pen_width) or even < _BAND_EVEN:
         return False, width
-    return _straight_share(piece, width) >= _BAND_STRAIGHT, width
+    return _straight_share(piece, width) >= _BAND_STRAIGHT and not _printed_line(piece, width), width
+
+
+def _printed_line(piece: np.ndarray, width: float) -> bool:
+    """Whether the piece is a straight line along the page's rows or columns: a table border, a form line.
+
+    Printed structure is :mod:`.rules`' to remove (or to keep, where writing
+    runs along it); a thing lying on the page sags, or lies at a slant.
+    """
+    ys, xs = np.nonzero(piece)
+    vx, vy, x0, y0 = cv2.fitLine(np.column_stack([xs, ys]).astype(np.float32), cv2.DIST_L2, 0, 0.01, 0.01).ravel()
+    across = np.abs((xs - x0) * vy - (ys - y0) * vx)
+    slant = math.degrees(math.atan2(min(abs(vx), abs(vy)), max(abs(vx), abs(vy))))
+    return float(across.max()) <= _LINE_SAG * width and slant <= _LINE_SLANT
 
 
 def _straight_share(piece: np.ndarray, width: float) -> float:

@@ -112,6 +112,17 @@ def test_an_underline_as_broad_as_its_letters_is_no_object_whatever_the_pen_widt
     assert not find_objects(letters | line, 2.0).any()  # beside letters as broad as itself, it is writing
 
 
+def test_a_straight_border_along_the_rows_is_left_to_the_structure():
+    # a table border three pens wide is printed structure (rules.py's), not a thing lying on the page;
+    # the same band at a slant, as a pencil lies, is an object
+    border = np.zeros((300, 900), np.uint8)
+    cv2.line(border, (40, 150), (860, 150), 1, 8)
+    pencil = np.zeros((300, 900), np.uint8)
+    cv2.line(pencil, (40, 60), (860, 240), 1, 8)
+    assert not find_objects(border.astype(bool), 2.5).any()
+    assert find_objects(pencil.astype(bool), 2.5)[pencil.astype(bool)].mean() > 0.9
+
+
 def test_a_thick_blob_is_an_object_and_the_stroke_touching_it_is_not():
     # the mask itself: a blob as thick as a clip's jaw beside a stroke of the pen that runs into it
     mask = np.zeros((300, 400), bool)
