@@ -17,7 +17,14 @@ median-filtered so the handwriting and thin printed lines vanish:
    g + b)``), and not much darker (a shadow scales the paper's three channels
    alike and keeps its chromaticity; a desk, a cover or a lid differs in
    chromaticity or is far darker). Light falling off across a sheet and warm
-   light tint the whole photo alike and change nothing.
+   light tint the whole photo alike and change nothing. A heavy shadow is
+   lit by the room's or the sky's light instead of the lamp's and takes its
+   tint (bluish, the deeper the more): darker cells off the sheet's colour
+   count when their chromaticity follows one tint in proportion to their
+   depth, they meet the sheet along a soft edge (colour and brightness
+   changing a little from cell to cell) and the sheet lies along enough of
+   their outline; a desk, a cover or a book's other pages meet it along a
+   sharp edge.
 4. **The sheet** is the connected piece of sheet cells, parted where the
    brightness steps sharply (a lit patch of desk, a scanner bed of nearly the
    sheet's colour), that reaches furthest into the middle, with any other piece at least a sixth as large (the second
@@ -31,6 +38,8 @@ A word crop, which is all paper, is left alone.
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
@@ -42,6 +51,21 @@ _MIN_PAPER_LEVEL = 40
 _SHADOW = 0.15
 #: a sheet cell's chromaticity (r, g, b) / (r + g + b) differs from the sheet's by at most this much
 _HUE_DISTANCE = 0.025
+#: ... plus this much per unit of darkening (1 - its brightness / the sheet's): a shadow is lit by the room's
+#: or the sky's light instead of the lamp's, so the deeper it is the more it takes that light's tint (bluish)
+_SHADOW_TINT = 0.1
+#: ... for cells darker than the sheet by at least this share (what is as bright as the sheet is no shadow)
+_SHADOW_DEPTH = 0.1
+#: ... and joined to the sheet across a soft edge: between a cell's neighbours the chromaticity changes by at
+#: most this much, the brightness by at most this share of the sheet's
+_SOFT_HUE = 0.012
+_SOFT_LIGHT = 0.1
+#: ... with at least this share of what lies around it (within two cells, the image's border aside) on the
+#: sheet, or a soft edge against the sheet at least as long as the shadow is wide (a third of the page in
+#: shadow, the sheet's own border on its far side); and at least this share of the image (a smaller shadow
+#: within the sheet is filled as a hole)
+_SHADOW_ON_SHEET = 0.5
+_MIN_SHADOW = 0.01
 #: an image of fewer cells than this (about 300 x 300 pixels) is all sheet
 _MIN_CELLS = 1600
 #: the middle of the image, where the sheet's colour is read: this share of each side
@@ -111,13 +135,24 @@ def paper_region(small: np.ndarray, margin: int) -> np.ndarray | None:
     darker_side = cv2.erode(lightness, np.ones((3, 3), np.uint8))
     steps = _steps(lightness, paper_level) & (darker_side < _DARK_SIDE * paper_level)
     sheet &= ~fill & ~steps
+    shadowed = _shadowed(sheet, hue - paper_hue, lightness, paper_level) & ~steps
+    # the plateau of a deep shadow is as flat as a digital fill, but the sheet runs into it softly
+    fill &= ~shadowed
+    sheet |= shadowed
     chosen = _pieces(sheet, middle, lightness)
     if chosen.mean() > 1.0 - _MIN_OUTSIDE_SHARE:
         return None
     raw_hue = rgb.astype(np.float32) / np.maximum(rgb.sum(axis=2, keepdims=True, dtype=np.float32), 1.0)
-    paper_like = (np.linalg.norm(raw_hue - paper_hue, axis=2) <= _HUE_DISTANCE) & (
-        rgb.max(axis=2) >= _PAPER_BETWEEN * paper_level
-    )
+    # paper between the marks is as bright as the sheet around it: near a shadow, as the shadow's brightest
+    # cell nearby (and tinted as deep), so a line of dense writing in the shadow is filled like one in the light
+    level = np.full(lightness.shape, paper_level, dtype=np.float32)
+    if shadowed.any():
+        reach = np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)
+        near = cv2.dilate(shadowed.astype(np.uint8), reach).astype(bool)
+        brightest = cv2.dilate(np.where(shadowed, lightness, 0.0).astype(np.float32), reach)
+        level[near] = np.minimum(brightest, paper_level)[near]
+    tint = _HUE_DISTANCE + _SHADOW_TINT * np.clip(1.0 - level / paper_level, 0.0, 1.0)
+    paper_like = (np.linalg.norm(raw_hue - paper_hue, axis=2) <= tint) & (rgb.max(axis=2) >= _PAPER_BETWEEN * level)
     paper_like &= ~fill
     filled = _holes_filled(chosen, paper_like, steps)
     if filled.mean() > 1.0 - _MIN_OUTSIDE_SHARE:
@@ -128,6 +163,70 @@ def paper_region(small: np.ndarray, margin: int) -> np.ndarray | None:
     whole = np.zeros_like(filled)
     cv2.drawContours(whole, outline, -1, 1, thickness=cv2.FILLED)
     return (cv2.erode(whole, np.ones((3, 3), np.uint8)) & filled).astype(bool)
+
+
+def _shadowed(sheet: np.ndarray, offset: np.ndarray, lightness: np.ndarray, paper_level: float) -> np.ndarray:
+    """Cells of a shadow on the sheet that the strict colour test leaves out: tinted as deep as they are dark.
+
+    ``offset`` is each cell's chromaticity minus the sheet's. A shadow mixes
+    the lamp's light with the room's in proportion to its depth, so its
+    chromaticity moves along one line: its offset is its darkening times one
+    tint, read from its deepest cells. It lies on the sheet and its edge is
+    soft (colour and brightness change a little from cell to cell), with the
+    sheet all along that edge. A desk, a cover or the edges of a book's other
+    pages meet the sheet along a sharp edge, or are off the shadow's line.
+    """
+    darkening = np.clip(1.0 - lightness / paper_level, 0.0, 1.0)
+    distance = np.linalg.norm(offset, axis=2)
+    tinted = (distance <= _HUE_DISTANCE + _SHADOW_TINT * darkening) & (lightness >= _SHADOW * paper_level)
+    tinted &= darkening >= _SHADOW_DEPTH
+    padded = np.pad(offset, ((1, 1), (1, 1), (0, 0)), mode="edge")
+    across = np.linalg.norm(padded[1:-1, 2:] - padded[1:-1, :-2], axis=2)
+    down = np.linalg.norm(padded[2:, 1:-1] - padded[:-2, 1:-1], axis=2)
+    soft = (np.maximum(across, down) <= _SOFT_HUE) & ~_steps(lightness, paper_level, _SOFT_LIGHT)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(
+        (tinted & soft & ~sheet).astype(np.uint8), connectivity=4
+    )
+    shadowed = np.zeros(sheet.shape, dtype=bool)
+    for k in np.nonzero(stats[:, cv2.CC_STAT_AREA] >= _MIN_SHADOW * sheet.size)[0]:
+        if k == 0:
+            continue
+        piece = _on_tint_line(labels == k, offset, darkening)
+        if piece.sum() >= _MIN_SHADOW * sheet.size and _soft_contact(piece, sheet):
+            shadowed |= piece
+    return shadowed
+
+
+def _on_tint_line(piece: np.ndarray, offset: np.ndarray, darkening: np.ndarray) -> np.ndarray:
+    """The largest connected part of ``piece`` whose chromaticity follows the tint of its deepest half."""
+    depth = darkening[piece]
+    deep = piece & (darkening >= np.median(depth))
+    tint = np.median(offset[deep] / darkening[deep][:, None], axis=0)
+    fits = piece & (np.linalg.norm(offset - darkening[:, :, None] * tint, axis=2) <= _HUE_DISTANCE)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(fits.astype(np.uint8), connectivity=4)
+    if count <= 1:
+        return fits
+    return labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+
+
+def _soft_contact(piece: np.ndarray, sheet: np.ndarray) -> bool:
+    """Whether ``sheet`` lies along enough of ``piece``'s outline (the image's border aside) to hold it.
+
+    The outline is that of the piece with its holes filled (the writing in a
+    shadow), except holes holding a sheet as large as a shadow: a desk all
+    round a sheet meets it on the inside of its outline, along a sharp edge.
+    """
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((~piece).astype(np.uint8), connectivity=4)
+    height, width = piece.shape
+    x, y, w, h = (stats[:, i] for i in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
+    inside = (x > 0) & (y > 0) & (x + w < width) & (y + h < height)
+    holds_sheet = np.bincount(labels[sheet], minlength=count) >= _MIN_SHADOW * sheet.size
+    enclosed = inside & ~holds_sheet
+    enclosed[0] = False  # label 0: the piece itself
+    filled = enclosed[labels] | piece
+    ring = cv2.dilate(filled.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) & ~filled
+    contact = float(sheet[ring].sum())  # the soft edge, counted twice: the ring is two cells wide
+    return contact >= _SHADOW_ON_SHEET * ring.sum() or contact >= 2.0 * math.sqrt(float(piece.sum()))
 
 
 def _holes_filled(chosen: np.ndarray, paper_like: np.ndarray, steps: np.ndarray) -> np.ndarray:
@@ -153,12 +252,12 @@ def _holes_filled(chosen: np.ndarray, paper_like: np.ndarray, steps: np.ndarray)
     return (chosen | writing[labels]).astype(np.uint8)
 
 
-def _steps(lightness: np.ndarray, paper_level: float) -> np.ndarray:
+def _steps(lightness: np.ndarray, paper_level: float, step: float = _STEP) -> np.ndarray:
     """Cells on a sharp step in brightness: the sheet's edge against what lies beyond, never a soft shadow."""
     padded = np.pad(lightness, 1, mode="edge")
     across = np.abs(padded[1:-1, 2:] - padded[1:-1, :-2])
     down = np.abs(padded[2:, 1:-1] - padded[:-2, 1:-1])
-    return np.maximum(across, down) > _STEP * paper_level
+    return np.maximum(across, down) > step * paper_level
 
 
 def _flat_fill(rgb: np.ndarray, smooth: np.ndarray) -> np.ndarray:
