@@ -55,9 +55,11 @@ _RULE_STRAIGHT = 1.15
 _THIN_BAND_SHARE = 0.45
 # a CJK character is about as wide as it is tall: ink no wider than this many heights is one character
 _CHAR_WIDTH = 1.15
-# a column of vertical CJK text is at least this many times as tall as wide, and such columns hold this share
-# of the paths (a character is about square: a column of two or more of them is twice as tall as wide)
-_COLUMN_SHAPE = 1.8
+# a line of CJK text (a column or a row) is at least this many times as long as thick, and such lines hold this
+# share of the paths (a character is about square: two of them in a line, with a gap, are about twice as long
+# as thick; a tall character like 章 is 1.7, and needs a second such column beside it to pass for one);
+# each of at least two of its characters is at least _COLUMN_CHARACTER times as long as the line is thick
+_COLUMN_SHAPE = 1.5
 _COLUMN_SHARE = 0.6
 _COLUMN_CHARACTER = 0.5
 
@@ -339,15 +341,21 @@ def _order_word(pieces: list[_Piece], line_height: float, width: float, core: tu
 
 
 def _order_cjk(pieces: list[_Piece], width: float) -> list[Path]:
-    """Vertical columns right to left, each top to bottom; else characters left to right (see :func:`_columns`)."""
-    columns = _columns(pieces)
-    if columns is None:
-        return _order_cjk_row(pieces, width)
-    out: list[Path] = []
-    for column in columns:
-        for character in _column_characters(column):
-            out.extend(order_cjk([p for piece in character for p in piece.paths], width))
-    return out
+    """Vertical columns right to left, each top to bottom; else rows top to bottom, characters left to right.
+
+    Whether the characters stand in columns or in rows is read from the ink
+    (see :func:`_lines`), not assumed: the same crop may hold Chinese written
+    across or Japanese written down.
+    """
+    columns = _lines(pieces, 0)
+    if columns is not None:
+        out: list[Path] = []
+        for column in columns[::-1]:
+            for character in _line_characters(column, 1):
+                out.extend(order_cjk([p for piece in character for p in piece.paths], width))
+        return out
+    rows = _lines(pieces, 1)
+    return [p for row in rows or [pieces] for p in _order_cjk_row(row, width)]
 
 
 def _gap_groups(pieces: list[_Piece], axis: int) -> list[list[_Piece]]:
@@ -364,48 +372,72 @@ def _gap_groups(pieces: list[_Piece], axis: int) -> list[list[_Piece]]:
     return groups
 
 
-def _columns(pieces: list[_Piece]) -> list[list[_Piece]] | None:
-    """Vertical columns of characters, right to left, when the ink is laid out that way; else None.
+def _lines(pieces: list[_Piece], across: int) -> list[list[_Piece]] | None:
+    """Lines of characters, in increasing x (``across`` 0: columns) or y (1: rows), when the ink is laid out so.
 
     Japanese and Chinese written top to bottom stand in columns read right to
-    left. Ink falls into columns where gaps along x part it into at least two
-    groups that are each much taller than wide and that gaps along y cut into
-    at least two characters (groups at least ``_COLUMN_CHARACTER`` times as
-    tall as the column is wide): a tall narrow part of one character (the 亻
-    of 仙, a stroke of 川) has no such gap, a speck under a character is no
-    character, and a line of characters side by side gives groups about as
-    tall as wide. Most of the ink must stand in such columns, so one odd tall
-    group does not turn a line.
+    left, written across in rows read top to bottom. Ink falls into lines
+    where gaps across them part it into at least two groups, each much longer
+    than thick, that gaps along them cut into at least two characters (groups
+    of a character's size and shape, :func:`_character_sized`): a long
+    narrow part of one character (the 亻 of 仙, a stroke of 川, a bar of 二)
+    has no such gap, a speck beside a character is no character, and a line
+    of characters gives groups across it about as long as thick. Most of the
+    ink must stand in such lines, so one odd group does not turn the reading;
+    and lines stand further apart than their characters do (two lines of
+    letters stacked also fall into tall groups, but their lines are further
+    apart than their letters).
     """
-    groups = _gap_groups(pieces, 0)
+    along = 1 - across
+    groups = _gap_groups(pieces, across)
     if len(groups) < 2:
         return None
-    tall = []
+    long, character_gaps = [], []
     for group in groups:
-        x0, y0, x1, y1 = _union_box(group)
-        characters = [_union_box(c) for c in _column_characters(group)] if y1 - y0 >= _COLUMN_SHAPE * (x1 - x0) else []
-        tall.append(sum(b[3] - b[1] >= _COLUMN_CHARACTER * (x1 - x0) for b in characters) >= 2)
+        box = _union_box(group)
+        thick, length = box[across + 2] - box[across], box[along + 2] - box[along]
+        characters = [_union_box(c) for c in _line_characters(group, along)] if length >= _COLUMN_SHAPE * thick else []
+        long.append(sum(_character_sized(c, along, thick) for c in characters) >= 2)
+        if long[-1]:
+            character_gaps += [b[along] - a[along + 2] for a, b in zip(characters[:-1], characters[1:])]
     weight = [sum(len(p.paths) for p in g) for g in groups]
-    if sum(w for w, t in zip(weight, tall) if t) < _COLUMN_SHARE * sum(weight) or sum(tall) < 2:
+    if sum(w for w, t in zip(weight, long) if t) < _COLUMN_SHARE * sum(weight) or sum(long) < 2:
         return None
-    return groups[::-1]
+    boxes = [_union_box(g) for g in groups]
+    line_gaps = [b[across] - a[across + 2] for a, b in zip(boxes[:-1], boxes[1:])]
+    if float(np.median(line_gaps)) <= float(np.median(character_gaps)):
+        return None
+    return groups
 
 
-def _column_characters(column: list[_Piece]) -> list[list[_Piece]]:
-    """A column's characters top to bottom: groups cut by gaps along y, rejoined while no taller than wide.
+def _character_sized(box: tuple[float, float, float, float], along: int, thick: float) -> bool:
+    """Whether a group of a line looks like a character of it: long enough along it, and not a sliver.
 
-    The parts of one character (二, the 亠 over 口 of 亭) leave gaps too; consecutive
-    groups that together are still no taller than ``_CHAR_WIDTH`` times the
-    column's width are one character.
+    At least ``_COLUMN_CHARACTER`` times as long as the line is thick, and at
+    least half as thick as it is long (a speck or the edge of a neighbour cut
+    off by the crop is neither).
     """
-    x0, _, x1, _ = _union_box(column)
-    limit = _CHAR_WIDTH * max(x1 - x0, 1.0)
+    across = 1 - along
+    length, width = box[along + 2] - box[along], box[across + 2] - box[across]
+    return length >= _COLUMN_CHARACTER * thick and width >= 0.5 * length
+
+
+def _line_characters(line: list[_Piece], along: int) -> list[list[_Piece]]:
+    """A line's characters in order along it: groups cut by gaps, rejoined while no longer than the line is thick.
+
+    The parts of one character (二, the 亠 over 口 of 亭, the 亻 beside 山 of 仙)
+    leave gaps too; consecutive groups that together are still no longer than
+    ``_CHAR_WIDTH`` times the line's thickness are one character.
+    """
+    across = 1 - along
+    box = _union_box(line)
+    limit = _CHAR_WIDTH * max(box[across + 2] - box[across], 1.0)
     characters: list[list[_Piece]] = []
-    for group in _gap_groups(column, 1):
+    for group in _gap_groups(line, along):
         if characters:
             joined = characters[-1] + group
-            box = _union_box(joined)
-            if box[3] - box[1] <= limit:
+            joined_box = _union_box(joined)
+            if joined_box[along + 2] - joined_box[along] <= limit:
                 characters[-1] = joined
                 continue
         characters.append(group)

@@ -72,6 +72,21 @@ def test_a_line_of_two_characters_is_still_read_left_to_right():
     assert compare_ink(true, [s.points for s in traced], TOLERANCE).order > 0.8
 
 
+def test_two_rows_of_characters_far_apart_are_rows_not_columns():
+    # 手 and 書 side by side, twice, the second row a wide line gap lower: its groups are tall, but the
+    # rows stand further apart than the characters in them, so the first row still comes first
+    column = _placed(load_myscript_strokes(shared("ink", "myscript", "ja_JP-2Columns.json"))[:10], 40.0)
+    every = np.concatenate(column)
+    middle = every[:, 1].mean()
+    top, bottom = [s for s in column if s[:, 1].mean() < middle], [s for s in column if s[:, 1].mean() >= middle]
+    width = float(np.ptp(np.concatenate(top)[:, 0]))
+    lift = float(np.concatenate(bottom)[:, 1].min() - np.concatenate(top)[:, 1].min())
+    row = top + [s + (1.15 * width, -lift) for s in bottom]
+    true = row + [s + (0.0, 1.0 * float(np.ptp(every[:, 1]))) for s in row]
+    traced = trace_mask(_mask(true), script="cjk")
+    assert compare_ink(true, [s.points for s in traced], TOLERANCE).order > 0.8
+
+
 def _cached_hanzi(count: int) -> list[dict]:
     """The first ``count`` even-code-point characters of the cached hanzi-writer-data tarball (or a skip)."""
     found = sorted((Path.home() / ".cache" / "inksight-bench").glob("hanzi-writer-data-*.tgz"))
