@@ -9,12 +9,15 @@ bowl with a tail (a, b, d, p, e) starts where its letter does and turns the
 way that letter's bowl does.
 
 Order is by script. Latin: lines top to bottom, words left to right, pieces
-of connected ink left to right within a word, and small marks (dots, accents,
-detached bars) right after the ink they sit on — after the letter for a
-writer who prints, after the word for one who joins. CJK: characters left to
-right, then strokes top to bottom and left to right within a character;
+of connected ink left to right within a word (a long flat joined-up word is
+no underline: only a straight one is drawn after its line), and small marks
+(dots, accents, detached bars: tiny, or clear of the rows the letters' bodies
+cross, where a small letter stands) right after the ink they sit on — after
+the letter for a writer who prints, after the word for one who joins. CJK:
 vertical columns of characters (Japanese or Chinese written top to bottom)
-right to left, each top to bottom.
+right to left, each top to bottom, or rows top to bottom, characters left to
+right, as the ink is laid out; strokes top to bottom and left to right
+within a character.
 """
 
 from __future__ import annotations
