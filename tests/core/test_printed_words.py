@@ -16,6 +16,8 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from inksight_sdk import Pipeline, load
+from inksight_sdk.evaluation import load_wacom_strokes
+from inksight_sdk.evaluation.conditions import CONDITIONS, render_condition
 from inksight_sdk.formats import jsonink
 from inksight_sdk.vision import detect_layout
 from inksight_sdk.vision.printed import print_evidence, printed_words
@@ -157,3 +159,12 @@ def test_the_debug_folder_shows_what_was_taken_for_print(tmp_path):
     assert mask.shape == page.shape[:2]
     rows = np.flatnonzero(mask.any(axis=1))
     assert len(rows) and rows.max() < top
+
+
+@pytest.mark.parametrize("condition", ["rules_warm_blue", "rules_warm_grey", "rules_warm_brown", "grid"])
+def test_neat_handwriting_sitting_on_ruling_is_not_type(condition):
+    """A tablet pen's separate letters on a rule: the rule's removal cuts their bottoms level, tops still wander."""
+    strokes = load_wacom_strokes(shared("ink", "wacom_digital_ink_is_processable.json"))
+    seed = 10 + CONDITIONS.index(condition)  # as the ground-truth benchmark draws it
+    page = render_condition(strokes, condition, pen_width=3.5, scale=0.9, seed=seed, rules=(78.0, 488.0), margin=40.0)
+    assert [w.kind for w in detect_layout(page.image).words if w.kind != "handwritten"] == []
