@@ -21,6 +21,9 @@ about one adaptive threshold):
    faint show-through from the back of the sheet.
 5. **Printed lines** (:mod:`.rules`): ruling, margins and form lines are
    removed, handwriting crossing them and hand-drawn lines are kept.
+   **Objects** (:mod:`.objects`): a string, a cable or a pencil lying on the
+   page (a long band much wider than the pen) is taken out too; writing
+   crossing it stays.
 6. **Footprint** (on request, for tracing): the low threshold that keeps a
    faint stroke in one piece also takes in the blurred edge of every stroke,
    a pixel or more on each side in a soft or compressed photo; that closes
@@ -43,6 +46,7 @@ import cv2
 import numpy as np
 
 from ..filters import label, label_members
+from .objects import find_objects
 from .paper import paper_region
 from .polarity import page_polarity
 from .rules import remove_printed_lines
@@ -50,8 +54,8 @@ from .rules import remove_printed_lines
 __all__ = ["LAYERS", "InkMask", "extract_ink", "working_factor"]
 
 #: the masks :func:`extract_ink` explains itself with (``explain=True``), in drawing order: what was
-#: taken for the sheet, the printed structure removed from it, and the ink that is left
-LAYERS = ("sheet", "structure", "ink")
+#: taken for the sheet, the printed structure removed from it, things lying on it, and the ink that is left
+LAYERS = ("sheet", "structure", "objects", "ink")
 
 #: the background window in working pixels; widened when the pen turns out to be broad
 _BASE_WINDOW = 48
@@ -106,7 +110,8 @@ class InkMask:
     the ink against its paper, 0..1. ``layers`` (only when asked for with
     ``explain=True``) holds the masks behind the decision, at working
     resolution: ``sheet`` (what was taken for the paper or board), ``structure``
-    (printed lines removed), ``ink`` (the result); see :data:`LAYERS`.
+    (printed lines removed), ``objects`` (a string, a cable, a blob lying on the
+    page, :mod:`.objects`), ``ink`` (the result); see :data:`LAYERS`.
     ``polarity`` is ``light`` when the ink is lighter than its ground (chalk on
     a board: the mask was found on the image turned over), else ``dark``.
     """
@@ -165,7 +170,7 @@ def extract_ink(
     size = (width // factor, height // factor)
     if min(size) < 3:
         empty = np.zeros((max(1, size[1]), max(1, size[0])), dtype=bool)
-        return InkMask(mask=empty, scale=scale, layers=_layers(explain, ~empty, empty, empty))
+        return InkMask(mask=empty, scale=scale, layers=_layers(explain, ~empty, empty, empty, empty))
     original = image
     if factor > 1:  # the last few rows and columns that do not fill a k x k cell are dropped
         original = cv2.resize(image[: size[1] * factor, : size[0] * factor], size, interpolation=cv2.INTER_AREA)
@@ -182,9 +187,12 @@ def extract_ink(
         # and the narrow window follows a shadow's edge or a vignette that the wide one takes for ink
         done = _threshold(work, max(_MIN_WINDOW, int(_NARROW_PENS * done.width)), sheet)
     mask, darkness, width = _without_printed_lines(done, whole_page), done.darkness, done.width
-    if whole_page:
+    # things lying on the page (a string, a cable, a blob) are no writing: out before the words are looked for
+    objects = find_objects(mask, width, work if work.ndim == 3 else None) if whole_page else np.zeros(mask.shape, bool)
+    mask = mask & ~objects
+    if whole_page:  # (the remnant step then also drops pieces lying along an object)
         mask = _without_rule_remnants(mask, done.mask & ~mask, done.width)
-    structure = done.mask & ~mask if explain else mask
+    structure = done.mask & ~mask & ~objects if explain else mask
     if not whole_page:
         mask = _without_edge_bands(mask)
     elif sheet is not None:
@@ -193,7 +201,7 @@ def extract_ink(
         mask = _footprint(mask, darkness, width)
         width = stroke_width(mask)
     sheet = np.ones(mask.shape, dtype=bool) if done.paper is None else done.paper
-    layers = _layers(explain, sheet, structure, mask)
+    layers = _layers(explain, sheet, structure, objects, mask)
     if not mask.any():
         return InkMask(mask=mask, scale=scale, layers=layers, polarity=polarity)
     ys, xs = np.nonzero(mask)
@@ -211,11 +219,13 @@ def extract_ink(
     )
 
 
-def _layers(explain: bool, sheet: np.ndarray, structure: np.ndarray, ink: np.ndarray) -> dict[str, np.ndarray]:
+def _layers(
+    explain: bool, sheet: np.ndarray, structure: np.ndarray, objects: np.ndarray, ink: np.ndarray
+) -> dict[str, np.ndarray]:
     """The :data:`LAYERS` masks (read-only), or nothing when no explanation was asked for."""
     if not explain:
         return {}
-    return {name: _frozen_array(layer) for name, layer in zip(LAYERS, (sheet, structure, ink))}
+    return {name: _frozen_array(layer) for name, layer in zip(LAYERS, (sheet, structure, objects, ink))}
 
 
 @attrs.frozen(eq=False)

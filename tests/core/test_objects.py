@@ -64,7 +64,10 @@ def test_strings_of_other_widths_and_colours_are_found(seed):
 def test_writing_on_a_string_of_another_colour_stays_ink():
     strokes = load_wacom_strokes(shared("ink", "wacom_digital_ink_is_processable.json"))
     page = render_condition(strokes, "string", pen_width=3.5, scale=0.9, seed=0, rules=(78.0, 488.0), margin=40.0)
-    mask, pen = _ink(page.image)  # the page is small enough to be its own working image
+    ink = extract_ink(page.image, explain=True)  # the page is small enough to be its own working image
+    # the mask before the string was taken out: what lay on it was dropped with it as a remnant (the page has
+    # no printed lines, so the structure layer holds only those pieces)
+    mask, pen = ink.mask | ink.layers["objects"] | ink.layers["structure"], ink.stroke_width
     on_string = (page.ink > 0.7) & (page.distractor > 0.5) & mask
     string = (page.distractor > 0.5) & (page.ink < 0.05) & mask
     assert find_objects(mask, pen)[on_string].mean() > 0.8  # shape alone takes what lies on the string
