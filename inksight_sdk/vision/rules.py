@@ -46,6 +46,8 @@ _LONG_PIECE = 0.3
 _FAINT_PIECE = 0.65
 #: chroma (share of optical density per channel) differing by more than this is another colour
 _COLOUR_DIFFERENCE = 0.1
+#: a line at most this thick (pixels) is judged by its darkest row: one strong row and one weak
+_TWO_ROWS = 2.5
 #: a line whose median darkness is below this share of the ink's is fainter than handwriting
 _FAINT_RATIO = 0.45
 
@@ -75,6 +77,7 @@ class _Line:
     darkness: float
     chroma: np.ndarray = attrs.field(eq=False)
     wobble: float = 0.0  # RMS distance of the centre line's points from the fitted straight line (pixels)
+    core: float = 0.0  # what "darker than the line" means: its median darkness, or a thin line's darkest row
 
     def y_at(self, x: float) -> float:
         return self.slope * x + self.offset
@@ -212,6 +215,12 @@ def _measure(
         slope, offset = 0.0, float(centres.mean() + y)
     wobble = float(np.sqrt(np.mean((centres + y - (slope * (columns + x) + offset)) ** 2)))
     rule = band & thin[None, :]
+    median = float(np.median(darkness[y : y + h, x : x + w][rule]))
+    # a line two pixels thick is often one strong row and one weak: its median darkness is the weak row's,
+    # and the strong row would pass for a stroke lying on it; so a thin line is judged by its darkest row
+    core = median
+    if thickness <= _TWO_ROWS:
+        core = float(np.median(np.where(rule, darkness[y : y + h, x : x + w], 0).max(axis=0)[thin]))
     return _Line(
         index=index,
         x=x,
@@ -221,9 +230,10 @@ def _measure(
         slope=float(slope),
         offset=float(offset),
         thickness=thickness,
-        darkness=float(np.median(darkness[y : y + h, x : x + w][rule])),
+        darkness=median,
         chroma=_chroma(normalized[y : y + h, x : x + w][rule]),
         wobble=wobble,
+        core=core,
     )
 
 
@@ -308,7 +318,7 @@ def _rule_pixels(band: np.ndarray, region: np.ndarray, darkness: np.ndarray, lin
     band, region = np.ascontiguousarray(band), np.ascontiguousarray(region)
     # the rule with its anti-aliased fringe, a pixel above and below
     rule = cv2.dilate(band.astype(np.uint8), np.ones((3, 1), np.uint8)).astype(bool) & region
-    darker = darkness >= max(1.4 * line.darkness, 0.6 * ink.darkness)
+    darker = darkness >= max(1.4 * line.core, 0.6 * ink.darkness)
     # strokes leaving the rule above or below: ink outside the rule with some vertical extent
     reach = max(1, int(round(ink.width / 2)))
     outside = (region & ~rule).astype(np.uint8)

@@ -13,6 +13,8 @@ import numpy as np
 from PIL import Image
 
 from inksight_sdk import Pipeline
+from inksight_sdk.evaluation import load_wacom_strokes
+from inksight_sdk.evaluation.conditions import CONDITIONS, render_condition
 from inksight_sdk.vision import extract_ink
 from inksight_sdk.vision.polarity import page_polarity
 from tests.conftest import shared
@@ -198,6 +200,17 @@ def test_an_underline_ruled_by_the_writer_on_ruled_paper_is_kept():
     ink = extract_ink(page)
     assert ink.mask[246:258, 80:800].any(axis=0).mean() > 0.9
     assert not ink.mask[115:125, 850:990].any()  # the rules themselves are gone
+
+
+def test_a_two_pixel_form_line_goes_whole_not_its_strong_row():
+    """One strong row and one weak: judged by the weak median, the strong row passed for a stroke on it."""
+    strokes = load_wacom_strokes(shared("ink", "wacom_digital_ink_is_processable.json"))
+    seed = 10 + CONDITIONS.index("form")  # the rendered form of the ground-truth benchmark
+    page = render_condition(strokes, "form", pen_width=3.5, scale=0.9, seed=seed, rules=(78.0, 488.0), margin=40.0)
+    ink = extract_ink(page.image)
+    # the field line under "Digital Ink is processable", right of the writing
+    assert not ink.mask[160:176, 760:1090].any()
+    assert _recall(ink.mask, page.ink > 0.5) > 0.97
 
 
 def test_grid_and_border_lines_of_a_yellow_pad_are_not_traced():
