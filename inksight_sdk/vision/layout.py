@@ -167,10 +167,14 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
     joined_up = _joined_up(plans)
     page_gap = _word_gap([g for plan in plans for g in plan.relative_gaps()], joined_up)
     pad = max(1.0, 0.5 * ink.stroke_width)
+    # lines of Latin letters counted on the page, and none of CJK characters: a line too short to count
+    # is a Latin word whose letters happen to look like a glyph (``By`` on a list of words)
+    counted = [verdict for verdict in (_cjk_statistics((plan,)) for plan in plans) if verdict is not None]
+    latin_page = bool(counted) and not any(counted)
     words = []
     for block_index, block in enumerate(blocks):
         for line_index, plan in enumerate(block.lines):
-            cjk = block.columns or _looks_cjk((plan,))
+            cjk = block.columns or (not latin_page and _looks_cjk((plan,)))
             split = plan.split(page_gap, joined_up=joined_up, cjk=cjk)
             printed = [False] * len(split) if cjk else _printed(plan, split)
             for members, typeset in zip(split, printed):
@@ -588,8 +592,19 @@ def _looks_cjk(plans: Sequence[_LinePlan]) -> bool:
     """CJK: the main units along the lines are about square and nearly all as tall as their line.
 
     Separate Latin letters are often x-height (half the line) or narrow
-    (``l``, ``i``), and cursive words are long, so neither passes.
+    (``l``, ``i``), and cursive words are long, so neither passes. Lines
+    with too few units to count are told by their shape: one line that
+    looks like one character.
     """
+    verdict = _cjk_statistics(plans)
+    if verdict is None:
+        return len(plans) == 1 and _square_glyph(plans[0])
+    return verdict
+
+
+def _cjk_statistics(plans: Sequence[_LinePlan]) -> bool | None:
+    """Whether the lines' main units are CJK characters by their heights and widths (see
+    :func:`_looks_cjk`); ``None`` when too few units count (those of lines with three or more)."""
     ratios, aspects = [], []
     for plan in plans:
         units = [(b - a + 1, h) for (a, b), h, main in zip(plan.spans, plan.heights, plan.main) if main]
@@ -599,8 +614,7 @@ def _looks_cjk(plans: Sequence[_LinePlan]) -> bool:
         ratios += [h / tallest for _, h in units]
         aspects += [w / h for w, h in units]
     if len(ratios) < 3:
-        # too few units for statistics: a lone character (or one in parts) is told by its shape
-        return len(plans) == 1 and _square_glyph(plans[0])
+        return None
     # nearly all units full height (no x-height letters) and none narrow (no l, i, t)
     return bool(np.percentile(ratios, 25) >= 0.85 and np.percentile(aspects, 25) >= 0.65 and np.median(aspects) <= 1.6)
 
