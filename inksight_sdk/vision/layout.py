@@ -5,7 +5,9 @@
    written at an angle.
 2. **Orientation** of each block: the angle at which the projection of its
    ink across the lines is sharpest (a skewed photo, a line written at an
-   angle); vertical when columns are clearly sharper than rows.
+   angle); vertical when columns are clearly sharper than rows, or, in a
+   block too short to measure, when a wide blank band runs down between
+   columns of stacked characters (two columns of two).
 3. **Lines**: in the block's frame, the projection of the ink across the
    lines has a peak per line and valleys between them; each component falls
    in the band of its core (the median of its ink across the line, which
@@ -85,6 +87,9 @@ _CJK_PART_GAP = 0.25
 _UPRIGHT_SLACK = 1.1
 #: one part of a lone CJK character spans at least this share of its height (the 丨 of 胖)
 _CJK_SPANNING_PART = 0.5
+#: columns of characters side by side leave a blank band down their block this wide (share of its
+#: width); a lone character's parts leave a third of it at most (the 卜 of 卞)
+_COLUMN_GAP = 0.18
 
 
 @attrs.frozen
@@ -147,7 +152,7 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
         else:
             angle, vertical = _orientation(block, text_height)
             plans = tuple(_LinePlan.of(line, angle) for line in _lines(block, angle, text_height))
-        if len(plans) > 1 and _shapeless_block(block, text_height):
+        if len(plans) > 1 and not vertical and _shapeless_block(block, text_height):
             # a character stacked from parts (亭, 享) has a peak per part: if the whole looks like one
             # CJK glyph, it is one line of one character
             whole = _LinePlan.of(block, angle)
@@ -158,7 +163,7 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
             _Block(
                 key=(round(top / (2 * text_height)), left),
                 lines=plans,
-                columns=vertical and _looks_cjk(plans),
+                columns=vertical and (_looks_cjk(plans) or _stacked_glyphs(plans)),
                 weight=sum(len(c.xs) for c in block),
             )
         )
@@ -312,8 +317,9 @@ def _orientation(components: Sequence[_Component], text_height: float) -> tuple[
     xs, ys = xs[::step], ys[::step]
     if _shapeless(xs, ys, text_height):
         # a lone character or a short word: no line to measure (the sharpest projection of a square
-        # glyph is along a diagonal); the page's own axes are the best guess
-        return 0.0, False
+        # glyph is along a diagonal); the page's own axes are the best guess, unless the ink stands
+        # in columns of stacked characters (two columns of two characters are as wide as tall)
+        return (math.pi / 2, True) if _stacked_columns(components) else (0.0, False)
     binsize = max(1.0, text_height / 6)
 
     def sharpness(angle: float) -> float:
@@ -366,8 +372,8 @@ def _one_character(block: Sequence[_Component]) -> _LinePlan | None:
     character, read upright.
     """
     mains = [c for c in block if c.main]
-    if len(mains) < 2:
-        return None
+    if len(mains) < 2 or _widest_blank(np.concatenate([c.xs for c in mains])) >= _COLUMN_GAP:
+        return None  # one part or columns of characters
     xs = np.concatenate([c.xs for c in block])
     ys = np.concatenate([c.ys for c in block])
     step = max(1, len(xs) // 6000)
@@ -381,6 +387,46 @@ def _one_character(block: Sequence[_Component]) -> _LinePlan | None:
         return None  # no part spans the middle (two rows of characters have a gap there)
     whole = _LinePlan.of(block, 0.0, fit=False)  # its parts are no line to fit an angle to
     return whole if _square_glyph(whole) else None
+
+
+def _widest_blank(coords: np.ndarray) -> float:
+    """The widest run of whole pixels without ink inside the range of ``coords``, as a share of that range."""
+    filled = np.flatnonzero(np.bincount((coords - coords.min()).astype(np.int64)))
+    return float(np.max(np.diff(filled) - 1, initial=0)) / (int(filled[-1]) + 1)
+
+
+def _stacked_columns(components: Sequence[_Component]) -> bool:
+    """The main ink stands in columns side by side, each of characters stacked with a gap between them.
+
+    Columns are cut where a blank band down the ink is ``_COLUMN_GAP`` of
+    its width; each needs two parts one above the other with blank rows
+    between (a short Latin word has no blank band across its letters, and
+    a lone character leaves no band that wide).
+    """
+    mains = [c for c in components if c.main]
+    if len(mains) < 3:
+        return False
+    xs = np.concatenate([c.xs for c in mains])
+    x0, width = float(xs.min()), float(np.ptp(xs)) + 1
+    filled = np.flatnonzero(np.bincount((xs - x0).astype(np.int64)))
+    cuts = [x0 + (a + b) / 2 for a, b in zip(filled[:-1], filled[1:]) if b - a - 1 >= _COLUMN_GAP * width]
+    if not cuts:
+        return False
+    columns: list[list[_Component]] = [[] for _ in range(len(cuts) + 1)]
+    for c in mains:
+        columns[int(np.searchsorted(cuts, float(np.median(c.xs))))].append(c)
+    return all(len(column) >= 2 and _widest_blank(np.concatenate([c.ys for c in column])) > 0 for column in columns)
+
+
+def _stacked_glyphs(plans: Sequence[_LinePlan]) -> bool:
+    """Columns of too few characters to count (two in each): every main unit, upright, is a CJK glyph."""
+    glyphs = [
+        _LinePlan.of([plan.components[i] for i in unit], 0.0, fit=False)
+        for plan in plans
+        for unit, main in zip(plan.units, plan.main)
+        if main
+    ]
+    return len(glyphs) >= 2 and all(_square_glyph(glyph) for glyph in glyphs)
 
 
 def _shapeless_block(block: Sequence[_Component], text_height: float) -> bool:

@@ -1,0 +1,87 @@
+"""Latin or CJK, rows or columns, on pages with too little ink to count (issue 13, part 8).
+
+The layout tells CJK lines by statistics of their units; a line or a column
+with one or two units is told by shape instead. These are the tuning
+recordings of ``../shared/data/ink`` (docs/quality-split.md): the UNIPEN
+word list ``app2200`` (whose ``Boy`` looks like one glyph) and the right
+column of the MyScript Japanese capture (手書), set side by side.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from inksight_sdk.evaluation import load_myscript_strokes, load_unipen_strokes, render_page, stroke_coverage
+from inksight_sdk.vision import detect_layout
+from tests.conftest import shared
+
+PEN = 3.5
+
+
+def _placed(strokes: list[np.ndarray], tall: float) -> list[np.ndarray]:
+    """Strokes scaled so that their tall strokes (90th percentile of heights) are ``tall`` px, 20 px from the edge."""
+    every = np.concatenate(strokes)
+    scale = tall / float(np.percentile([np.ptp(s[:, 1]) for s in strokes], 90))
+    return [(s - every.min(axis=0)) * scale + 20 for s in strokes]
+
+
+def _page(strokes: list[np.ndarray]) -> np.ndarray:
+    """The strokes drawn black on white with the 3.5 px pen."""
+    every = np.concatenate(strokes)
+    shape = (int(every[:, 1].max()) + 20, int(every[:, 0].max()) + 20)
+    return np.where(stroke_coverage(strokes, PEN, shape) > 0.5, 0, 255).astype(np.uint8)
+
+
+def _column() -> list[np.ndarray]:
+    """手 above 書: the right column of the capture (its first 10 strokes)."""
+    return load_myscript_strokes(shared("ink", "myscript", "ja_JP-2Columns.json"))[:10]
+
+
+@pytest.mark.parametrize(("style", "seed"), [("clean", 0), ("clean", 3), ("dim_rotated", 0), ("dim_rotated", 3)])
+def test_a_list_of_latin_words_has_no_cjk_word(style, seed):
+    # Build / Boy / Calm / Cannon: Boy is two units (Bo, y), about square, with bars and posts;
+    # before, it was taken for one CJK character (and cut into two), or merged with Calm when rotated
+    strokes = load_unipen_strokes(shared("ink", "unipen", "app2200.dat"))
+    scale = 40.0 / float(np.percentile([np.ptp(s[:, 1]) for s in strokes], 90))
+    page = render_page(strokes, style=style, pen_width=PEN, scale=scale, seed=seed)
+    layout = detect_layout(page.image)
+    assert layout.words and all(word.script == "latin" for word in layout.words)
+    assert layout.direction == "ltr"
+
+
+@pytest.mark.parametrize("tall", [30.0, 40.0, 56.0])
+def test_two_columns_of_two_characters_are_columns(tall):
+    # 手書 twice side by side: as wide as tall, so no line direction can be measured, but a blank band
+    # runs down the middle and each side is two characters stacked
+    column = _placed(_column(), tall)
+    width = float(np.ptp(np.concatenate(column)[:, 0]))
+    layout = detect_layout(_page([s + (1.6 * width, 0.0) for s in column] + column))
+    assert layout.direction == "ttb"
+    assert len(layout.words) == 4 and all(word.script == "cjk" for word in layout.words)
+    centres = np.array([word.quad.mean(axis=0) for word in layout.words])
+    middle = float(np.mean(centres[:, 0]))
+    # the right column first, each column top to bottom
+    assert centres[0, 0] > middle and centres[1, 0] > middle and centres[2, 0] < middle and centres[3, 0] < middle
+    assert centres[0, 1] < centres[1, 1] and centres[2, 1] < centres[3, 1]
+    assert [(word.line, word.block) for word in layout.words] == [(0, 0), (0, 0), (1, 0), (1, 0)]
+
+
+def test_a_row_of_two_characters_in_parts_is_a_row():
+    # 書 beside 書: each is built of parts one above the other with blank rows between, but one
+    # character is about square, no column of two
+    column = _placed(_column(), 40.0)
+    middle = float(np.concatenate(column)[:, 1].mean())
+    bottom = [s for s in column if s[:, 1].mean() >= middle]
+    width = float(np.ptp(np.concatenate(bottom)[:, 0]))
+    layout = detect_layout(_page(bottom + [s + (1.6 * width, 0.0) for s in bottom]))
+    assert layout.direction == "ltr"
+    xs = [float(word.quad[:, 0].mean()) for word in layout.words]
+    assert xs == sorted(xs)
+
+
+def test_one_column_of_two_characters_is_still_read_top_to_bottom():
+    layout = detect_layout(_page(_placed(_column(), 40.0)))
+    ys = [float(word.quad[:, 1].mean()) for word in layout.words]
+    assert len(ys) == 2 and ys[0] < ys[1]
+    assert all(word.script == "cjk" for word in layout.words)
