@@ -73,6 +73,9 @@ _LINE_SEPARATION = 2.5
 _LETTER_GAP_MARGIN = 1.4
 #: the letter/word split moves up to a jump between gaps (in log space) this many times wider than its own
 _VALLEY_JUMP = 1.5
+#: of jumps this close to the widest (share of it), the lowest is the valley: a lone wide gap above
+#: the word gaps (after a full stop) must not draw the split above them
+_NEAR_WIDEST = 0.9
 #: a block no longer than this many text heights whose principal axes differ less than this is shapeless
 _SHAPELESS_SIZE = 3.0
 _SHAPELESS_RATIO = 2.0
@@ -713,7 +716,8 @@ def _otsu_split(values: Sequence[float], joined_up: bool) -> tuple[float, float]
     within-class variance), then moved up to the widest jump between
     neighbouring values of the upper class that lies in ``_WORD_GAP_RANGE``,
     when that jump is wider than the one at the split (``_VALLEY_JUMP``
-    times wider if the split itself lies in the range). A line of separate
+    times wider if the split itself lies in the range; of jumps within
+    ``_NEAR_WIDEST`` of the widest, the lowest). A line of separate
     print letters has many letter gaps of varied size and few word gaps:
     plain Otsu cuts the letter gaps in two, while the word gaps stand apart
     by a wider jump above. Between separate letters (not ``joined_up``),
@@ -736,7 +740,9 @@ def _otsu_split(values: Sequence[float], joined_up: bool) -> tuple[float, float]
     jumps, middles = np.diff(logs), (logs[:-1] + logs[1:]) / 2
     allowed = (middles >= math.log(_WORD_GAP_RANGE[0])) & (middles <= math.log(_WORD_GAP_RANGE[1]))
     while True:
-        widest = max((j for j in range(k, n - 1) if allowed[j]), key=lambda j: jumps[j], default=None)
+        candidates = [j for j in range(k, n - 1) if allowed[j]]
+        top = max((jumps[j] for j in candidates), default=0.0)
+        widest = min((j for j in candidates if jumps[j] >= _NEAR_WIDEST * top), default=None)
         # a split where no word gap can lie yields to any wider jump; one that can, only to a much wider one
         if widest is None or jumps[widest] < (_VALLEY_JUMP if allowed[k - 1] else 1.0) * jumps[k - 1]:
             break

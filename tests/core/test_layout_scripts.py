@@ -1,10 +1,11 @@
-"""Latin or CJK, rows or columns, on pages with too little ink to count (issue 13, part 8).
+"""Latin or CJK, rows or columns, words of a line, on pen recordings (issue 13, part 8).
 
 The layout tells CJK lines by statistics of their units; a line or a column
 with one or two units is told by shape instead. These are the tuning
 recordings of ``../shared/data/ink`` (docs/quality-split.md): the UNIPEN
-word list ``app2200`` (whose ``Boy`` looks like one glyph) and the right
-column of the MyScript Japanese capture (手書), set side by side.
+word list ``app2200`` (whose ``Boy`` looks like one glyph), the UNIPEN line
+``jwsr102`` (tight word gaps) and the right column of the MyScript Japanese
+capture (手書), set side by side.
 """
 
 from __future__ import annotations
@@ -38,14 +39,18 @@ def _column() -> list[np.ndarray]:
     return load_myscript_strokes(shared("ink", "myscript", "ja_JP-2Columns.json"))[:10]
 
 
+def _rendered(name: str, style: str, seed: int) -> np.ndarray:
+    """A UNIPEN recording rendered as quality_recordings.py does: tall strokes 40 px, the 3.5 px pen."""
+    strokes = load_unipen_strokes(shared("ink", "unipen", name))
+    scale = 40.0 / float(np.percentile([np.ptp(s[:, 1]) for s in strokes], 90))
+    return render_page(strokes, style=style, pen_width=PEN, scale=scale, seed=seed).image
+
+
 @pytest.mark.parametrize(("style", "seed"), [("clean", 0), ("clean", 3), ("dim_rotated", 0), ("dim_rotated", 3)])
 def test_a_list_of_latin_words_has_no_cjk_word(style, seed):
     # Build / Boy / Calm / Cannon: Boy is two units (Bo, y), about square, with bars and posts;
     # before, it was taken for one CJK character (and cut into two), or merged with Calm when rotated
-    strokes = load_unipen_strokes(shared("ink", "unipen", "app2200.dat"))
-    scale = 40.0 / float(np.percentile([np.ptp(s[:, 1]) for s in strokes], 90))
-    page = render_page(strokes, style=style, pen_width=PEN, scale=scale, seed=seed)
-    layout = detect_layout(page.image)
+    layout = detect_layout(_rendered("app2200.dat", style, seed))
     assert layout.words and all(word.script == "latin" for word in layout.words)
     assert layout.direction == "ltr"
 
@@ -85,3 +90,14 @@ def test_one_column_of_two_characters_is_still_read_top_to_bottom():
     ys = [float(word.quad[:, 1].mean()) for word in layout.words]
     assert len(ys) == 2 and ys[0] < ys[1]
     assert all(word.script == "cjk" for word in layout.words)
+
+
+@pytest.mark.parametrize(("style", "seed"), [("clean", 0), ("clean", 1), ("dim_rotated", 0)])
+def test_a_line_with_tight_word_gaps_is_cut_into_words(style, seed):
+    # jwsr102, 14 words of joined-up writing: its word gaps (0.41-0.47 letter heights) stand between
+    # pen lifts inside words (up to 0.3) and one wider gap after "Sen."; the split lay above the word
+    # gaps, at the nearly as wide jump below that lone gap, and the whole line was one word
+    layout = detect_layout(_rendered("jwsr102.dat", style, seed))
+    assert 6 <= len(layout.words) <= 14
+    xs = [float(word.quad[:, 0].mean()) for word in layout.words]
+    assert xs == sorted(xs) and all(word.line == 0 for word in layout.words)
