@@ -94,7 +94,7 @@ def _layers(mask: np.ndarray, colour: np.ndarray, letter_height: float, pen_widt
         near = coloured & (_angle(hue, centre) <= _HUE_REACH)
         if np.count_nonzero(near) > _WRITING_SHARE * len(pixels):
             continue  # most of the page's ink: the writing itself
-        rest_hue, rest_chroma = _hue_of(pixels[~near])
+        rest_hue, rest_chroma = _hue_of(hue[~near], chroma[~near])
         if rest_chroma >= _MIN_CHROMA and _angle(np.array([rest_hue]), centre)[0] < _MIN_HUE_APART:
             continue  # the writing's own hue
         layers.append(_layer(mask.shape, ys[near], xs[near]))
@@ -117,10 +117,12 @@ def _stamps_in(layer: np.ndarray, letter_height: float, pen_width: float) -> np.
     count, labels, stats, _ = cv2.connectedComponentsWithStats(grouped, connectivity=8)
     side = _MAX_PAGE_SHARE * max(layer.shape)
     for k in range(1, count):
-        w, h = stats[k, cv2.CC_STAT_WIDTH], stats[k, cv2.CC_STAT_HEIGHT]
+        x, y, w, h = (int(v) for v in stats[k, :4])
         if min(w, h) < _MIN_SIZE * letter_height or max(w, h) > side:
             continue
-        ink = (labels == k) & (layer > 0)
+        box = (slice(y, y + h), slice(x, x + w))  # the group's own box: a page has many groups
+        here = layer[box] > 0
+        ink = (labels[box] == k) & here
         ys, xs = np.nonzero(ink)
         points = np.column_stack([xs, ys]).astype(np.float32)
         if len(points) < 5:
@@ -130,12 +132,12 @@ def _stamps_in(layer: np.ndarray, letter_height: float, pen_width: float) -> np.
             continue  # a strip (a column's edge, a fold) is no stamp
         if not _follows_outline(ink, points, pen_width):
             continue
-        inside = np.zeros(layer.shape, np.uint8)  # the ring or frame, and the text it holds
+        inside = np.zeros(ink.shape, np.uint8)  # the ring or frame, and the text it holds
         cv2.fillConvexPoly(inside, cv2.convexHull(points).astype(np.int32), 1)
         depth = 2 * int(round(_OUTLINE_REACH * max(pen_width, 1.0))) + 3
         core = cv2.erode(inside, np.ones((depth, depth), np.uint8)).astype(bool)
-        if np.count_nonzero(core & (layer > 0)) >= _INNER_SHARE * len(points):  # it holds text; a hole does not
-            found |= (inside > 0) & (layer > 0)
+        if np.count_nonzero(core & here) >= _INNER_SHARE * len(points):  # it holds text; a hole does not
+            found[box] |= (inside > 0) & here
     return found
 
 
@@ -167,16 +169,12 @@ def _follows_outline(ink: np.ndarray, points: np.ndarray, pen_width: float) -> b
 def _coverage(near: np.ndarray, outline: np.ndarray, reach: float) -> float:
     """Share of points along ``outline`` with ink within ``reach`` of them (looking inward and outward)."""
     height, width = near.shape
-    hits = 0
-    centre = outline.mean(axis=0)
-    for x, y in outline:
-        direction = np.array([x, y]) - centre
-        direction /= max(float(np.hypot(*direction)), 1e-9)
-        steps = np.arange(-reach, reach + 1.0)
-        xs = np.clip(np.round(x + steps * direction[0]).astype(int), 0, width - 1)
-        ys = np.clip(np.round(y + steps * direction[1]).astype(int), 0, height - 1)
-        hits += bool(near[ys, xs].any())
-    return hits / len(outline)
+    direction = outline - outline.mean(axis=0)
+    direction /= np.maximum(np.hypot(direction[:, 0], direction[:, 1]), 1e-9)[:, None]
+    steps = np.arange(-reach, reach + 1.0)
+    xs = np.clip(np.round(outline[:, :1] + steps * direction[:, :1]).astype(int), 0, width - 1)
+    ys = np.clip(np.round(outline[:, 1:] + steps * direction[:, 1:]).astype(int), 0, height - 1)
+    return float(near[ys, xs].any(axis=1).mean())
 
 
 def _layer(shape: tuple[int, ...], ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
@@ -191,15 +189,14 @@ def _angle(hue: np.ndarray, centre: float) -> np.ndarray:
     return np.minimum(apart, 360.0 - apart)
 
 
-def _hue_of(pixels: np.ndarray) -> tuple[float, float]:
-    """The colour of ink pixels as (hue in degrees, median chroma); the hue is a chroma-weighted angle mean."""
-    if len(pixels) == 0:
+def _hue_of(hue: np.ndarray, chroma: np.ndarray) -> tuple[float, float]:
+    """The colour of some ink pixels as (hue in degrees, median chroma), from theirs.
+
+    The hue is averaged as an angle, weighted by chroma (a grey pixel has no
+    hue to give).
+    """
+    if len(hue) == 0 or chroma.sum() <= 0:
         return 0.0, 0.0
-    p = pixels.reshape(-1, 3).astype(np.float64)
-    chroma = p.max(axis=1) - p.min(axis=1)
-    if chroma.sum() <= 0:
-        return 0.0, 0.0
-    hsv = cv2.cvtColor(pixels.reshape(-1, 1, 3).astype(np.uint8), cv2.COLOR_RGB2HSV_FULL).reshape(-1, 3)
-    angle = hsv[:, 0].astype(np.float64) * (2 * math.pi / 256.0)
-    hue = math.degrees(math.atan2((np.sin(angle) * chroma).sum(), (np.cos(angle) * chroma).sum())) % 360.0
-    return hue, float(np.median(chroma))
+    angle = np.radians(hue)
+    mean = math.degrees(math.atan2((np.sin(angle) * chroma).sum(), (np.cos(angle) * chroma).sum())) % 360.0
+    return mean, float(np.median(chroma))
