@@ -36,7 +36,8 @@ import math
 
 import cv2
 import numpy as np
-from skimage.morphology import skeletonize
+
+from ..tracing.skeleton import skeletonize  # the compiled thinning, without importing all of scikit-image
 
 __all__ = ["find_objects"]
 
