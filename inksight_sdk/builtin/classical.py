@@ -44,17 +44,40 @@ class LayoutDetector:
         ink = extract_ink(image, max_pixels=self.options.max_pixels, explain=explain)
         layout = detect_layout(image, ink=ink)
         if not layout.words:
+            # say what was there instead; an empty page is rare, so explaining it costs one more pass at most
+            layers = (
+                ink.layers if explain else extract_ink(image, max_pixels=self.options.max_pixels, explain=True).layers
+            )
             height, width = np.asarray(image).shape[:2]
             log.warning(
-                "layout: no handwriting found in a %dx%d image (blank or ruled paper, a solid colour, or too small "
-                "to hold a stroke); the page has no words",
+                "layout: no handwriting found in a %dx%d image (%s); the page has no words",
                 width,
                 height,
+                _found(layers),
             )
         if not explain:
             return layout, ink.layers
         kinds = {"print": "printed", "stamps": "stamp"}
         return layout, {**ink.layers, **{name: _ink_of(ink.mask, ink.scale, layout, k) for name, k in kinds.items()}}
+
+
+#: below this share of the image taken for the sheet, a page without words is said to have no sheet at all
+_NO_SHEET = 0.05
+
+
+def _found(layers: Mapping[str, np.ndarray]) -> str:
+    """What a page without handwriting held, for its warning."""
+    seen = []
+    if layers.get("structure") is not None and layers["structure"].any():
+        seen.append("printed lines were found and left out: ruling, a grid or form lines")
+    if layers.get("objects") is not None and layers["objects"].any():
+        seen.append("an object lying on the page was left out")
+    sheet = layers.get("sheet")
+    if sheet is not None and sheet.mean() < _NO_SHEET:
+        seen.append("no sheet of paper or board was found: a solid colour, or a photo of something else")
+    elif sheet is not None and not sheet.all():
+        seen.append(f"{100 * float(sheet.mean()):.0f}% of the image was taken for the sheet")
+    return "; ".join(seen) or "a blank page, a solid colour, or too small to hold a stroke"
 
 
 def _ink_of(mask: np.ndarray, scale: float, layout: Layout, kind: str) -> np.ndarray:

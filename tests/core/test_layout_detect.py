@@ -333,5 +333,8 @@ def test_cli_bad_pages_give_an_empty_document_and_a_warning(tmp_path, name, imag
     )
     assert result.returncode == 0, result.stderr
     assert "no handwriting found" in result.stderr
+    # the warning says what the page held instead (issue 13: a page that is all grid)
+    found = {"ruled-no-handwriting": "printed lines were found", "black": "no sheet of paper or board was found"}
+    assert found.get(name, "a blank page, a solid colour") in result.stderr, result.stderr
     document = json.loads(out.read_text(encoding="utf-8"))
     assert len(document["pages"]) == 1 and document["pages"][0]["words"] == []
