@@ -7,12 +7,15 @@ letters like any other stroke. Two things set it apart from what a hand draws:
   pen's), or, pressed in the pen's own hue, translucent and lighter than the
   pen's line. So the page's ink is split into *layers*: each hue apart from
   the handwriting's, and the ink clearly lighter than the pen's core (with a
-  pen width around every dark stroke left out, so a stroke's soft edge is
-  not taken for it). A stamp over handwriting is whole in its own layer.
+  pen width around the core's strokes left out, so a stroke's soft edge is
+  not taken for it; the core is the clearly dark ink, so a pale stamp's few
+  darker grains do not cut its ring away). A stamp over handwriting is whole
+  in its own layer.
 - **its outline is regular**: in its layer, the stamp's ink groups into one
   piece several letter heights across whose outline is an ellipse or a
   rectangle, the ink running along most of that outline (a stamp pressed
-  unevenly, or crossed by a pen stroke, still covers most of it). Faint
+  unevenly, or crossed by a pen stroke, still covers most of it; one cut by
+  the page's edge is fitted by its ring and judged on the part shown). Faint
   handwriting in the light layer groups into lines and blocks whose outline
   the ink does not follow.
 
@@ -49,6 +52,8 @@ _WRITING_SHARE = 0.5
 _MIN_HUE_APART = 35.0
 #: light ink: lighter than the page's ink split (Otsu on lightness) by at least this (0..255 L)
 _LIGHTER = 25.0
+#: a halo is left out round the ink darker than that split by at least this (the pen's core)
+_DARKER = 20.0
 #: a stamp's ink groups within this share of a letter height
 _GROUP_REACH = 0.5
 #: the ink runs along at least this share of the group's fitted outline (ellipse or rectangle) ...
@@ -56,6 +61,10 @@ _OUTLINE_COVER = 0.6
 #: ... within this many pen widths of it, and the outline holds this share of the group's hull
 _OUTLINE_REACH = 1.5
 _OUTLINE_FIT = 0.85
+#: the ring's ellipse is refitted this many times, each without the edge points more than a reach off it
+_RING_ROUNDS = 3
+#: at least this share of an outline lies on the page (a stamp cut by the page's edge is mostly there)
+_SHOWN = 0.6
 
 
 def find_stamps(mask: np.ndarray, colour: np.ndarray, letter_height: float, pen_width: float) -> np.ndarray:
@@ -100,7 +109,8 @@ def _layers(mask: np.ndarray, colour: np.ndarray, letter_height: float, pen_widt
         layers.append(_layer(mask.shape, ys[near], xs[near]))
     lightness = cv2.cvtColor(pixels.reshape(-1, 1, 3), cv2.COLOR_RGB2LAB).reshape(-1, 3)[:, 0]
     split, _ = cv2.threshold(lightness.reshape(-1, 1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    dark = _layer(mask.shape, ys[lightness < split], xs[lightness < split])
+    core = lightness < split - _DARKER  # the pen's core; a translucent stamp's darkest grains are not in it
+    dark = _layer(mask.shape, ys[core], xs[core])
     reach = 2 * max(1, int(round(pen_width))) + 1
     halo = cv2.dilate(dark, np.ones((reach, reach), np.uint8)).astype(bool)
     light = (lightness >= split + _LIGHTER) & ~halo[ys, xs]
@@ -130,7 +140,8 @@ def _stamps_in(layer: np.ndarray, letter_height: float, pen_width: float) -> np.
         (short, long) = sorted(cv2.minAreaRect(points)[1])
         if short < _MIN_SIZE * letter_height or long > _MAX_ASPECT * short:
             continue  # a strip (a column's edge, a fold) is no stamp
-        if not _follows_outline(ink, points, pen_width):
+        page = (-x, -y, layer.shape[1] - x, layer.shape[0] - y)  # the page's edges in the box's frame
+        if not _follows_outline(ink, points, pen_width, page):
             continue
         inside = np.zeros(ink.shape, np.uint8)  # the ring or frame, and the text it holds
         cv2.fillConvexPoly(inside, cv2.convexHull(points).astype(np.int32), 1)
@@ -141,8 +152,16 @@ def _stamps_in(layer: np.ndarray, letter_height: float, pen_width: float) -> np.
     return found
 
 
-def _follows_outline(ink: np.ndarray, points: np.ndarray, pen_width: float) -> bool:
-    """Whether the ink runs along most of an ellipse or rectangle fitted to its hull."""
+def _follows_outline(ink: np.ndarray, points: np.ndarray, pen_width: float, page: tuple[int, int, int, int]) -> bool:
+    """Whether the ink runs along most of an ellipse or rectangle fitted to it.
+
+    The ellipse is fitted to the group's hull; for a group at the page's edge
+    also to its outer ring alone (:func:`_ring_ellipse`), since a stamp cut
+    by the edge has a hull cut straight across. (Anywhere else, a ring fitted
+    to the ink's own edge would fit a word's blob as well.) Only the part of
+    an outline on the page (``page``: its left, top, right and bottom edges in
+    the box's frame) is looked at.
+    """
     hull = cv2.convexHull(points)
     hull_area = cv2.contourArea(hull)
     if hull_area <= 0:
@@ -151,30 +170,100 @@ def _follows_outline(ink: np.ndarray, points: np.ndarray, pen_width: float) -> b
     reach = _OUTLINE_REACH * max(pen_width, 1.0)
     outlines = []
     if len(hull) >= 5:
-        (cx, cy), (major, minor), angle = cv2.fitEllipse(hull)
+        ellipse = cv2.fitEllipse(hull)
+        (major, minor) = ellipse[1]
         if major > 0 and minor > 0 and math.pi * major * minor / 4 >= _OUTLINE_FIT * hull_area:
-            t = np.linspace(0, 2 * math.pi, 360, endpoint=False)
-            a = math.radians(angle)
-            u, v = 0.5 * major * np.cos(t), 0.5 * minor * np.sin(t)
-            x, y = cx + u * math.cos(a) - v * math.sin(a), cy + u * math.sin(a) + v * math.cos(a)
-            outlines.append(np.column_stack([x, y]))
+            outlines.append(_ellipse_points(ellipse))
+    left, top, right, bottom = page
+    cut = left == 0 or top == 0 or right == ink.shape[1] or bottom == ink.shape[0]
+    ring = _ring_ellipse(ink, page, reach) if cut else None
+    if ring is not None and _OUTLINE_FIT <= _clipped_area(ring, page) / hull_area <= 1 / _OUTLINE_FIT:
+        outlines.append(_ellipse_points(ring))  # the ring round the group, neither a part of it nor much beyond
     rect = cv2.minAreaRect(hull)
     (rw, rh) = rect[1]
     if rw * rh > 0 and hull_area >= _OUTLINE_FIT * rw * rh:
         corners = cv2.boxPoints(rect)
         outlines.append(np.concatenate([np.linspace(corners[i], corners[(i + 1) % 4], 90) for i in range(4)]))
-    return any(_coverage(near, outline, reach) >= _OUTLINE_COVER for outline in outlines)
+    return any(_coverage(near, outline, reach, page) >= _OUTLINE_COVER for outline in outlines)
 
 
-def _coverage(near: np.ndarray, outline: np.ndarray, reach: float) -> float:
-    """Share of points along ``outline`` with ink within ``reach`` of them (looking inward and outward)."""
+def _ring_ellipse(
+    ink: np.ndarray, page: tuple[int, int, int, int], reach: float
+) -> tuple[tuple[float, float], tuple[float, float], float] | None:
+    """An ellipse through the outer edge of the ink, refitted without the points far off it; None if none fits.
+
+    The edge is the outer contour of the ink closed over its gaps, less the
+    points along the page's edge (where a cut stamp's ring is missing).
+    """
+    size = max(3, int(round(2 * reach)) | 1)
+    closed = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((size, size), np.uint8))
+    contours, _ = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    if not contours:
+        return None
+    edge = np.concatenate(contours).reshape(-1, 2).astype(np.float64)
+    left, top, right, bottom = page
+    on_page = (edge[:, 0] > left + 1) & (edge[:, 0] < right - 2) & (edge[:, 1] > top + 1) & (edge[:, 1] < bottom - 2)
+    edge = edge[on_page]
+    for _ in range(_RING_ROUNDS):
+        if len(edge) < 5:
+            return None
+        ellipse = cv2.fitEllipse(edge.astype(np.float32))
+        off = _off_ellipse(edge, ellipse)
+        if off is None:
+            return None
+        edge = edge[off <= reach]
+    return ellipse
+
+
+def _off_ellipse(points: np.ndarray, ellipse: tuple) -> np.ndarray | None:
+    """About how far each point lies from the ellipse (along its ray from the centre); None for a flat one."""
+    (cx, cy), (major, minor), angle = ellipse
+    if major <= 0 or minor <= 0:
+        return None
+    a = math.radians(angle)
+    dx, dy = points[:, 0] - cx, points[:, 1] - cy
+    u, v = dx * math.cos(a) + dy * math.sin(a), -dx * math.sin(a) + dy * math.cos(a)
+    scaled = np.hypot(u / (0.5 * major), v / (0.5 * minor))
+    return np.abs(1.0 - 1.0 / np.maximum(scaled, 1e-9)) * np.hypot(u, v)
+
+
+def _ellipse_points(ellipse: tuple) -> np.ndarray:
+    """360 points around ``ellipse`` (OpenCV's centre, full axes, angle in degrees)."""
+    (cx, cy), (major, minor), angle = ellipse
+    t = np.linspace(0, 2 * math.pi, 360, endpoint=False)
+    a = math.radians(angle)
+    u, v = 0.5 * major * np.cos(t), 0.5 * minor * np.sin(t)
+    return np.column_stack([cx + u * math.cos(a) - v * math.sin(a), cy + u * math.sin(a) + v * math.cos(a)])
+
+
+def _clipped_area(ellipse: tuple, page: tuple[int, int, int, int]) -> float:
+    """The area of ``ellipse`` on the page."""
+    left, top, right, bottom = page
+    sheet = np.array([[left, top], [right, top], [right, bottom], [left, bottom]], np.float32)
+    area, _ = cv2.intersectConvexConvex(_ellipse_points(ellipse).astype(np.float32), sheet)
+    return float(area)
+
+
+def _coverage(near: np.ndarray, outline: np.ndarray, reach: float, page: tuple[int, int, int, int]) -> float:
+    """Share of the points along ``outline`` on the page with ink within ``reach`` (looking inward and outward).
+
+    Points off the page are not counted (an outline with less than
+    ``_SHOWN`` of it on the page scores 0); points beyond the box count as bare.
+    """
+    left, top, right, bottom = page
+    shown = (outline[:, 0] >= left) & (outline[:, 0] < right) & (outline[:, 1] >= top) & (outline[:, 1] < bottom)
+    if shown.mean() < _SHOWN:
+        return 0.0
     height, width = near.shape
-    direction = outline - outline.mean(axis=0)
+    direction = outline - outline.mean(axis=0)  # from the whole outline's centre, on the page or not
     direction /= np.maximum(np.hypot(direction[:, 0], direction[:, 1]), 1e-9)[:, None]
+    outline, direction = outline[shown], direction[shown]
     steps = np.arange(-reach, reach + 1.0)
-    xs = np.clip(np.round(outline[:, :1] + steps * direction[:, :1]).astype(int), 0, width - 1)
-    ys = np.clip(np.round(outline[:, 1:] + steps * direction[:, 1:]).astype(int), 0, height - 1)
-    return float(near[ys, xs].any(axis=1).mean())
+    xs = np.round(outline[:, :1] + steps * direction[:, :1]).astype(int)
+    ys = np.round(outline[:, 1:] + steps * direction[:, 1:]).astype(int)
+    inside = (xs >= 0) & (xs < width) & (ys >= 0) & (ys < height)
+    hit = near[ys.clip(0, height - 1), xs.clip(0, width - 1)] & inside
+    return float(hit.any(axis=1).mean())
 
 
 def _layer(shape: tuple[int, ...], ys: np.ndarray, xs: np.ndarray) -> np.ndarray:

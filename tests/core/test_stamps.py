@@ -12,6 +12,8 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from inksight_sdk import Pipeline
+from inksight_sdk.evaluation import compare_ink, load_wacom_strokes
+from inksight_sdk.evaluation.conditions import CONDITIONS, render_condition
 from inksight_sdk.vision import detect_layout
 from tests.conftest import shared
 
@@ -75,3 +77,20 @@ def test_a_stamp_is_one_word_and_its_ink_is_not_traced(name, rgb, at):
 )
 def test_no_stamp_on_pages_without_one(name):
     assert not [w for w in detect_layout(_photo(name)).words if w.kind == "stamp"]
+
+
+def test_a_pale_stamp_in_the_pens_own_blue_cut_by_the_page_edge_is_left_out():
+    """The Wacom note under the ``stamp`` condition (as the ground-truth benchmark draws it): a translucent blue
+    ring stamp over blue handwriting, its ring broken by the strokes crossing it and reaching the page's bottom."""
+    strokes = load_wacom_strokes(shared("ink", "wacom_digital_ink_is_processable.json"))
+    seed = 10 + CONDITIONS.index("stamp")
+    page = render_condition(strokes, "stamp", pen_width=3.5, scale=0.9, seed=seed, rules=(78.0, 488.0), margin=40.0)
+    stamps = [w for w in detect_layout(page.image).words if w.kind == "stamp"]
+    assert len(stamps) == 1
+    ys, xs = np.nonzero(page.distractor > 0.3)
+    centre = stamps[0].quad.mean(axis=0)
+    assert np.hypot(centre[0] - xs.mean(), centre[1] - ys.mean()) < 25
+    with Pipeline(detector="layout", derenderer="skeleton") as pipeline:
+        doc = pipeline.convert(page.image)
+    traced = [np.asarray(s.points, np.float64) for s in doc.strokes() if len(s.points)]
+    assert compare_ink(page.strokes, traced, 1.5 * page.pen_width).f1 >= 0.97
