@@ -168,3 +168,23 @@ def test_neat_handwriting_sitting_on_ruling_is_not_type(condition):
     seed = 10 + CONDITIONS.index(condition)  # as the ground-truth benchmark draws it
     page = render_condition(strokes, condition, pen_width=3.5, scale=0.9, seed=seed, rules=(78.0, 488.0), margin=40.0)
     assert [w.kind for w in detect_layout(page.image).words if w.kind != "handwritten"] == []
+
+
+def test_letters_merged_by_blur_are_excused_only_in_a_long_word():
+    """A phone's blur joins two or three letters of small type; a word of six or more still shows its baseline."""
+    letters = [(20.0 * i, 20.0 * i + 12, 0.0 if i % 2 else 6.0, 20.0) for i in range(6)]
+    merged = [*letters, (140.0, 185.0, 6.0, 20.0)]  # "rn" or "tti": three letter heights wide, on the levels
+    assert print_evidence(merged, 14.0).printed
+    # five letters are too few to excuse an odd one (neat handwriting on a rule passes the level test then)
+    assert not print_evidence([*letters[:4], (100.0, 145.0, 6.0, 20.0)], 14.0).printed
+
+
+def test_a_short_word_beside_type_may_sit_a_pixel_off_its_baseline_but_not_two():
+    """Blur and JPEG move a short word's bottoms by about a pixel; a hand beside a label misses by more."""
+    word = [(20.0 * i, 20.0 * i + 12, 6.0, 20.0) for i in range(6)]
+    blurred = [(200.0, 212.0, 6.5, 20.8), (220.0, 250.0, 0.0, 20.6)]  # "of", its two letters a pixel apart
+    off = [(400.0, 412.0, 8.0, 22.5), (420.0, 432.0, 2.0, 22.2)]
+    assert printed_words([word, blurred], 14.0) == [True, True]
+    assert printed_words([word, off], 14.0) == [True, False]
+    # one component as wide as a word is no letter: a joined-up scrawl beside a label stays handwriting
+    assert printed_words([word, [(200.0, 250.0, 6.0, 20.0)]], 14.0) == [True, False]
