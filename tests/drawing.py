@@ -23,7 +23,7 @@ from inksight_sdk.evaluation import stroke_coverage
 from inksight_sdk.evaluation.render import over
 from inksight_sdk.synth import hershey_word
 
-__all__ = ["text_strokes", "text_width", "write", "PAPER", "INK"]
+__all__ = ["pen_mask", "scaled_to", "text_strokes", "text_width", "write", "PAPER", "INK"]
 
 PAPER = (245, 243, 238)
 INK = (20, 20, 60)
@@ -75,3 +75,17 @@ def write(
     else:
         page[...] = np.clip(np.rint(page * (1 - coverage) + rgb[0] * coverage), 0, 255).astype(np.uint8)
     return coverage > 0.5
+
+
+def scaled_to(strokes: Sequence[np.ndarray], tall: float, edge: float = 20.0) -> list[np.ndarray]:
+    """A recording's strokes scaled so its tall strokes (90th percentile of heights) are ``tall`` px, ``edge`` px in."""
+    every = np.concatenate(strokes)
+    scale = tall / float(np.percentile([np.ptp(s[:, 1]) for s in strokes], 90))
+    return [(s - every.min(axis=0)) * scale + edge for s in strokes]
+
+
+def pen_mask(strokes: Sequence[np.ndarray], pen: float, edge: int = 20) -> np.ndarray:
+    """Where the round pen of width ``pen`` inks ``strokes`` (coverage over a half), ``edge`` px of paper beyond."""
+    every = np.concatenate(strokes)
+    shape = (int(every[:, 1].max()) + edge, int(every[:, 0].max()) + edge)
+    return stroke_coverage(strokes, pen, shape) > 0.5

@@ -47,7 +47,7 @@ from scipy.interpolate import CubicSpline
 from scipy.ndimage import distance_transform_edt
 
 from .metrics import text_lines
-from .render import _INKS, _SS, RenderedPage, _downsample, _hires, _place, jpeg, over, smooth_noise, stroke_coverage
+from .render import _SS, RenderedPage, Setup, _downsample, _hires, jpeg, over, smooth_noise, stroke_coverage
 
 __all__ = ["CONDITIONS", "ConditionPage", "render_condition"]
 
@@ -129,15 +129,10 @@ def render_condition(
     """
     if condition not in CONDITIONS:
         raise ValueError(f"condition must be one of {', '.join(CONDITIONS)}, got {condition!r}")
-    if pen_width <= 0 or scale <= 0:
-        raise ValueError("pen_width and scale must be positive")
-    rng = np.random.default_rng(seed)
-    margin = max(12.0, 5.0 * pen_width) if margin is None else float(margin)
-    ink_rgb = np.array(_INKS[ink or rng.choice(sorted(_INKS))], dtype=np.float32)
-    placed, shift = _place(strokes, scale, margin)
-    spacing, offset = (12.0 * pen_width, margin) if rules is None else (rules[0] * scale, rules[1] * scale + shift)
-    pad = _form_pad(placed, spacing) if condition == "form" else (0.0, 0.0, 0.0)
-    placed = [p + [pad[0], pad[1]] for p in placed]
+    setup = Setup.of(strokes, pen_width=pen_width, seed=seed, scale=scale, margin=margin, ink=ink, rules=rules)
+    rng, margin, ink_rgb, spacing, offset = setup.rng, setup.margin, setup.ink_rgb, setup.spacing, setup.offset
+    pad = _form_pad(setup.placed, spacing) if condition == "form" else (0.0, 0.0, 0.0)
+    placed = [p + [pad[0], pad[1]] for p in setup.placed]
     every = np.concatenate(placed) if placed else np.zeros((1, 2))
     width = int(np.ceil(every[:, 0].max() + margin)) + 1
     height = int(np.ceil(every[:, 1].max() + margin + pad[2])) + 1

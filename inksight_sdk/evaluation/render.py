@@ -69,13 +69,8 @@ def render_page(
     """
     if style not in STYLES:
         raise ValueError(f"style must be one of {', '.join(STYLES)}, got {style!r}")
-    if pen_width <= 0 or scale <= 0:
-        raise ValueError("pen_width and scale must be positive")
-    rng = np.random.default_rng(seed)
-    margin = max(12.0, 5.0 * pen_width) if margin is None else float(margin)
-    ink_rgb = np.array(_INKS[ink or rng.choice(sorted(_INKS))], dtype=np.float32)
-
-    placed, shift = _place(strokes, scale, margin)
+    setup = Setup.of(strokes, pen_width=pen_width, seed=seed, scale=scale, margin=margin, ink=ink, rules=rules)
+    rng, margin, ink_rgb, placed = setup.rng, setup.margin, setup.ink_rgb, setup.placed
     every = np.concatenate(placed) if placed else np.zeros((1, 2))
     width = int(np.ceil(every[:, 0].max() + margin)) + 1
     height = int(np.ceil(every[:, 1].max() + margin)) + 1
@@ -83,8 +78,7 @@ def render_page(
     ink_mask = stroke_coverage(placed, pen_width, (height, width))
     layers: list[tuple[np.ndarray, np.ndarray]] = []  # (coverage mask, RGB) painted under the ink
     if style == "ruled":
-        spacing, offset = (12.0 * pen_width, margin) if rules is None else (rules[0] * scale, rules[1] * scale + shift)
-        lines, red = _ruling((height, width), spacing, offset, margin_x=0.5 * margin, thickness=1.6)
+        lines, red = _ruling((height, width), setup.spacing, setup.offset, margin_x=0.5 * margin, thickness=1.6)
         layers = [(lines, np.array(_RULE_RGB, np.float32)), (red, np.array(_MARGIN_RGB, np.float32))]
 
     matrix = np.eye(3)
@@ -111,6 +105,44 @@ def render_page(
         image = image + rng.normal(0.0, 1.5, size=image.shape).astype(np.float32)
     image = np.clip(np.rint(image), 0, 255).astype(np.uint8)
     return RenderedPage(image=image, strokes=placed, pen_width=float(pen_width))
+
+
+@attrs.frozen(eq=False)
+class Setup:
+    """What every rendered page starts from: its random stream, margin, ink colour, placed strokes and rules.
+
+    Shared by :func:`render_page` and the harder conditions
+    (:func:`~inksight_sdk.evaluation.conditions.render_condition`), so that one
+    seed and one set of arguments place the same strokes in the same ink.
+    """
+
+    rng: np.random.Generator
+    margin: float
+    ink_rgb: np.ndarray
+    placed: list[np.ndarray]
+    spacing: float  # rule spacing in page pixels
+    offset: float  # y of one rule in page pixels
+
+    @classmethod
+    def of(
+        cls,
+        strokes: Sequence[np.ndarray],
+        *,
+        pen_width: float,
+        seed: int,
+        scale: float,
+        margin: float | None,
+        ink: str | None,
+        rules: tuple[float, float] | None,
+    ) -> Setup:
+        if pen_width <= 0 or scale <= 0:
+            raise ValueError("pen_width and scale must be positive")
+        rng = np.random.default_rng(seed)
+        margin = max(12.0, 5.0 * pen_width) if margin is None else float(margin)
+        ink_rgb = np.array(_INKS[ink or rng.choice(sorted(_INKS))], dtype=np.float32)
+        placed, shift = _place(strokes, scale, margin)
+        spacing, offset = (12.0 * pen_width, margin) if rules is None else (rules[0] * scale, rules[1] * scale + shift)
+        return cls(rng=rng, margin=margin, ink_rgb=ink_rgb, placed=placed, spacing=spacing, offset=offset)
 
 
 def _place(strokes: Sequence[np.ndarray], scale: float, margin: float) -> tuple[list[np.ndarray], float]:

@@ -35,7 +35,9 @@ def test_debug_dir_writes_each_mask_at_page_size(tmp_path):
     with Pipeline(detector="layout", derenderer="skeleton", debug_dir=tmp_path / "debug") as pipeline:
         doc = pipeline.convert(page)
     names = sorted(p.name for p in (tmp_path / "debug").iterdir())
-    assert names == [f"image-p001-{m}.png" for m in ("ink", "objects", "overview", "print", "sheet", "stamps", "structure", "traced")]
+    assert names == [
+        f"image-p001-{m}.png" for m in ("ink", "objects", "overview", "print", "sheet", "stamps", "structure", "traced")
+    ]
     masks = {m: _mask(tmp_path / "debug" / f"image-p001-{m}.png") for m in ("ink", "sheet", "structure", "traced")}
     for mask in masks.values():
         assert mask.shape == page.shape[:2]

@@ -13,25 +13,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inksight_sdk.evaluation import load_myscript_strokes, load_unipen_strokes, render_page, stroke_coverage
+from inksight_sdk.evaluation import load_myscript_strokes, load_unipen_strokes, render_page
 from inksight_sdk.vision import detect_layout
 from tests.conftest import shared
+from tests.drawing import pen_mask, scaled_to
 
 PEN = 3.5
 
 
-def _placed(strokes: list[np.ndarray], tall: float) -> list[np.ndarray]:
-    """Strokes scaled so that their tall strokes (90th percentile of heights) are ``tall`` px, 20 px from the edge."""
-    every = np.concatenate(strokes)
-    scale = tall / float(np.percentile([np.ptp(s[:, 1]) for s in strokes], 90))
-    return [(s - every.min(axis=0)) * scale + 20 for s in strokes]
-
-
 def _page(strokes: list[np.ndarray]) -> np.ndarray:
     """The strokes drawn black on white with the 3.5 px pen."""
-    every = np.concatenate(strokes)
-    shape = (int(every[:, 1].max()) + 20, int(every[:, 0].max()) + 20)
-    return np.where(stroke_coverage(strokes, PEN, shape) > 0.5, 0, 255).astype(np.uint8)
+    return np.where(pen_mask(strokes, PEN), 0, 255).astype(np.uint8)
 
 
 def _column() -> list[np.ndarray]:
@@ -59,7 +51,7 @@ def test_a_list_of_latin_words_has_no_cjk_word(style, seed):
 def test_two_columns_of_two_characters_are_columns(tall):
     # 手書 twice side by side: as wide as tall, so no line direction can be measured, but a blank band
     # runs down the middle and each side is two characters stacked
-    column = _placed(_column(), tall)
+    column = scaled_to(_column(), tall)
     width = float(np.ptp(np.concatenate(column)[:, 0]))
     layout = detect_layout(_page([s + (1.6 * width, 0.0) for s in column] + column))
     assert layout.direction == "ttb"
@@ -75,7 +67,7 @@ def test_two_columns_of_two_characters_are_columns(tall):
 def test_a_row_of_two_characters_in_parts_is_a_row():
     # 書 beside 書: each is built of parts one above the other with blank rows between, but one
     # character is about square, no column of two
-    column = _placed(_column(), 40.0)
+    column = scaled_to(_column(), 40.0)
     middle = float(np.concatenate(column)[:, 1].mean())
     bottom = [s for s in column if s[:, 1].mean() >= middle]
     width = float(np.ptp(np.concatenate(bottom)[:, 0]))
@@ -86,7 +78,7 @@ def test_a_row_of_two_characters_in_parts_is_a_row():
 
 
 def test_one_column_of_two_characters_is_still_read_top_to_bottom():
-    layout = detect_layout(_page(_placed(_column(), 40.0)))
+    layout = detect_layout(_page(scaled_to(_column(), 40.0)))
     ys = [float(word.quad[:, 1].mean()) for word in layout.words]
     assert len(ys) == 2 and ys[0] < ys[1]
     assert all(word.script == "cjk" for word in layout.words)

@@ -20,26 +20,13 @@ from inksight_sdk.evaluation import (
     load_hanzi_strokes,
     load_myscript_strokes,
     load_unipen_strokes,
-    stroke_coverage,
 )
 from inksight_sdk.tracing import trace_mask
 from tests.conftest import shared
+from tests.drawing import pen_mask, scaled_to
 
 PEN = 3.5
 TOLERANCE = 1.5 * PEN
-
-
-def _placed(strokes: list[np.ndarray], tall: float) -> list[np.ndarray]:
-    """Strokes scaled so that their tall strokes (90th percentile of heights) are ``tall`` px, 20 px from the edge."""
-    every = np.concatenate(strokes)
-    scale = tall / float(np.percentile([np.ptp(s[:, 1]) for s in strokes], 90))
-    return [(s - every.min(axis=0)) * scale + 20 for s in strokes]
-
-
-def _mask(strokes: list[np.ndarray]) -> np.ndarray:
-    every = np.concatenate(strokes)
-    shape = (int(every[:, 1].max()) + 20, int(every[:, 0].max()) + 20)
-    return stroke_coverage(strokes, PEN, shape) > 0.5
 
 
 def _two_columns(column: list[np.ndarray], gap: float) -> list[np.ndarray]:
@@ -51,9 +38,9 @@ def _two_columns(column: list[np.ndarray], gap: float) -> list[np.ndarray]:
 @pytest.mark.parametrize("tall", [30.0, 40.0, 56.0])
 def test_two_vertical_japanese_columns_are_read_right_to_left_top_to_bottom(tall):
     # 手書 written top to bottom (the right column of the capture, its first 10 strokes), twice side by side
-    column = _placed(load_myscript_strokes(shared("ink", "myscript", "ja_JP-2Columns.json"))[:10], tall)
+    column = scaled_to(load_myscript_strokes(shared("ink", "myscript", "ja_JP-2Columns.json"))[:10], tall)
     true = _two_columns(column, 1.6)
-    traced = trace_mask(_mask(true), script="cjk")
+    traced = trace_mask(pen_mask(true, PEN), script="cjk")
     scores = compare_ink(true, [s.points for s in traced], TOLERANCE)
     assert scores.f1 > 0.97
     assert scores.order > 0.8, "the right column first (left to right gives a negative order)"
@@ -64,18 +51,18 @@ def test_two_vertical_japanese_columns_are_read_right_to_left_top_to_bottom(tall
 
 def test_a_line_of_two_characters_is_still_read_left_to_right():
     # the same characters side by side in one row: no column stands out, so left to right as before
-    column = _placed(load_myscript_strokes(shared("ink", "myscript", "ja_JP-2Columns.json"))[:10], 40.0)
+    column = scaled_to(load_myscript_strokes(shared("ink", "myscript", "ja_JP-2Columns.json"))[:10], 40.0)
     top = [s for s in column if s[:, 1].mean() < np.concatenate(column)[:, 1].mean()]  # 手
     width = float(np.ptp(np.concatenate(top)[:, 0]))
     true = top + [s + (1.3 * width, 0.0) for s in top]
-    traced = trace_mask(_mask(true), script="cjk")
+    traced = trace_mask(pen_mask(true, PEN), script="cjk")
     assert compare_ink(true, [s.points for s in traced], TOLERANCE).order > 0.8
 
 
 def test_two_rows_of_characters_far_apart_are_rows_not_columns():
     # 手 and 書 side by side, twice, the second row a wide line gap lower: its groups are tall, but the
     # rows stand further apart than the characters in them, so the first row still comes first
-    column = _placed(load_myscript_strokes(shared("ink", "myscript", "ja_JP-2Columns.json"))[:10], 40.0)
+    column = scaled_to(load_myscript_strokes(shared("ink", "myscript", "ja_JP-2Columns.json"))[:10], 40.0)
     every = np.concatenate(column)
     middle = every[:, 1].mean()
     top, bottom = [s for s in column if s[:, 1].mean() < middle], [s for s in column if s[:, 1].mean() >= middle]
@@ -83,7 +70,7 @@ def test_two_rows_of_characters_far_apart_are_rows_not_columns():
     lift = float(np.concatenate(bottom)[:, 1].min() - np.concatenate(top)[:, 1].min())
     row = top + [s + (1.15 * width, -lift) for s in bottom]
     true = row + [s + (0.0, 1.0 * float(np.ptp(every[:, 1]))) for s in row]
-    traced = trace_mask(_mask(true), script="cjk")
+    traced = trace_mask(pen_mask(true, PEN), script="cjk")
     assert compare_ink(true, [s.points for s in traced], TOLERANCE).order > 0.8
 
 
@@ -114,7 +101,7 @@ def test_vertical_columns_of_hanzi_are_read_right_to_left():
         true += [
             s * box / 1024 + (20 + (1 - column) * 1.5 * box, 20 + row * 1.15 * box) for s in load_hanzi_strokes(data)
         ]
-    traced = trace_mask(_mask(true), script="cjk")
+    traced = trace_mask(pen_mask(true, PEN), script="cjk")
     scores = compare_ink(true, [s.points for s in traced], TOLERANCE)
     assert scores.order > 0.85
     assert scores.direction >= 0.75  # 64 px characters with a 3.5 px pen: dense strokes cost some direction
@@ -122,8 +109,8 @@ def test_vertical_columns_of_hanzi_are_read_right_to_left():
 
 def test_joined_words_of_a_line_come_left_to_right():
     # jwsr102: one line of joined-up writing; its long flat words are no underlines to be drawn after the line
-    true = _placed(load_unipen_strokes(shared("ink", "unipen", "jwsr102.dat")), 40.0)
-    traced = trace_mask(_mask(true), script="latin")
+    true = scaled_to(load_unipen_strokes(shared("ink", "unipen", "jwsr102.dat")), 40.0)
+    traced = trace_mask(pen_mask(true, PEN), script="latin")
     scores = compare_ink(true, [s.points for s in traced], TOLERANCE)
     assert scores.order > 0.93
     assert scores.direction >= 0.85
