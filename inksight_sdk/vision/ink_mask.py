@@ -23,7 +23,8 @@ about one adaptive threshold):
    removed, handwriting crossing them and hand-drawn lines are kept.
    **Objects** (:mod:`.objects`): a string, a cable or a pencil lying on the
    page (a long band much wider than the pen) is taken out too; writing
-   crossing it stays.
+   crossing it stays. So are punched holes along the sheet's edge
+   (:mod:`.holes`).
 6. **Footprint** (on request, for tracing): the low threshold that keeps a
    faint stroke in one piece also takes in the blurred edge of every stroke,
    a pixel or more on each side in a soft or compressed photo; that closes
@@ -46,6 +47,7 @@ import cv2
 import numpy as np
 
 from ..filters import label, label_members
+from .holes import find_holes
 from .objects import find_objects
 from .paper import paper_region
 from .polarity import page_polarity
@@ -188,7 +190,9 @@ def extract_ink(
         done = _threshold(work, max(_MIN_WINDOW, int(_NARROW_PENS * done.width)), sheet)
     mask, darkness, width = _without_printed_lines(done, whole_page), done.darkness, done.width
     # things lying on the page (a string, a cable, a blob) are no writing: out before the words are looked for
-    objects = find_objects(mask, width, work if work.ndim == 3 else None) if whole_page else np.zeros(mask.shape, bool)
+    objects = np.zeros(mask.shape, bool)
+    if whole_page:
+        objects = find_objects(mask, width, work if work.ndim == 3 else None) | find_holes(mask, width, sheet)
     mask = mask & ~objects
     if whole_page:  # (the remnant step then also drops pieces lying along an object)
         mask = _without_rule_remnants(mask, done.mask & ~mask, done.width)
