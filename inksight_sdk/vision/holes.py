@@ -61,12 +61,9 @@ def find_holes(mask: np.ndarray, pen_width: float, sheet: np.ndarray | None = No
     if pen_width <= 0 or not mask.any():
         return found.astype(bool)
     count, labels, stats, centres = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-    distance = cv2.distanceTransform(np.pad(mask, 1).astype(np.uint8), cv2.DIST_L2, 5)[1:-1, 1:-1]
-    thickest = np.zeros(count)
-    np.maximum.at(thickest, labels.ravel(), distance.ravel())
     box = _sheet_box(sheet, mask.shape)
-    candidates = [k for k in range(1, count) if _blot(stats[k], 2.0 * thickest[k], pen_width, centres[k], box)]
-    candidates = [k for k in candidates if _clear_round(labels, stats[k], k)]
+    candidates = [k for k in range(1, count) if _placed_and_sized(stats[k], pen_width, centres[k], box)]
+    candidates = [k for k in candidates if _thick(labels, stats[k], k, pen_width) and _clear_round(labels, stats[k], k)]
     for axis in (0, 1):  # 0: a column of holes (x alike), 1: a row (y alike)
         for k in _in_sets(candidates, stats, centres, axis, box):
             w, h = (int(v) for v in stats[k][2:4])
@@ -83,18 +80,23 @@ def _sheet_box(sheet: np.ndarray | None, shape: tuple[int, ...]) -> tuple[int, i
     return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
 
 
-def _blot(stats: np.ndarray, thickness: float, pen_width: float, centre: np.ndarray, box: tuple) -> bool:
-    """Whether a piece of ink is shaped and placed like a hole: thick, compact, roundish, near an edge."""
+def _placed_and_sized(stats: np.ndarray, pen_width: float, centre: np.ndarray, box: tuple) -> bool:
+    """Whether a piece of ink is sized and placed like a hole: compact, roundish, near an edge of the sheet."""
     w, h = float(stats[2]), float(stats[3])
     size = max(w, h)
-    if thickness < _THICK_PENS * pen_width or not _MIN_PENS * pen_width <= size <= _MAX_PENS * pen_width:
-        return False
-    if size > _ROUND * min(w, h):
+    if not _MIN_PENS * pen_width <= size <= _MAX_PENS * pen_width or size > _ROUND * min(w, h):
         return False
     x0, y0, x1, y1 = box
     near_side = min(centre[0] - x0, x1 - centre[0]) <= _EDGE_SHARE * (x1 - x0)
     near_end = min(centre[1] - y0, y1 - centre[1]) <= _EDGE_SHARE * (y1 - y0)
     return bool(near_side or near_end)
+
+
+def _thick(labels: np.ndarray, stats: np.ndarray, k: int, pen_width: float) -> bool:
+    """Whether the piece is a blot: several pen widths thick at its thickest point (a stroke is one)."""
+    x, y, w, h = (int(v) for v in stats[:4])
+    piece = np.pad(labels[y : y + h, x : x + w] == k, 1).astype(np.uint8)
+    return 2.0 * float(cv2.distanceTransform(piece, cv2.DIST_L2, 5).max()) >= _THICK_PENS * pen_width
 
 
 def _clear_round(labels: np.ndarray, stats: np.ndarray, k: int) -> bool:
