@@ -6,11 +6,14 @@ up or down starts at its top (Latin letters and CJK strokes alike: 横 left to
 right, 竖/撇/捺 from the top). A closed ring starts at its top, a little
 right of it (one o'clock), and runs counter-clockwise, like an ``o``; a
 bowl with a tail (a, b, d, p, e) starts where its letter does and turns the
-way that letter's bowl does.
+way that letter's bowl does; an o or a bowl the pen left just open (its start
+tucked against its own later ink) turns the same way.
 
 Order is by script. Latin: lines top to bottom, words left to right, pieces
 of connected ink left to right within a word (a long flat joined-up word is
-no underline: only a straight one is drawn after its line), and small marks
+no underline: only a straight one is drawn after its line; a stem lifted before
+the bowls that overshoot it on the left comes first; a flat bar met in its
+middle comes after what meets it), and small marks
 (dots, accents, detached bars: tiny, or clear of the rows the letters' bodies
 cross, where a small letter stands) right after the ink they sit on — after
 the letter for a writer who prints, after the word for one who joins. CJK:
@@ -36,6 +39,18 @@ __all__ = ["orient", "order_paths"]
 # a closed ring starts where it reaches furthest up and this much to the right (tan 30 degrees: one o'clock),
 # where pens start an o (the o's of the Wacom note, a tuning recording, start between one and two o'clock)
 _RING_START_LEAN = 0.577
+# an open path whose ends lie closer than this share of its extent, and that encloses at least _RING_FILL of its
+# box, is an o the pen did not quite close (an ellipse fills 0.79 of its box; a narrow hairpin or a hook less)
+_RING_GAP = 0.35
+_RING_FILL = 0.5
+# a stem (one path, at most _STEM_NARROW times as wide as tall) comes before the piece after it when it stands in
+# that piece's left _STEM_SPAN
+_STEM_NARROW = 0.35
+_STEM_SPAN = 0.35
+# an open path starts at an end lying within _TUCK_GAP pen widths (and _RING_GAP of the bowl so closed) of its own
+# ink at least _TUCK_AWAY pen widths further on, when that bowl turns like an o and the path leaves it on its right
+_TUCK_GAP = 2.0
+_TUCK_AWAY = 4.0
 # a mark whose extent is below this share of the line height is a dot, accent or bar added after its letter
 _MARK_SHARE = 0.3
 # a piece no bigger than this many pen widths is a dot, wherever it lies
@@ -46,6 +61,8 @@ _CORE_SHARE = 0.5
 _CORE_CROSSING = 0.5
 # a gap wider than this share of the line height (and than a few pen widths) separates words
 _WORD_GAP_SHARE = 0.35
+# a bar is flat: its ink spans at most this share of the distance between its ends up and down
+_BAR_FLAT = 1.0
 # a piece this many line heights long and flatter than _RULE_SLOPE is an underline, drawn after its line
 _RULE_LENGTH = 2.0
 _RULE_SLOPE = 0.3
@@ -102,12 +119,50 @@ def orient(path: Path) -> Path:
         return Path(points=np.concatenate([ring, ring[:1]]), radii=np.concatenate([ring_r, ring_r[:1]]), closed=True)
     if (path.start_loop is None) != (path.end_loop is None):
         return _bowl_and_tail(path if path.start_loop is not None else path.reversed())
+    if _nearly_ring(pts):  # an o left open: counter-clockwise like a closed one
+        return path.reversed() if _shoelace(pts) > 0 else path
+    for candidate in (path, path.reversed()):
+        if _starts_tucked_bowl(candidate):
+            return candidate
     d = pts[-1] - pts[0]
     if abs(d[0]) >= abs(d[1]):
         backwards = d[0] < 0
     else:
         backwards = d[1] < 0
     return path.reversed() if backwards else path
+
+
+def _nearly_ring(points: np.ndarray) -> bool:
+    """An open path round as an o whose ends nearly meet (the pen lifted just short of closing it)."""
+    extent = float(np.ptp(points, axis=0).max())
+    return float(np.linalg.norm(points[-1] - points[0])) <= _RING_GAP * extent and abs(
+        0.5 * _shoelace(points)
+    ) >= _RING_FILL * float(np.prod(np.ptp(points, axis=0)))
+
+
+def _starts_tucked_bowl(path: Path) -> bool:
+    """Whether an open path starts a bowl the pen left open, its start tucked against its own ink.
+
+    A d, a, g, q or e written in one stroke starts at the top of its bowl (the
+    middle of an e), turns counter-clockwise round it and leaves it on its
+    right, up a stem, down a tail or on to the next letter. When the bowl is
+    left open, that start lies against the path's own later ink, inside the
+    letter, where no other stroke of it ends. A b or 6 from the same end turns
+    the other way round or leaves on the left: those start at their free end.
+    """
+    pts = path.points
+    width = 2.0 * float(np.median(path.radii))
+    arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(pts, axis=0), axis=1))])
+    later = np.flatnonzero(arc >= _TUCK_AWAY * width)
+    if not len(later):
+        return False
+    gaps = np.linalg.norm(pts[later] - pts[0], axis=1)
+    k = int(later[int(np.argmin(gaps))])
+    bowl = pts[: k + 1]
+    gap = float(gaps.min())
+    if gap > _TUCK_GAP * width or gap > _RING_GAP * float(np.ptp(bowl, axis=0).max()) or k >= len(pts) - 1:
+        return False  # the hook of an s lies as close, but closes no bowl round it
+    return _shoelace(bowl) < 0 and float(pts[-1][0]) > float(bowl[:, 0].mean())
 
 
 def _bowl_and_tail(path: Path) -> Path:
@@ -190,11 +245,17 @@ def _within_piece(piece: _Piece, width: float) -> list[Path]:
 
 
 def _is_bar(path: Path, others: list[Path], width: float) -> bool:
-    """A mostly horizontal open path whose middle another path of the same piece meets or crosses."""
+    """A flat open path, ends level, whose middle another path of the same piece meets or crosses.
+
+    A t-bar, the top of a T, a line the pen ran along the foot of several
+    letters: drawn after the strokes that meet it. Flat: a bowl whose ends lie
+    level but which rises well above them (the top bowl of a B, on the lower
+    one) is no bar, and is written where it stands.
+    """
     if path.closed or len(path.points) < 2 or not others:
         return False
     dx, dy = np.abs(path.points[-1] - path.points[0])
-    if dx < 2.0 * dy:
+    if dx < 2.0 * dy or float(np.ptp(path.points[:, 1])) > _BAR_FLAT * dx:
         return False
     arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(path.points, axis=0), axis=1))])
     middle = path.points[(arc > 1.5 * width) & (arc < arc[-1] - 1.5 * width)]
@@ -329,7 +390,7 @@ def _order_word(pieces: list[_Piece], line_height: float, width: float, core: tu
     body = [p for p in pieces if not any(p is m for m in marks)]
     if not body:
         body, marks = pieces, []
-    body.sort(key=lambda p: p.box[0])
+    body = _stems_first(sorted(body, key=lambda p: p.box[0]))
     after: dict[int, list[_Piece]] = {i: [] for i in range(len(body))}
     for mark in marks:
         cx = mark.centre[0]
@@ -341,6 +402,28 @@ def _order_word(pieces: list[_Piece], line_height: float, width: float, core: tu
         for mark in sorted(after[i], key=lambda p: p.box[0]):
             out.extend(_within_piece(mark, width))
     return out
+
+
+def _stems_first(body: list[_Piece]) -> list[_Piece]:
+    """A lifted stem before the ink hanging on its right that reaches a little left of it (B, D, P, R, h, k).
+
+    Pens draw the upright of such a letter first, then its bowls or arms from
+    it; the bowls often overshoot the stem to its left, which would put them
+    first in left-to-right order.
+    """
+    out = list(body)
+    for i in range(len(out) - 1):
+        a, b = out[i], out[i + 1]
+        x0, _, x1, _ = a.box
+        if _is_stem(b) and a.box[0] < b.box[0] and b.box[2] <= x0 + _STEM_SPAN * (x1 - x0):
+            out[i], out[i + 1] = b, a
+    return out
+
+
+def _is_stem(piece: _Piece) -> bool:
+    """A tall narrow upright piece drawn as one path."""
+    x0, y0, x1, y1 = piece.box
+    return len(piece.paths) == 1 and x1 - x0 <= _STEM_NARROW * (y1 - y0)
 
 
 def _order_cjk(pieces: list[_Piece], width: float) -> list[Path]:

@@ -22,6 +22,8 @@ from inksight_sdk.evaluation import (
     load_unipen_strokes,
 )
 from inksight_sdk.tracing import trace_mask
+from inksight_sdk.tracing.order import _is_bar
+from inksight_sdk.tracing.paths import Path as InkPath
 from tests.conftest import shared
 from tests.drawing import pen_mask, scaled_to
 
@@ -162,3 +164,66 @@ def test_a_ring_starts_at_one_o_clock_and_turns_counter_clockwise():
     start, later = stroke.points[0], stroke.points[len(stroke.points) // 8]
     assert start[1] < 25 and 45 < start[0] < 56
     assert later[0] < start[0]
+
+
+def test_a_printed_line_of_single_letters_keeps_its_direction():
+    # app2200 (UNIPEN Apple, tuning): "Build Boy Calm Cannon" in separate letters; its d and o are left open,
+    # its B is a stem and then both bowls in one stroke that overshoots the stem on the left
+    true = scaled_to(load_unipen_strokes(shared("ink", "unipen", "app2200.dat")), 56.0)
+    traced = trace_mask(pen_mask(true, PEN), script="latin")
+    scores = compare_ink(true, [s.points for s in traced], TOLERANCE)
+    assert scores.direction >= 0.85
+    assert scores.local_order >= 0.9
+
+
+def _arc(centre: tuple[float, float], radius: float, start_deg: float, end_deg: float) -> list[tuple[int, int]]:
+    """Points of a circular arc from ``start_deg`` to ``end_deg`` (0 = right, 90 = top: counter-clockwise on screen)."""
+    t = np.radians(np.linspace(start_deg, end_deg, 60))
+    return [(int(round(centre[0] + radius * np.cos(a))), int(round(centre[1] - radius * np.sin(a)))) for a in t]
+
+
+def _turn(points: np.ndarray) -> float:
+    """Twice the signed area of a ring of points: negative counter-clockwise on screen (y down)."""
+    x, y = points[:, 0], points[:, 1]
+    return float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
+
+
+@pytest.mark.parametrize("gap_deg", [200.0, 250.0, 290.0])
+def test_an_o_left_open_turns_counter_clockwise(gap_deg):
+    # the pen lifted just short of closing its o, the gap low on either side: still an o, counter-clockwise
+    (stroke,) = trace_mask(_draw((90, 90), _arc((45, 45), 22, gap_deg + 12, gap_deg + 348)))
+    assert _turn(stroke.points) < 0
+
+
+def test_a_d_with_its_bowl_left_open_starts_at_the_bowl():
+    # one stroke: from the top right of the bowl round it counter-clockwise, then up the stem on its right
+    bowl = _arc((40, 62), 13, 60, 340)
+    stem = [(53, 58), (55, 40), (56, 12)]
+    (stroke,) = trace_mask(_draw((90, 90), bowl + stem))
+    start, end = stroke.points[0], stroke.points[-1]
+    assert start[1] > 40 and end[1] < 20, "from the bowl up the stem, not down from the stem's top"
+    assert _turn(stroke.points[: len(stroke.points) // 2]) < 0
+
+
+def test_a_lifted_stem_comes_before_the_bowls_that_overshoot_it():
+    # a B: the stem, then both bowls in one stroke that starts left of the stem's top, clear of it
+    stem = [(32, 28), (32, 70)]
+    bowls = [(24, 20), (46, 18), (56, 28), (48, 42), (39, 44), (54, 48), (60, 60), (50, 72), (40, 74)]
+    first, *rest = trace_mask(_draw((100, 100), stem, bowls))
+    assert np.ptp(first.points[:, 0]) < 6 and np.ptp(first.points[:, 1]) > 30
+    assert rest and all(np.ptp(s.points[:, 0]) > 10 for s in rest)
+
+
+def test_a_bowl_with_level_ends_is_no_bar():
+    # the top bowl of a B from the stem's top round to its waist (ends level, but rising well above them), the
+    # lower bowl leaving from its middle: written where it stands; a flat bar met in its middle is still a bar
+    def path(*corners: tuple[float, float]) -> InkPath:
+        points = np.concatenate([np.linspace(a, b, 10, endpoint=False) for a, b in zip(corners[:-1], corners[1:])])
+        return InkPath(points=points, radii=np.full(len(points), 2.0), closed=False)
+
+    bowl = path((28, 44), (30, 20), (45, 16), (55, 25), (50, 38), (42, 44))
+    lower = path((52, 36), (60, 50), (55, 64), (40, 68))
+    bar = path((20, 40), (60, 40))
+    stem = path((40, 30), (40, 70))
+    assert not _is_bar(bowl, [lower], 4.0)
+    assert _is_bar(bar, [stem], 4.0)
