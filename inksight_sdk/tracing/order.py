@@ -7,7 +7,9 @@ right, 竖/撇/捺 from the top). A closed ring starts at its top, a little
 right of it (one o'clock), and runs counter-clockwise, like an ``o``; a
 bowl with a tail (a, b, d, p, e) starts where its letter does and turns the
 way that letter's bowl does; an o or a bowl the pen left just open (its start
-tucked against its own later ink) turns the same way.
+tucked against its own later ink) turns the same way. A closed bowl with a
+tall stem on its right (a d) is two strokes: the bowl, then the stem from its
+top down over the bowl's right side.
 
 Order is by script. Latin: lines top to bottom, words left to right, pieces
 of connected ink left to right within a word (a long flat joined-up word is
@@ -63,6 +65,8 @@ _CORE_CROSSING = 0.5
 _WORD_GAP_SHARE = 0.35
 # a bar is flat: its ink spans at most this share of the distance between its ends up and down
 _BAR_FLAT = 1.0
+# a d's stem rises at least this many pen widths above its bowl (the top of a small s closing its lower hook less)
+_STEM_RISE = 4.0
 # a piece this many line heights long and flatter than _RULE_SLOPE is an underline, drawn after its line
 _RULE_LENGTH = 2.0
 _RULE_SLOPE = 0.3
@@ -214,7 +218,55 @@ def order_paths(paths: Sequence[Path], mask: np.ndarray, script: str, width: flo
         return []
     if script == "cjk":
         return _order_cjk(_pieces(cjk_strokes(paths, width), mask), width)
-    return _order_latin(_pieces([orient(p) for p in paths], mask), mask, width)
+    return _order_latin(_pieces([orient(q) for p in paths for q in _bowl_then_stem(p)], mask), mask, width)
+
+
+def _bowl_then_stem(path: Path) -> list[Path]:
+    """A closed bowl with a tall stem rising from its right (a d) as two strokes: the bowl, then the stem.
+
+    Pens write such a d bowl first, then the stem from its top down (or up
+    from the bowl and back down over itself); one path can give either the
+    bowl first or the stem its direction, not both. A stem rising less (the
+    top of a small s whose lower hook closes on it) and other bowls with a
+    tail stay one path (see :func:`_bowl_and_tail`).
+    """
+    if (path.start_loop is None) == (path.end_loop is None):
+        return [path]
+    given = path if path.start_loop is not None else path.reversed()
+    k = given.start_loop
+    assert k is not None
+    loop, tail = given.points[: k + 1], given.points[k:]
+    top, bottom = float(loop[:, 1].min()), float(loop[:, 1].max())
+    rise = tail[-1] - tail[0]
+    upright = abs(float(rise[1])) > abs(float(rise[0]))
+    width = 2.0 * float(np.median(given.radii))
+    tall = float(tail[-1][1]) < top - max(0.5 * (bottom - top), _STEM_RISE * width)
+    if not (upright and tall and float(tail[-1][0]) > float(loop[:, 0].mean())) or len(tail) < 2:
+        return [path]
+    return _split_bowl_and_stem(given.points, given.radii, k)
+
+
+def _split_bowl_and_stem(points: np.ndarray, radii: np.ndarray, k: int) -> list[Path]:
+    """The bowl ``points[: k + 1]`` counter-clockwise from the junction, then the stem from its top down.
+
+    The bowl's right side is the stem's foot: the pen runs over it twice, up
+    to close the bowl and down with the stem. It goes with the stem, which
+    the pen draws last and whole, so the bowl ends where its right side starts.
+    """
+    loop, loop_r = points[: k + 1], radii[: k + 1]
+    if _shoelace(loop) > 0:
+        loop, loop_r = loop[::-1], loop_r[::-1]
+    width = 2.0 * float(np.median(radii))
+    junction = loop[-1]
+    m = len(loop) - 1
+    while m > 1 and abs(float(loop[m - 1][0] - junction[0])) <= width and loop[m - 1][1] >= loop[m][1] - 0.5:
+        m -= 1
+    stem = np.concatenate([points[k:][::-1], loop[m:-1][::-1]])
+    stem_r = np.concatenate([radii[k:][::-1], loop_r[m:-1][::-1]])
+    return [
+        Path(points=loop[: m + 1], radii=loop_r[: m + 1], closed=False),
+        Path(points=stem, radii=stem_r, closed=False),
+    ]
 
 
 def _pieces(paths: list[Path], mask: np.ndarray) -> list[_Piece]:

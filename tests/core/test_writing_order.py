@@ -227,3 +227,14 @@ def test_a_bowl_with_level_ends_is_no_bar():
     stem = path((40, 30), (40, 70))
     assert not _is_bar(bowl, [lower], 4.0)
     assert _is_bar(bar, [stem], 4.0)
+
+
+def test_a_d_with_a_closed_bowl_is_its_bowl_then_its_stem():
+    # the Wacom note's writer: the bowl counter-clockwise, then the stem from its top down over the bowl's right
+    # side; one path could give the bowl first or the stem its direction, not both. A b stays one stroke.
+    ring = _arc((40, 60), 12, 0, 360)
+    bowl, stem = trace_mask(_draw((90, 90), ring, [(52, 12), (52, 72)]))
+    assert _turn(bowl.points) < 0 and bowl.points[:, 1].min() > 40
+    assert stem.points[0][1] < 20 and stem.points[-1][1] > 60 and np.ptp(stem.points[:, 0]) < 10
+    (b,) = trace_mask(_draw((90, 90), _arc((50, 60), 12, 0, 360), [(38, 12), (38, 72)]))
+    assert b.points[0][1] < 20
