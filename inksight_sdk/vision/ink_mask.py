@@ -80,6 +80,12 @@ _HAIRLINE_WIDTH = 0.5
 _REMNANT_SHARE = 0.7
 #: ... and that runs at least this many pen widths along it (a dot on the line is no remnant)
 _REMNANT_PENS = 4
+#: a straight stub standing on a removed line (a header's column divider) is print too: at least this many pen
+#: widths long (an ``l`` or a ``1`` on a rule is half that), at most _STUB_THICK pen widths thick, and within
+#: _STUB_SLANT of the page's rows or columns (its box's added thickness over its length)
+_STUB_PENS = 15
+_STUB_THICK = 1.5
+_STUB_SLANT = 0.05
 #: a piece of ink with this share of its pixels along the sheet's outline is the sheet's edge, not writing
 _SHEET_EDGE_SHARE = 0.5
 #: ... and a run of ink this many pen widths long within that band is the edge itself
@@ -193,9 +199,11 @@ def extract_ink(
     objects = np.zeros(mask.shape, bool)
     if whole_page:
         objects = find_objects(mask, width, work if work.ndim == 3 else None) | find_holes(mask, width, sheet)
+    lines_gone = done.mask & ~mask
     mask = mask & ~objects
     if whole_page:  # (the remnant step then also drops pieces lying along an object)
         mask = _without_rule_remnants(mask, done.mask & ~mask, done.width)
+        mask = _without_stubs(mask, lines_gone, done.width)
     structure = done.mask & ~mask & ~objects if explain else mask
     if not whole_page:
         mask = _without_edge_bands(mask)
@@ -355,6 +363,43 @@ def _without_rule_remnants(mask: np.ndarray, removed: np.ndarray, width: float) 
     remnant = long & (on_line >= _REMNANT_SHARE * np.maximum(stats[:, cv2.CC_STAT_AREA], 1))
     remnant[0] = False
     return mask & ~remnant[labels] if remnant.any() else mask
+
+
+def _without_stubs(mask: np.ndarray, lines: np.ndarray, width: float) -> np.ndarray:
+    """``mask`` without straight printed stubs standing on a removed printed line (``lines``).
+
+    A form's header divides its strip with short column lines that end on
+    the header's removed border; too short to be judged as lines of the
+    sheet, they stand alone once the border is gone. A stub is long, as thin
+    as a line and level or upright, and it touches the removed line only at
+    one of its ends. Handwriting on a rule is a letter (shorter, or not that
+    straight and thin); an underline or a hand-drawn line crossing a rule
+    touches it along the way, not at an end.
+    """
+    if not lines.any() or not mask.any():
+        return mask
+    pen = max(width, 1.0)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    w, h = stats[:, cv2.CC_STAT_WIDTH].astype(np.float64), stats[:, cv2.CC_STAT_HEIGHT].astype(np.float64)
+    long, thin = np.maximum(w, h), np.minimum(w, h)
+    # its box: the pen's width across, plus what a slight slant adds over its length
+    shaped = (long >= _STUB_PENS * pen) & (thin <= _STUB_THICK * pen + _STUB_SLANT * long)
+    shaped[0] = False
+    if not shaped.any():
+        return mask
+    reach = 2 * max(1, int(round(pen))) + 1
+    near = cv2.dilate(lines.astype(np.uint8), np.ones((reach, reach), np.uint8)).astype(bool)
+    stub = np.zeros(count, dtype=bool)
+    for k in np.flatnonzero(shaped):
+        x, y, bw, bh = (int(v) for v in stats[k][:4])
+        piece = labels[y : y + bh, x : x + bw] == k
+        touching = np.nonzero(piece & near[y : y + bh, x : x + bw])
+        if len(touching[0]) == 0:
+            continue
+        along = touching[0] if bh >= bw else touching[1]  # positions along the stub's length
+        end = 2.0 * pen
+        stub[k] = bool(along.max() <= end or along.min() >= max(bh, bw) - 1 - end)
+    return mask & ~stub[labels] if stub.any() else mask
 
 
 def _without_sheet_edge(mask: np.ndarray, sheet: np.ndarray, width: float) -> np.ndarray:

@@ -46,8 +46,9 @@ _LONG_PIECE = 0.3
 _FAINT_PIECE = 0.65
 #: chroma (share of optical density per channel) differing by more than this is another colour
 _COLOUR_DIFFERENCE = 0.1
-#: a line at most this thick (pixels) is judged by its darkest row: one strong row and one weak
-_TWO_ROWS = 2.5
+#: a line at most this thick (pixels) is judged by its darkest row: one strong row and one or two weak (its
+#: anti-aliased edges)
+_TWO_ROWS = 3.5
 #: a line whose median darkness is below this share of the ink's is fainter than handwriting
 _FAINT_RATIO = 0.45
 

@@ -1,0 +1,81 @@
+"""Form lines under handwriting (issue 13 part 2): the line goes, the writing on it stays.
+
+The rendered form of the ground-truth benchmark (its seed) draws its field
+lines anti-aliased across three pixel rows, one strong and two weak; the
+real case of short printed stubs is the header strip of a tuning photo,
+whose column dividers stand on the header's border line.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from inksight_sdk import Pipeline
+from inksight_sdk.evaluation import load_wacom_strokes
+from inksight_sdk.evaluation.conditions import CONDITIONS, render_condition
+from inksight_sdk.vision import extract_ink
+from tests.conftest import shared
+
+
+@pytest.fixture(scope="module")
+def form():
+    """The Wacom note on a printed form, drawn as the ground-truth benchmark draws it (its seed)."""
+    strokes = load_wacom_strokes(shared("ink", "wacom_digital_ink_is_processable.json"))
+    seed = 10 + CONDITIONS.index("form")
+    return render_condition(strokes, "form", pen_width=3.5, scale=0.9, seed=seed, rules=(78.0, 488.0), margin=40.0)
+
+
+def _truth(page, reach: int) -> np.ndarray:
+    near = np.zeros(page.image.shape[:2], np.uint8)
+    for stroke in page.strokes:
+        cv2.polylines(near, [np.round(stroke).astype(np.int32)], False, 1, 2 * reach + 1)
+    return near.astype(bool)
+
+
+def _field_rows(page) -> list[int]:
+    """The rows of the printed lines: rows of print across half the page (the writing on them included)."""
+    rows = (page.distractor > 0.5).sum(axis=1)
+    return [int(y) for y in np.flatnonzero(rows >= 0.5 * page.image.shape[1])]
+
+
+def test_three_row_field_lines_leave_the_page_mask(form):
+    ink = extract_ink(form.image)
+    free = ~_truth(form, 6)
+    rows = _field_rows(form)
+    assert rows  # the form has field lines
+    for y in rows:
+        # what the mask keeps of the line away from the writing: nothing longer than a letter's stroke
+        kept = ink.mask[max(0, y - 1) : y + 2].any(axis=0) & free[y]
+        assert kept.sum() < 0.02 * kept.size, y
+
+
+def test_the_line_under_words_is_not_traced(form):
+    with Pipeline(detector="layout", derenderer="skeleton", derenderer_options={"workers": 0}) as pipeline:
+        document = pipeline.convert(form.image)
+    free = ~_truth(form, 5)
+    on_line = np.zeros(free.shape, bool)
+    for y in _field_rows(form):
+        on_line[max(0, y - 2) : y + 3] = True
+    points = [np.asarray(s.points) for s in document.strokes() if len(s.points) > 1]
+    dense = np.concatenate([_resampled(p) for p in points])
+    xy = np.clip(np.round(dense).astype(int), 0, [free.shape[1] - 1, free.shape[0] - 1])
+    stray = on_line[xy[:, 1], xy[:, 0]] & free[xy[:, 1], xy[:, 0]]
+    # the pieces of the field line under the letters (a footprint's reach of the page's ink) stay short
+    assert stray.sum() < 0.01 * len(dense)
+
+
+def _resampled(points: np.ndarray) -> np.ndarray:
+    steps = np.linalg.norm(np.diff(points, axis=0), axis=1)
+    at = np.concatenate([[0.0], np.cumsum(steps)])
+    t = np.arange(0.0, at[-1] + 1e-9, 1.0)
+    return np.column_stack([np.interp(t, at, points[:, 0]), np.interp(t, at, points[:, 1])])
+
+
+def test_header_column_dividers_on_a_removed_border_go_too():
+    image = cv2.cvtColor(cv2.imread(str(shared("photos", "grid_yellow_pencil_pens_en.jpg"))), cv2.COLOR_BGR2RGB)
+    ink = extract_ink(image)
+    strip = ink.mask[: int(0.06 * ink.mask.shape[0])]
+    # the header strip holds two dividers, each a straight column of ink over the strip's height
+    assert strip.sum(axis=0).max() < 0.3 * strip.shape[0]
