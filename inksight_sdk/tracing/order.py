@@ -65,6 +65,10 @@ _CORE_CROSSING = 0.5
 _WORD_GAP_SHARE = 0.35
 # a bar is flat: its ink spans at most this share of the distance between its ends up and down
 _BAR_FLAT = 1.0
+# ... and a crooked one (running more than _BAR_STRAIGHT times the distance between its ends) reaches at most
+# _BAR_REACH line heights across: a longer one is the foot of a joined-up word running on through its letters
+_BAR_STRAIGHT = 1.3
+_BAR_REACH = 1.25
 # a d's stem rises at least this many pen widths above its bowl (the top of a small s closing its lower hook less)
 _STEM_RISE = 4.0
 # a piece this many line heights long and flatter than _RULE_SLOPE is an underline, drawn after its line
@@ -289,20 +293,25 @@ def _pieces(paths: list[Path], mask: np.ndarray) -> list[_Piece]:
     return pieces
 
 
-def _within_piece(piece: _Piece, width: float) -> list[Path]:
-    """Paths left to right, bars last: a t-bar or T-top is drawn after the stroke that meets it."""
+def _within_piece(piece: _Piece, width: float, line_height: float = np.inf) -> list[Path]:
+    """Paths left to right, bars last: a t-bar or T-top is drawn after the stroke that meets it.
+
+    ``line_height`` bounds how far a crooked bar reaches (see :func:`_is_bar`); without it, it does not.
+    """
     paths = sorted(piece.paths, key=lambda p: float(p.points[:, 0].min()))
-    bars = [p for p in paths if _is_bar(p, [q for q in paths if q is not p], width)]
+    bars = [p for p in paths if _is_bar(p, [q for q in paths if q is not p], width, line_height)]
     return [p for p in paths if not any(p is b for b in bars)] + bars
 
 
-def _is_bar(path: Path, others: list[Path], width: float) -> bool:
+def _is_bar(path: Path, others: list[Path], width: float, line_height: float = np.inf) -> bool:
     """A flat open path, ends level, whose middle another path of the same piece meets or crosses.
 
     A t-bar, the top of a T, a line the pen ran along the foot of several
     letters: drawn after the strokes that meet it. Flat: a bowl whose ends lie
     level but which rises well above them (the top bowl of a B, on the lower
-    one) is no bar, and is written where it stands.
+    one) is no bar, and is written where it stands. A crooked one (a t-bar the
+    pen ran on into the next letter) is a bar within about a letter's reach;
+    further, it is the foot of a joined-up word, written with its letters.
     """
     if path.closed or len(path.points) < 2 or not others:
         return False
@@ -310,6 +319,8 @@ def _is_bar(path: Path, others: list[Path], width: float) -> bool:
     if dx < 2.0 * dy or float(np.ptp(path.points[:, 1])) > _BAR_FLAT * dx:
         return False
     arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(path.points, axis=0), axis=1))])
+    if arc[-1] > _BAR_STRAIGHT * float(np.hypot(dx, dy)) and dx > _BAR_REACH * line_height:
+        return False
     middle = path.points[(arc > 1.5 * width) & (arc < arc[-1] - 1.5 * width)]
     if not len(middle):
         return False
@@ -450,7 +461,7 @@ def _order_word(pieces: list[_Piece], line_height: float, width: float, core: tu
         after[int(np.argmin(distance))].append(mark)
     out: list[Path] = []
     for i, piece in enumerate(body):
-        out.extend(_within_piece(piece, width))
+        out.extend(_within_piece(piece, width, line_height))
         for mark in sorted(after[i], key=lambda p: p.box[0]):
             out.extend(_within_piece(mark, width))
     return out

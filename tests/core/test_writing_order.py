@@ -238,3 +238,18 @@ def test_a_d_with_a_closed_bowl_is_its_bowl_then_its_stem():
     assert stem.points[0][1] < 20 and stem.points[-1][1] > 60 and np.ptp(stem.points[:, 0]) < 10
     (b,) = trace_mask(_draw((90, 90), _arc((50, 60), 12, 0, 360), [(38, 12), (38, 72)]))
     assert b.points[0][1] < 20
+
+
+def test_a_long_joined_run_met_by_a_stem_is_no_bar():
+    # the foot of a joined-up word (BBN writers) runs on through several letters, up and down; a stem or t-bar
+    # meeting it does not make it a bar drawn after them. A crooked bar within a letter's width still is one.
+    def path(*corners: tuple[float, float]) -> InkPath:
+        points = np.concatenate([np.linspace(a, b, 10, endpoint=False) for a, b in zip(corners[:-1], corners[1:])])
+        return InkPath(points=points, radii=np.full(len(points), 2.0), closed=False)
+
+    run = path(*[(10.0 + 8 * k, 60.0 if k % 2 else 48.0) for k in range(16)])  # 120 px of zigzag, ends level
+    stem = path((66, 20), (66, 70))
+    hooked_bar = path((40, 40), (52, 38), (55, 46), (58, 38), (64, 40))  # a t-bar run on into the next letter
+    upright = path((56, 20), (56, 70))
+    assert not _is_bar(run, [stem], 4.0, line_height=40.0)
+    assert _is_bar(hooked_bar, [upright], 4.0, line_height=40.0)
