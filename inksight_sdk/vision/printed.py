@@ -6,9 +6,11 @@ levels only (the x-height and the cap or ascender height), to a small
 fraction of the letter height. Handwriting wanders by a tenth of a letter
 height or more, and joined-up writing has too few separate letters to
 measure at all. So a word is *printed* when it has enough separate letters
-and nearly all of their bottoms lie on one line and their tops on at most two,
-within a tolerance that never drops below a working pixel (small type at
-the working resolution stays undecided, so handwriting is kept).
+and nearly all of their bottoms lie on one line and their tops on at most two
+(three in a word of seven letters or more: capitals, ascenders and a t's top
+differ by a pixel in many faces), within a tolerance that never drops below a
+working pixel (small type at the working resolution stays undecided, so
+handwriting is kept).
 
 The measure uses the word's connected components in its line's frame
 (``u`` along the line, ``v`` across it, downwards), as the layout finds
@@ -47,6 +49,12 @@ _WIDEST = 2.5
 #: five has too few to excuse an odd one: neat handwriting on a rule passes the level test then)
 _WIDEST_MERGED = 4.0
 _MIN_LETTERS_MERGED = 6
+#: the tops of a word's letters fall on this many levels (x-height, and capitals with ascenders) ...
+_TOP_LEVELS = 2
+#: ... or, in a word of this many letters, on one more: a font's capitals stand lower than its ascenders, and a
+#: t between them (a few words that long show all three; a hand's tops wander over far more)
+_MANY_LETTERS = 7
+_TOP_LEVELS_MANY = 3
 #: a descender reaches this far below the baseline (shares of the usual letter height)
 _DESCENDER = (0.15, 0.6)
 #: a word with its two neighbours holding this many letters is judged with them
@@ -90,10 +98,12 @@ def print_evidence(boxes: Sequence[Box], letter_height: float) -> PrintEvidence:
     slope = _slope(centre, b[:, 3])
     bottoms = b[:, 3] - slope * centre
     baseline = float(np.mean(np.abs(bottoms - np.median(bottoms)) <= tolerance))
-    # the tops, with the baseline's slope taken out, fall on two levels (x-height, capitals and ascenders).
+    # the tops, with the baseline's slope taken out, fall on two levels (x-height, capitals and ascenders), or
+    # three in a long word.
     # Not "each near another top": handwriting sitting on a removed rule has its bottoms cut level, and
     # among ten letters most tops find a neighbour within a pixel or two by chance
-    return PrintEvidence(len(boxes), baseline, _two_levels(b[:, 2] - slope * centre, tolerance), _sized(b))
+    levels = _TOP_LEVELS_MANY if len(boxes) >= _MANY_LETTERS else _TOP_LEVELS
+    return PrintEvidence(len(boxes), baseline, _levels(b[:, 2] - slope * centre, tolerance, levels), _sized(b))
 
 
 def _sized(boxes: np.ndarray) -> bool:
@@ -177,17 +187,19 @@ def _slope(u: np.ndarray, v: np.ndarray) -> float:
     return float(np.median(dv[keep] / du[keep])) if keep.any() else 0.0
 
 
-def _two_levels(values: np.ndarray, tolerance: float) -> float:
-    """The largest share of ``values`` within ``tolerance`` of one of two levels."""
-    v = np.sort(values)
-    # for each value as a level's centre, how many lie within the tolerance of it
-    counts = np.searchsorted(v, v + tolerance, side="right") - np.searchsorted(v, v - tolerance, side="left")
-    first = int(np.argmax(counts))
-    near_first = np.abs(v - v[first]) <= tolerance
-    rest = v[~near_first]
-    if len(rest) == 0:
-        return 1.0
-    second = np.searchsorted(rest, rest + tolerance, side="right") - np.searchsorted(
-        rest, rest - tolerance, side="left"
-    )
-    return float((np.count_nonzero(near_first) + int(second.max())) / len(v))
+def _levels(values: np.ndarray, tolerance: float, count: int) -> float:
+    """The largest share of ``values`` within ``tolerance`` of one of ``count`` levels (greedy, densest first)."""
+    rest = np.sort(values)
+    on = 0
+    for _ in range(count):
+        if len(rest) == 0:
+            break
+        # for each value as a level's centre, how many lie within the tolerance of it
+        near = np.searchsorted(rest, rest + tolerance, side="right") - np.searchsorted(
+            rest, rest - tolerance, side="left"
+        )
+        centre = rest[int(np.argmax(near))]
+        taken = np.abs(rest - centre) <= tolerance
+        on += int(np.count_nonzero(taken))
+        rest = rest[~taken]
+    return on / len(values)

@@ -63,6 +63,19 @@ def test_letters_on_one_baseline_are_type_and_wandering_ones_are_not():
     assert not print_evidence([*letters[:6], (140.0, 150.0, -30.0, 20.0)], 14.0).printed
 
 
+def test_a_long_word_of_type_may_show_three_top_levels():
+    """"Subject": capitals lower than ascenders, and a t between them and the x-height."""
+    tops = [1.0, 4.0, 0.0, 4.0, 4.0, 4.0, 2.5]  # S u b j e c t: capital, x, ascender, x, x, x, t
+    letters = [(20.0 * i, 20.0 * i + 12, top, 20.0) for i, top in enumerate(tops)]
+    assert print_evidence(letters, 14.0).printed
+    # five letters on three levels are too few to tell from a hand
+    assert not print_evidence(letters[:3] + letters[5:], 14.0).printed
+    # a hand's tops wander over more than three levels
+    rng = np.random.default_rng(5)
+    wandering = [(u0, u1, v0 + d, v1) for (u0, u1, v0, v1), d in zip(letters, rng.uniform(-3, 3, 7))]
+    assert not print_evidence(wandering, 14.0).printed
+
+
 def test_short_words_beside_type_on_its_baseline_are_type():
     word = [(20.0 * i, 20.0 * i + 12, 6.0, 20.0) for i in range(6)]
     short = [(200.0, 212.0, 6.0, 20.0), (220.0, 232.0, 0.0, 20.0)]  # "de": on the baseline and the levels
