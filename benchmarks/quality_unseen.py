@@ -110,6 +110,8 @@ SYNTHETIC = [
     ("cutout", "inksight_page.jpg"),
     ("shadow", "testaments_AD78_0054-0.jpg"),
     ("shadow", "desk_plain_multicolor_de.png"),
+    ("shadow", "grid_logbook1947_taped_moth_en.jpg"),
+    ("shadow", "ruled_margin_bleedthrough_en.jpg"),
 ]
 CLASSES = ("structure", "print", "objects", "outside sheet", "other")
 #: the images whose overlay goes to docs/images (the rest would only make the repository heavy)
