@@ -5,7 +5,11 @@ nearly opposite edges belong to one stroke and the other two to another, and
 the bar of a ``T`` runs straight through while its stem ends there. Edges
 left over once the straight pairs are taken meet at a cusp (the two arms of a
 ``k``, the point of a ``v``): one stroke turns there, so they are paired too
-unless the turn folds the pen straight back.
+unless the turn folds the pen straight back. Where strokes cross so close
+together that their crossings merge into one junction (two bars of 書
+through its upright), each bar's halves are about as straight a pair as one
+bar's half and the other's: there the pair whose ends also lie on one line
+wins.
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ End = tuple[int, int]  # (edge id, side): side 0 = the edge's start node, 1 = it
 
 # a pair deviating less than this from a straight line is a stroke running through the junction
 _STRAIGHT_DEG = 50.0
+# in a cluster of more than four ends (strokes crossing close together), an end a pen width off the line of another
+# costs this many degrees of deviation: two close parallel bars through one upright each run straight on
+_OFFSET_DEG = 30.0
 # leftover ends turning sharper than this (a hairpin) are not joined
 _CUSP_DEG = 165.0
 
@@ -51,6 +58,23 @@ def end_direction(graph: StrokeGraph, end: End) -> np.ndarray:
     return d / norm if norm > 1e-9 else np.zeros(2)
 
 
+def _end_anchor(graph: StrokeGraph, end: End) -> np.ndarray:
+    """Where an edge leaves its node's disk: the point its direction is measured from."""
+    edge = graph.edge(end[0])
+    points, _ = edge.oriented(end[1])
+    node = graph.node(edge.node(end[1]))
+    step = points[1:] - points[:-1]
+    arc = np.concatenate([[0.0], np.cumsum(np.sqrt((step * step).sum(axis=1)))])
+    near = min(node.radius, 0.4 * arc[-1])
+    return np.array([np.interp(near, arc, points[:, 0]), np.interp(near, arc, points[:, 1])])
+
+
+def _offset(pa: np.ndarray, da: np.ndarray, pb: np.ndarray, width: float) -> float:
+    """Degrees charged for ``pb`` lying off the line through ``pa`` along ``da`` (_OFFSET_DEG a pen width off)."""
+    rel = pb - pa
+    return _OFFSET_DEG * abs(float(da[0] * rel[1] - da[1] * rel[0])) / max(width, 1e-9)
+
+
 def _deviation(a: np.ndarray, b: np.ndarray) -> float:
     """Degrees by which continuing from direction ``-a`` into ``b`` turns (0 = straight on)."""
     cos = float(np.clip(-np.dot(a, b), -1.0, 1.0))
@@ -68,8 +92,16 @@ def pair_ends(graph: StrokeGraph) -> dict[End, End]:
             pairs[ends[0]], pairs[ends[1]] = ends[1], ends[0]
             continue
         directions = [end_direction(graph, e) for e in ends]
+        anchors = [_end_anchor(graph, e) for e in ends]
         candidates = sorted(
-            (_deviation(directions[i], directions[j]), i, j) for i in range(len(ends)) for j in range(i + 1, len(ends))
+            (
+                _deviation(directions[i], directions[j])
+                + (_offset(anchors[i], directions[i], anchors[j], graph.width) if len(ends) > 4 else 0.0),
+                i,
+                j,
+            )
+            for i in range(len(ends))
+            for j in range(i + 1, len(ends))
         )
         taken: set[int] = set()
         for limit in (_STRAIGHT_DEG, _CUSP_DEG):

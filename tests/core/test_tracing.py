@@ -103,6 +103,18 @@ def test_an_x_crossing_is_two_straight_strokes():
         assert np.linalg.norm(s.points[-1] - s.points[0]) > 100
 
 
+@pytest.mark.parametrize("tilt", [-1, 0, 1])
+def test_two_close_bars_through_one_upright_each_run_straight_on(tilt: int) -> None:
+    # 書, 聿 at a notebook's size: the crossings of two close bars with the upright merge into one junction,
+    # where each bar's halves are about as straight a pair as one bar's half and the other's; the one on its line wins
+    mask = draw((90, 90), [(10, 40), (70, 40 + tilt)], [(10, 48), (70, 48 - tilt)], [(40, 15), (40, 75)])
+    strokes = trace_mask(mask, script="cjk")
+    bars = [s for s in strokes if np.ptp(s.points[:, 0]) > 40]
+    assert len(bars) == 2
+    for bar in bars:
+        assert np.ptp(bar.points[:, 1]) <= 3.0, "a bar's left half ran on into the other bar's right half"
+
+
 def test_a_t_is_stem_then_bar_each_from_its_natural_end():
     mask = draw((100, 80), [(40, 10), (40, 90)], [(15, 30), (65, 30)])  # the bar crosses the stem
     strokes = trace_mask(mask)
