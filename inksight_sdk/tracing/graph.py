@@ -48,13 +48,21 @@ class Edge:
     v: int
     points: np.ndarray
     radii: np.ndarray
+    #: the points the length was last measured on, and that length: simplifying a graph asks for the
+    #: lengths of all its edges on every round, and an edge's points are replaced, never changed in place
+    _measured: tuple[np.ndarray, float] | None = attrs.field(default=None, init=False, repr=False)
 
     @property
     def length(self) -> float:
-        if len(self.points) < 2:
+        points = self.points
+        if self._measured is not None and self._measured[0] is points:
+            return self._measured[1]
+        if len(points) < 2:
             return 0.0
-        step = self.points[1:] - self.points[:-1]
-        return float(np.sqrt((step * step).sum(axis=1)).sum())  # = norm(diff(points), axis=1).sum(), cheaper
+        step = points[1:] - points[:-1]
+        length = float(np.sqrt((step * step).sum(axis=1)).sum())  # = norm(diff(points), axis=1).sum(), cheaper
+        self._measured = (points, length)
+        return length
 
     def node(self, side: int) -> int:
         return self.u if side == 0 else self.v
@@ -169,10 +177,9 @@ class StrokeGraph:
             for j, side in u.ends:
                 moved = self.edge(j)
                 index = 0 if side == 0 else -1
-                moved.points = moved.points.copy()
-                moved.points[index] = centre
-                moved.radii = moved.radii.copy()
-                moved.radii[index] = radius
+                points, radii = moved.points.copy(), moved.radii.copy()
+                points[index], radii[index] = centre, radius
+                moved.points, moved.radii = points, radii
             changed = True
         return changed
 

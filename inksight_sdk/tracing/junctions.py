@@ -38,35 +38,36 @@ def end_direction(graph: StrokeGraph, end: End) -> np.ndarray:
     the strokes do, so the tangent is read between the disk's rim and about
     two pen widths further out (or the whole edge when it is shorter).
     """
+    return _end_geometry(graph, end)[0]
+
+
+def _end_geometry(graph: StrokeGraph, end: End) -> tuple[np.ndarray, np.ndarray]:
+    """The end's direction (:func:`end_direction`) and its anchor, where the edge leaves its node's disk.
+
+    Both read the same arc, so one pass gives the two (every junction of every word asks for both).
+    """
     edge = graph.edge(end[0])
     points, _ = edge.oriented(end[1])
     node = graph.node(edge.node(end[1]))
     step = points[1:] - points[:-1]
     arc = np.concatenate([[0.0], np.cumsum(np.sqrt((step * step).sum(axis=1)))])
     total = arc[-1]
-    if total <= 0:
-        return np.zeros(2)
     near = min(node.radius, 0.4 * total)
+    anchor = np.array([np.interp(near, arc, points[:, 0]), np.interp(near, arc, points[:, 1])])
+    if total <= 0:
+        return np.zeros(2), anchor
     far = min(near + 2.0 * graph.width, total)
-    a = np.array([np.interp(near, arc, points[:, 0]), np.interp(near, arc, points[:, 1])])
-    b = np.array([np.interp(far, arc, points[:, 0]), np.interp(far, arc, points[:, 1])])
-    d = b - a
-    norm = float(np.linalg.norm(d))
+    d = np.array([np.interp(far, arc, points[:, 0]), np.interp(far, arc, points[:, 1])]) - anchor
+    norm = _length(d)
     if norm < 1e-9:
         d = points[-1] - points[0]
-        norm = float(np.linalg.norm(d))
-    return d / norm if norm > 1e-9 else np.zeros(2)
+        norm = _length(d)
+    return (d / norm if norm > 1e-9 else np.zeros(2)), anchor
 
 
-def _end_anchor(graph: StrokeGraph, end: End) -> np.ndarray:
-    """Where an edge leaves its node's disk: the point its direction is measured from."""
-    edge = graph.edge(end[0])
-    points, _ = edge.oriented(end[1])
-    node = graph.node(edge.node(end[1]))
-    step = points[1:] - points[:-1]
-    arc = np.concatenate([[0.0], np.cumsum(np.sqrt((step * step).sum(axis=1)))])
-    near = min(node.radius, 0.4 * arc[-1])
-    return np.array([np.interp(near, arc, points[:, 0]), np.interp(near, arc, points[:, 1])])
+def _length(vector: np.ndarray) -> float:
+    """``float(np.linalg.norm(vector))`` of a 2-vector (the same sum of squares), without its overhead."""
+    return float(np.sqrt(np.dot(vector, vector)))
 
 
 def _offset(pa: np.ndarray, da: np.ndarray, pb: np.ndarray, width: float) -> float:
@@ -91,8 +92,7 @@ def pair_ends(graph: StrokeGraph) -> dict[End, End]:
         if len(ends) == 2:
             pairs[ends[0]], pairs[ends[1]] = ends[1], ends[0]
             continue
-        directions = [end_direction(graph, e) for e in ends]
-        anchors = [_end_anchor(graph, e) for e in ends]
+        directions, anchors = zip(*(_end_geometry(graph, e) for e in ends))
         candidates = sorted(
             (
                 _deviation(directions[i], directions[j])

@@ -32,7 +32,7 @@ from collections.abc import Sequence
 import attrs
 import numpy as np
 
-from ..filters import label
+from ..filters import label, median
 from .cjk import cjk_strokes, order_cjk
 from .paths import Path
 
@@ -159,18 +159,30 @@ def _starts_tucked_bowl(path: Path) -> bool:
     the other way round or leaves on the left: those start at their free end.
     """
     pts = path.points
-    width = 2.0 * float(np.median(path.radii))
-    arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(pts, axis=0), axis=1))])
-    later = np.flatnonzero(arc >= _TUCK_AWAY * width)
+    width = 2.0 * median(path.radii)
+    later = np.flatnonzero(_arc(pts) >= _TUCK_AWAY * width)
     if not len(later):
         return False
-    gaps = np.linalg.norm(pts[later] - pts[0], axis=1)
+    gaps = _lengths(pts[later] - pts[0])
     k = int(later[int(np.argmin(gaps))])
     bowl = pts[: k + 1]
     gap = float(gaps.min())
     if gap > _TUCK_GAP * width or gap > _RING_GAP * float(np.ptp(bowl, axis=0).max()) or k >= len(pts) - 1:
         return False  # the hook of an s lies as close, but closes no bowl round it
     return _shoelace(bowl) < 0 and float(pts[-1][0]) > float(bowl[:, 0].mean())
+
+
+def _lengths(vectors: np.ndarray) -> np.ndarray:
+    """``np.linalg.norm(vectors, axis=-1)`` (the same sum of squares and root), without its per-call overhead."""
+    return np.sqrt((vectors * vectors).sum(axis=-1))
+
+
+def _arc(points: np.ndarray) -> np.ndarray:
+    """Arc length at each point of a polyline, from 0 at its first."""
+    arc = np.zeros(len(points))
+    if len(points) > 1:
+        np.cumsum(_lengths(points[1:] - points[:-1]), out=arc[1:])
+    return arc
 
 
 def _bowl_and_tail(path: Path) -> Path:
@@ -243,7 +255,7 @@ def _bowl_then_stem(path: Path) -> list[Path]:
     top, bottom = float(loop[:, 1].min()), float(loop[:, 1].max())
     rise = tail[-1] - tail[0]
     upright = abs(float(rise[1])) > abs(float(rise[0]))
-    width = 2.0 * float(np.median(given.radii))
+    width = 2.0 * median(given.radii)
     tall = float(tail[-1][1]) < top - max(0.5 * (bottom - top), _STEM_RISE * width)
     if not (upright and tall and float(tail[-1][0]) > float(loop[:, 0].mean())) or len(tail) < 2:
         return [path]
@@ -260,7 +272,7 @@ def _split_bowl_and_stem(points: np.ndarray, radii: np.ndarray, k: int) -> list[
     loop, loop_r = points[: k + 1], radii[: k + 1]
     if _shoelace(loop) > 0:
         loop, loop_r = loop[::-1], loop_r[::-1]
-    width = 2.0 * float(np.median(radii))
+    width = 2.0 * median(radii)
     junction = loop[-1]
     m = len(loop) - 1
     while m > 1 and abs(float(loop[m - 1][0] - junction[0])) <= width and loop[m - 1][1] >= loop[m][1] - 0.5:
@@ -318,15 +330,15 @@ def _is_bar(path: Path, others: list[Path], width: float, line_height: float = n
     dx, dy = np.abs(path.points[-1] - path.points[0])
     if dx < 2.0 * dy or float(np.ptp(path.points[:, 1])) > _BAR_FLAT * dx:
         return False
-    arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(path.points, axis=0), axis=1))])
+    arc = _arc(path.points)
     if arc[-1] > _BAR_STRAIGHT * float(np.hypot(dx, dy)) and dx > _BAR_REACH * line_height:
         return False
     middle = path.points[(arc > 1.5 * width) & (arc < arc[-1] - 1.5 * width)]
     if not len(middle):
         return False
     for other in others:
-        d = np.linalg.norm(middle[:, None, :] - other.points[None, ::2, :], axis=2)
-        if float(d.min()) <= width:
+        # the root of the least squared distance: the least distance, one root instead of one per pair
+        if float(np.sqrt((np.square(middle[:, None, :] - other.points[None, ::2, :])).sum(axis=2).min())) <= width:
             return True
     return False
 

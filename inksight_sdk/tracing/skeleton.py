@@ -18,7 +18,7 @@ import attrs
 import cv2
 import numpy as np
 
-from ..filters import label
+from ..filters import label, median
 
 __all__ = ["Skeleton", "skeletonize_mask"]
 
@@ -107,7 +107,7 @@ def _distance(mask: np.ndarray) -> np.ndarray:
 def _median_width(distance: np.ndarray, skeleton: np.ndarray) -> float:
     # the distance transform counts to the centre of the first paper pixel, half a pixel beyond the edge
     values = distance[skeleton]
-    return max(1.0, 2.0 * float(np.median(values)) - 1.0) if values.size else 1.0
+    return max(1.0, 2.0 * median(values) - 1.0) if values.size else 1.0
 
 
 def _clean(mask: np.ndarray, width: float) -> np.ndarray:

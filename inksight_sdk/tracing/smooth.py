@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..filters import correlate_1d, gaussian_1d, gaussian_kernel, median_1d
+from ..filters import correlate_1d, gaussian_1d, gaussian_kernel, median, median_1d
 
 __all__ = ["smooth_path", "resample_path", "simplify", "simplify_many", "finish_path", "finish_paths", "smooth_paths"]
 
@@ -154,7 +154,7 @@ def finish_paths(paths: list[tuple[np.ndarray, np.ndarray, bool]]) -> list[tuple
         if len(dense_r) > 2:
             # a running median about two pen widths long ignores where the distance transform does not
             # measure the pen: the taper into a round stroke end and the bulge of a junction
-            size = 2 * int(round(2.0 * float(np.median(dense_r)))) + 1
+            size = 2 * int(round(2.0 * median(dense_r))) + 1
             dense_r = median_1d(dense_r, size, mode="wrap" if closed else "reflect")
         dense_paths.append((dense, dense_r))
     out = []
