@@ -163,15 +163,11 @@ def ink_of(rgb: np.ndarray, polarity: str, where: np.ndarray, threshold: float |
 
 
 def line_runs(ink: np.ndarray, length: int) -> np.ndarray:
-    """Ink in horizontal or vertical runs at least ``length`` long (tilt of a degree or two allowed).
-
-    Gaps of a few pixels along a run are bridged: a printed line's darker core, thresholded, breaks up
-    where the print is thin, and each dash alone is shorter than ``length``.
-    """
+    """Ink in horizontal or vertical runs at least ``length`` long (tilt of a degree or two allowed)."""
     m = ink.astype(np.uint8)
     found = np.zeros(ink.shape, bool)
-    for along, across, gap in (((1, length), (5, 1), (1, 5)), ((length, 1), (1, 5), (5, 1))):
-        thick = cv2.morphologyEx(cv2.dilate(m, np.ones(across, np.uint8)), cv2.MORPH_CLOSE, np.ones(gap, np.uint8))
+    for along, across in (((1, length), (5, 1)), ((length, 1), (1, 5))):
+        thick = cv2.dilate(m, np.ones(across, np.uint8))
         found |= cv2.morphologyEx(thick, cv2.MORPH_OPEN, np.ones(along, np.uint8)).astype(bool)
     return cv2.dilate((found & ink).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) & ink
 
