@@ -245,18 +245,16 @@ def build_graph(skeleton: np.ndarray, distance: np.ndarray, width: float) -> Str
         return np.column_stack([arr % pw - 1, arr // pw - 1]).astype(np.float64)
 
     def emit(u: int, v: int, path: list[int]) -> None:
+        # the node centres around the path's pixels, filled into one array (an edge per stroke piece)
         node_u, node_v = graph.node(u), graph.node(v)
-        pts = (
-            np.concatenate([node_u.centre[None], xy_of(path), node_v.centre[None]])
-            if path
-            else np.stack([node_u.centre, node_v.centre])
-        )
-        radii = (
-            np.concatenate([[node_u.radius], radius_flat[path], [node_v.radius]])
-            if path
-            else np.array([node_u.radius, node_v.radius])
-        )
-        graph.add_edge(u, v, pts, radii.astype(np.float64))
+        pts, radii = np.empty((len(path) + 2, 2)), np.empty(len(path) + 2)
+        pts[0], pts[-1] = node_u.centre, node_v.centre
+        radii[0], radii[-1] = node_u.radius, node_v.radius
+        if path:
+            arr = np.asarray(path)
+            pts[1:-1, 0], pts[1:-1, 1] = arr % pw - 1, arr // pw - 1
+            radii[1:-1] = radius_flat[arr]
+        graph.add_edge(u, v, pts, radii)
 
     def walk(start_node: int, prev: int, cur: int) -> None:
         path = [cur]

@@ -50,14 +50,17 @@ def _end_geometry(graph: StrokeGraph, end: End) -> tuple[np.ndarray, np.ndarray]
     points, _ = edge.oriented(end[1])
     node = graph.node(edge.node(end[1]))
     step = points[1:] - points[:-1]
-    arc = np.concatenate([[0.0], np.cumsum(np.sqrt((step * step).sum(axis=1)))])
-    total = arc[-1]
+    arc = np.zeros(len(points))
+    np.cumsum(np.sqrt((step * step).sum(axis=1)), out=arc[1:])
+    total = float(arc[-1])
     near = min(node.radius, 0.4 * total)
-    anchor = np.array([np.interp(near, arc, points[:, 0]), np.interp(near, arc, points[:, 1])])
+    xs, ys = points[:, 0], points[:, 1]
+    # one place at a time: np.interp given several can pick another of two equal arc values (a repeated point)
+    anchor = np.array([np.interp(near, arc, xs), np.interp(near, arc, ys)])
     if total <= 0:
         return np.zeros(2), anchor
     far = min(near + 2.0 * graph.width, total)
-    d = np.array([np.interp(far, arc, points[:, 0]), np.interp(far, arc, points[:, 1])]) - anchor
+    d = np.array([np.interp(far, arc, xs), np.interp(far, arc, ys)]) - anchor
     norm = _length(d)
     if norm < 1e-9:
         d = points[-1] - points[0]
@@ -78,7 +81,7 @@ def _offset(pa: np.ndarray, da: np.ndarray, pb: np.ndarray, width: float) -> flo
 
 def _deviation(a: np.ndarray, b: np.ndarray) -> float:
     """Degrees by which continuing from direction ``-a`` into ``b`` turns (0 = straight on)."""
-    cos = float(np.clip(-np.dot(a, b), -1.0, 1.0))
+    cos = min(1.0, max(-1.0, -float(np.dot(a, b))))
     return float(np.degrees(np.arccos(cos)))
 
 

@@ -48,7 +48,7 @@ def smooth_paths(paths: list[tuple[np.ndarray, bool]], sigma: float = _SMOOTH_SI
     for i in batch:
         points, closed = paths[i]
         core = points[:-1] if closed and np.allclose(points[0], points[-1]) else points
-        pieces.append(np.pad(core, ((radius, radius), (0, 0)), mode="wrap" if closed else "edge"))
+        pieces.append(_extended(core, radius, closed))
         spans.append((start + radius, start + radius + len(core)))
         rings.append(closed)
         start += len(core) + 2 * radius
@@ -63,6 +63,17 @@ def smooth_paths(paths: list[tuple[np.ndarray, bool]], sigma: float = _SMOOTH_SI
                 smoothed[0], smoothed[-1] = points[0], points[-1]
                 out[i] = smoothed
     return [o if o is not None else smooth_path(p, c, sigma) for o, (p, c) in zip(out, paths)]
+
+
+def _extended(core: np.ndarray, radius: int, closed: bool) -> np.ndarray:
+    """``np.pad(core, ((radius, radius), (0, 0)), mode="wrap" if closed else "edge")``, by slicing (per path)."""
+    if closed and radius > len(core):
+        return np.pad(core, ((radius, radius), (0, 0)), mode="wrap")
+    if closed:
+        left, right = core[len(core) - radius :], core[:radius]
+    else:
+        left, right = np.repeat(core[:1], radius, axis=0), np.repeat(core[-1:], radius, axis=0)
+    return np.concatenate([left, core, right])
 
 
 def resample_path(

@@ -47,6 +47,7 @@ import cv2
 import numpy as np
 
 from ..filters import label, label_members
+from ..filters import median as median_of
 from .holes import find_holes
 from .objects import find_objects
 from .paper import paper_region
@@ -225,7 +226,7 @@ def extract_ink(
         scale=scale,
         stroke_width=width,
         ink_color=(int(color[0]), int(color[1]), int(color[2])),
-        contrast=float(np.median(darkness[ys[pick], xs[pick]])) / 255.0,
+        contrast=median_of(darkness[ys[pick], xs[pick]]) / 255.0,
         layers=layers,
         polarity=polarity,
     )
@@ -330,14 +331,14 @@ def _without_hairlines(mask: np.ndarray, darkness: np.ndarray, width: float) -> 
     labels, count = label(mask, connectivity=8)
     if count < 2:  # one piece (or none) is the ink itself
         return mask
-    ink_darkness = float(np.median(darkness[mask]))
+    ink_darkness = median_of(darkness[mask])
     distance = cv2.distanceTransform(np.pad(mask, 1).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     flat_distance, flat_darkness = distance[1:-1, 1:-1].ravel(), darkness.ravel()
     hairline = np.zeros(count + 1, dtype=bool)
     for k, piece in enumerate(label_members(labels, count), start=1):
         hairline[k] = (
             2.0 * float(flat_distance[piece].max()) <= _HAIRLINE_WIDTH * width
-            and float(np.median(flat_darkness[piece])) < _HAIRLINE_DARKNESS * ink_darkness
+            and median_of(flat_darkness[piece]) < _HAIRLINE_DARKNESS * ink_darkness
         )
     return mask & ~hairline[labels] if hairline.any() else mask
 
@@ -574,4 +575,4 @@ def stroke_width(mask: np.ndarray) -> float:
         return 0.0
     distance = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)
     ridge = mask & (distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8)))
-    return 2.0 * float(np.median(distance[ridge]))
+    return 2.0 * median_of(distance[ridge])

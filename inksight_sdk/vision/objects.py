@@ -37,6 +37,7 @@ import math
 import cv2
 import numpy as np
 
+from ..filters import median as median_of
 from ..tracing.skeleton import skeletonize  # the compiled thinning, without importing all of scikit-image
 
 __all__ = ["find_objects"]
@@ -201,7 +202,7 @@ def _is_object(
     widths = 2.0 * distance[window][piece & ridge[window]]
     if widths.size == 0:
         return False, 0.0
-    width = float(np.median(widths))
+    width = median_of(widths)
     if float(widths.max()) >= _BLOB_PENS * pen_width:
         return True, width
     length = area / max(width, 1.0)

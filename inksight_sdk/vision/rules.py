@@ -22,6 +22,8 @@ import attrs
 import cv2
 import numpy as np
 
+from ..filters import median as median_of
+
 __all__ = ["remove_printed_lines"]
 
 #: a line covering this share of the sheet is printed whatever its colour (a form line) ...
@@ -106,7 +108,7 @@ def remove_printed_lines(
         return mask
     ink = _Ink(
         chroma=_chroma(normalized[strong]),
-        darkness=float(np.median(darkness[strong])),
+        darkness=median_of(darkness[strong]),
         width=max(stroke_width, 1.0),
         sheet=whole_page,
     )
@@ -204,7 +206,7 @@ def _measure(
     counts = band.sum(axis=0)
     if np.count_nonzero(counts) < 2:
         return None
-    thickness = float(np.median(counts[counts > 0]))
+    thickness = median_of(counts[counts > 0])
     if thickness > 2.0 * ink.width + 2:
         return None
     thin = (counts > 0) & (counts <= 1.5 * thickness)
@@ -216,12 +218,12 @@ def _measure(
         slope, offset = 0.0, float(centres.mean() + y)
     wobble = float(np.sqrt(np.mean((centres + y - (slope * (columns + x) + offset)) ** 2)))
     rule = band & thin[None, :]
-    median = float(np.median(darkness[y : y + h, x : x + w][rule]))
+    median = median_of(darkness[y : y + h, x : x + w][rule])
     # a line two pixels thick is often one strong row and one weak: its median darkness is the weak row's,
     # and the strong row would pass for a stroke lying on it; so a thin line is judged by its darkest row
     core = median
     if thickness <= _TWO_ROWS:
-        core = float(np.median(np.where(rule, darkness[y : y + h, x : x + w], 0).max(axis=0)[thin]))
+        core = median_of(np.where(rule, darkness[y : y + h, x : x + w], 0).max(axis=0)[thin])
     return _Line(
         index=index,
         x=x,
