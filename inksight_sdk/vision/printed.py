@@ -57,8 +57,10 @@ _MANY_LETTERS = 7
 _TOP_LEVELS_MANY = 3
 #: a descender reaches this far below the baseline (shares of the usual letter height)
 _DESCENDER = (0.15, 0.6)
-#: a word with its two neighbours holding this many letters is judged with them
+#: a word with its neighbours up to _WINDOW words away on either side holding this many letters is judged with
+#: them ("Page 1 of 1": four words of one to three letters)
 _WINDOW_LETTERS = 8
+_WINDOW = 2
 #: a word next to a printed word of its line is printed when its letters (at least this many) sit on
 #: the printed words' baseline and top levels
 _MIN_LETTERS_BESIDE_PRINT = 1
@@ -118,19 +120,19 @@ def _sized(boxes: np.ndarray) -> bool:
 def printed_words(words: Sequence[Sequence[Box]], letter_height: float) -> list[bool]:
     """Which words of one line (in order along it) are printed: by their own evidence, or beside print.
 
-    A word too short to show a baseline on its own may show it with its two
-    neighbours (three short words of type). A word too short to show a
-    baseline ("de", "N°", "à") is also printed when it
-    stands near a printed word of its line (at most two words away) and its letters sit on that
-    line's baseline and reach its top levels (at least the share a word of
-    its own needs): type set in one line shares them, a hand filling in a
-    form beside a label does not.
+    A word too short to show a baseline on its own may show it with its
+    neighbours, up to two words away on either side (short words of type,
+    "Page 1 of 1"). A word too short to show a baseline ("de", "N°", "à") is
+    also printed when it stands near a printed word of its line (at most two
+    words away) and its letters sit on that line's baseline and reach its top
+    levels (at least the share a word of its own needs): type set in one line
+    shares them, a hand filling in a form beside a label does not.
     """
     tolerance = _tolerance(letter_height)
     out = [print_evidence(boxes, letter_height).printed for boxes in words]
     for k, boxes in enumerate(words):
         # short words of type side by side show together what none shows alone
-        window = [box for j in range(max(0, k - 1), min(len(words), k + 2)) for box in words[j]]
+        window = [box for j in range(max(0, k - _WINDOW), min(len(words), k + _WINDOW + 1)) for box in words[j]]
         if not out[k] and boxes and len(window) >= _WINDOW_LETTERS:
             out[k] = print_evidence(window, letter_height).printed and _on_levels(boxes, window, tolerance)
     changed = any(out)
@@ -170,7 +172,10 @@ def _on_levels(boxes: Sequence[Box], printed: Sequence[Box], tolerance: float) -
     descender = (below >= _DESCENDER[0] * usual) & (below <= _DESCENDER[1] * usual) & on_top
     # the bottoms too within two tolerances: a photo's blur and JPEG move a short word's bottoms by a pixel
     # (a hand beside a label misses by two or more)
-    on_base = (np.abs(below) <= 2 * tolerance) | descender
+    on_line = np.abs(below) <= 2 * tolerance
+    # descenders hang from letters on the line: a word whose letters all end below it is off the line (but a
+    # one-letter word, the French "y", may be a descender alone)
+    on_base = on_line | (descender & (on_line.any() or len(b) == 1))
     share = 1.0 if len(b) <= _MIN_LETTERS else _LEVEL_SHARE_OF_MANY
     return min(float(on_base.mean()), float(on_top.mean())) >= share
 

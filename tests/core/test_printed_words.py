@@ -64,7 +64,7 @@ def test_letters_on_one_baseline_are_type_and_wandering_ones_are_not():
 
 
 def test_a_long_word_of_type_may_show_three_top_levels():
-    """"Subject": capitals lower than ascenders, and a t between them and the x-height."""
+    """ "Subject": capitals lower than ascenders, and a t between them and the x-height."""
     tops = [1.0, 4.0, 0.0, 4.0, 4.0, 4.0, 2.5]  # S u b j e c t: capital, x, ascender, x, x, x, t
     letters = [(20.0 * i, 20.0 * i + 12, top, 20.0) for i, top in enumerate(tops)]
     assert print_evidence(letters, 14.0).printed
@@ -74,6 +74,26 @@ def test_a_long_word_of_type_may_show_three_top_levels():
     rng = np.random.default_rng(5)
     wandering = [(u0, u1, v0 + d, v1) for (u0, u1, v0, v1), d in zip(letters, rng.uniform(-3, 3, 7))]
     assert not print_evidence(wandering, 14.0).printed
+
+
+def test_a_run_of_short_words_of_type_shows_its_levels_together():
+    """The rendered form's header, "Ref. 2024/118  Page 1 of 1", as the layout measured it (working pixels).
+
+    "Page" (its "Pa" joined) and "of" hold too few letters alone, and the digits beside them show no
+    x-height; the words up to two away on either side together do.
+    """
+    line = [
+        [(896.2, 913.2, 51.5, 63.5), (914.2, 918.2, 50.4, 63.4)],
+        [(927.2, 934.3, 51.4, 63.4), (936.2, 944.2, 51.3, 63.3), (946.3, 954.2, 51.3, 63.3)]
+        + [(956.2, 963.2, 52.2, 63.3), (965.2, 969.2, 51.2, 63.2), (972.2, 976.3, 52.2, 63.2)],
+        [(982.2, 986.3, 51.2, 63.2)],
+        [(990.2, 998.2, 51.1, 63.1)],
+        [(1011.2, 1027.2, 52.0, 63.1), (1029.2, 1037.3, 54.0, 66.0), (1039.2, 1047.2, 53.9, 62.9)],
+        [(1053.2, 1058.2, 51.9, 62.9)],
+        [(1065.2, 1073.2, 53.8, 62.8), (1075.2, 1078.2, 49.8, 62.8)],
+        [(1085.2, 1089.3, 50.8, 62.8)],
+    ]
+    assert printed_words(line, 13.0) == [True] * 8
 
 
 def test_short_words_beside_type_on_its_baseline_are_type():
