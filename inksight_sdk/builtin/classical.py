@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 import attrs
 import numpy as np
 
-from ..filters import label
+from ..filters import label_any_order
 from ..hookspecs import hookimpl
 from ..registry import StageSpec
 from ..stages import CropSpec, DerenderedStroke, DerenderedWord, Layout, Mode, WordCrop
@@ -196,7 +196,7 @@ def _within_content(mask: np.ndarray, content: np.ndarray) -> np.ndarray:
     region = Image.new("1", (mask.shape[1], mask.shape[0]), 0)
     ImageDraw.Draw(region).polygon([tuple(p) for p in np.asarray(content, float).tolist()], fill=1)
     inside = np.asarray(region, dtype=bool)
-    labels, count = label(mask, connectivity=8)
+    labels, count = label_any_order(mask, connectivity=8)  # which pieces touch, in any numbering
     if count == 0:
         return mask
     touching = np.unique(labels[inside & mask])

@@ -18,7 +18,7 @@ import attrs
 import cv2
 import numpy as np
 
-from ..filters import label, median
+from ..filters import label_any_order, median
 
 __all__ = ["Skeleton", "skeletonize_mask"]
 
@@ -113,14 +113,15 @@ def _median_width(distance: np.ndarray, skeleton: np.ndarray) -> float:
 def _clean(mask: np.ndarray, width: float) -> np.ndarray:
     """Drop specks much smaller than a pen dot and fill pinholes much smaller than a loop's eye."""
     speck = max(2.0, 0.3 * width * width)
-    labels, count = label(mask, connectivity=8)
+    labels, count = label_any_order(mask, connectivity=8)  # sizes only: any numbering
     if count:
         areas = np.bincount(labels.ravel())
         keep = areas >= speck
         keep[0] = False
         mask = keep[labels]
     pinhole = max(1.0, 0.25 * width * width)
-    holes, count = label(~mask, connectivity=4)  # 4-connected paper: diagonal gaps in 8-connected ink stay closed
+    # 4-connected paper: diagonal gaps in 8-connected ink stay closed
+    holes, count = label_any_order(~mask, connectivity=4)
     if count:
         areas = np.bincount(holes.ravel())
         border = np.unique(np.concatenate([holes[0], holes[-1], holes[:, 0], holes[:, -1]]))

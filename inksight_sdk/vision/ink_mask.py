@@ -46,7 +46,7 @@ import attrs
 import cv2
 import numpy as np
 
-from ..filters import label, label_members
+from ..filters import label_any_order, label_members
 from ..filters import median as median_of
 from .holes import find_holes
 from .objects import find_objects
@@ -328,7 +328,7 @@ def _without_hairlines(mask: np.ndarray, darkness: np.ndarray, width: float) -> 
     median, against the median of all the ink. A stroke of the same pen is
     as wide as the pen and, once the blurred edge is gone, about as dark.
     """
-    labels, count = label(mask, connectivity=8)
+    labels, count = label_any_order(mask, connectivity=8)  # each piece judged alone: any numbering
     if count < 2:  # one piece (or none) is the ink itself
         return mask
     ink_darkness = median_of(darkness[mask])

@@ -142,6 +142,8 @@ def _remove(mask: np.ndarray, darkness: np.ndarray, normalized: np.ndarray, ink:
     along, across = ((run, 1), (1, 5)) if transposed else ((1, run), (5, 1))
     thick = cv2.dilate(m, np.ones(across, np.uint8))
     opened = cv2.morphologyEx(thick, cv2.MORPH_OPEN, np.ones(along, np.uint8))
+    if not cv2.countNonZero(opened):  # no run that long (most word crops, one way or both): nothing to measure
+        return mask
     count, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
     if transposed:
         labels = labels.T
