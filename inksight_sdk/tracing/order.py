@@ -142,10 +142,11 @@ def orient(path: Path) -> Path:
 
 def _nearly_ring(points: np.ndarray) -> bool:
     """An open path round as an o whose ends nearly meet (the pen lifted just short of closing it)."""
-    extent = float(np.ptp(points, axis=0).max())
-    return float(np.linalg.norm(points[-1] - points[0])) <= _RING_GAP * extent and abs(
+    span = points.max(axis=0) - points.min(axis=0)  # np.ptp's numbers, without its overhead (every path)
+    gap = points[-1] - points[0]
+    return float(np.sqrt(np.dot(gap, gap))) <= _RING_GAP * float(span.max()) and abs(
         0.5 * _shoelace(points)
-    ) >= _RING_FILL * float(np.prod(np.ptp(points, axis=0)))
+    ) >= _RING_FILL * float(span[0] * span[1])
 
 
 def _starts_tucked_bowl(path: Path) -> bool:
@@ -225,7 +226,9 @@ def _bowl_and_tail(path: Path) -> Path:
 def _shoelace(ring: np.ndarray) -> float:
     """Twice the signed area of a ring of points: positive when it turns clockwise on screen (y down)."""
     x, y = ring[:, 0], ring[:, 1]
-    return float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
+    # each point's successor, the first after the last (np.roll(_, -1))
+    x_next, y_next = np.concatenate((x[1:], x[:1])), np.concatenate((y[1:], y[:1]))
+    return float(np.sum(x * y_next - x_next * y))
 
 
 def order_paths(paths: Sequence[Path], mask: np.ndarray, script: str, width: float) -> list[Path]:

@@ -85,16 +85,19 @@ def skeletonize_mask(mask: np.ndarray, stroke_width: float | None = None) -> Ske
     skeleton, which is what a round pen of that width leaves.
     """
     mask = np.asarray(mask, dtype=bool)
+    if stroke_width:  # the width is known: clean first, and thin only the cleaned mask
+        mask = _clean(mask, float(stroke_width))
+        distance = _distance(mask)
+        return Skeleton(mask=mask, skeleton=skeletonize(mask), distance=distance, width=float(stroke_width))
     distance = _distance(mask)
     skeleton = skeletonize(mask)
-    width = float(stroke_width) if stroke_width else _median_width(distance, skeleton)
+    width = _median_width(distance, skeleton)
     cleaned = _clean(mask, width)
     if not np.array_equal(cleaned, mask):
         mask = cleaned
         distance = _distance(mask)
         skeleton = skeletonize(mask)
-        if not stroke_width:
-            width = _median_width(distance, skeleton)
+        width = _median_width(distance, skeleton)
     return Skeleton(mask=mask, skeleton=skeleton, distance=distance, width=width)
 
 
