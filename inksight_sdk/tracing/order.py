@@ -289,13 +289,17 @@ def _split_bowl_and_stem(points: np.ndarray, radii: np.ndarray, k: int) -> list[
 
 
 def _pieces(paths: list[Path], mask: np.ndarray) -> list[_Piece]:
+    if not paths:
+        return []
     labels, _ = label(mask, connectivity=8)
     h, w = mask.shape
     grouped: dict[int, list[Path]] = {}
-    for p in paths:
-        cols = np.clip(np.rint(p.points[:, 0]).astype(int), 0, w - 1)
-        rows = np.clip(np.rint(p.points[:, 1]).astype(int), 0, h - 1)
-        found = labels[rows, cols]
+    # the label under every point of every path, looked up at once and then cut per path
+    points = np.concatenate([p.points for p in paths])
+    cols = np.clip(np.rint(points[:, 0]).astype(int), 0, w - 1)
+    rows = np.clip(np.rint(points[:, 1]).astype(int), 0, h - 1)
+    under = np.split(labels[rows, cols], np.cumsum([len(p.points) for p in paths])[:-1])
+    for p, found in zip(paths, under):
         found = found[found > 0]
         key = int(np.bincount(found).argmax()) if found.size else -len(grouped) - 1
         grouped.setdefault(key, []).append(p)
