@@ -51,6 +51,11 @@ _COLOUR_DIFFERENCE = 0.1
 #: a line at most this thick (pixels) is judged by its darkest row: one strong row and one or two weak (its
 #: anti-aliased edges)
 _TWO_ROWS = 3.5
+#: a piece thicker than the pen's line is a heavy rule when nine in ten of its columns keep within this share
+#: of its median thickness, it spans this share of the page, and the page is this many pen widths long
+_SOLID_SPREAD = 0.25
+_HEAVY_SPAN = 0.5
+_HEAVY_PAGE_PENS = 150
 #: a line whose median darkness is below this share of the ink's is fainter than handwriting
 _FAINT_RATIO = 0.45
 
@@ -209,7 +214,7 @@ def _measure(
     if np.count_nonzero(counts) < 2:
         return None
     thickness = median_of(counts[counts > 0])
-    if thickness > 2.0 * ink.width + 2:
+    if thickness > 2.0 * ink.width + 2 and not _heavy_rule(counts, w, mask.shape[1], ink):
         return None
     thin = (counts > 0) & (counts <= 1.5 * thickness)
     columns = np.nonzero(thin)[0]
@@ -240,6 +245,25 @@ def _measure(
         wobble=wobble,
         core=core,
     )
+
+
+def _heavy_rule(counts: np.ndarray, length: int, side: int, ink: _Ink) -> bool:
+    """Whether a piece thicker than the pen's line is a heavy printed rule: long across a page, solid throughout.
+
+    A line of writing is as long and as thick, but its ink comes and goes
+    from letter to letter; a heavy rule (a table's double border, thick and
+    thin lines run together) keeps one thickness from end to end. Only on a
+    whole page, and across most of it: in a character's small image a long
+    stroke (the bar of a 舌, a lone 一) is as solid, and as long for its image.
+    """
+    if not ink.sheet or side < _HEAVY_PAGE_PENS * ink.width or length < _HEAVY_SPAN * side:
+        return False
+    filled = counts[counts > 0]
+    if filled.size < 0.95 * counts.size:
+        return False
+    low, high = np.percentile(filled, [10, 90])
+    middle = float(np.median(filled))
+    return bool(low >= (1 - _SOLID_SPREAD) * middle and high <= (1 + _SOLID_SPREAD) * middle)
 
 
 def _collinear_groups(lines: list[_Line]) -> list[list[_Line]]:

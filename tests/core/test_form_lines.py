@@ -17,6 +17,7 @@ from inksight_sdk.evaluation import load_wacom_strokes
 from inksight_sdk.evaluation.conditions import CONDITIONS, render_condition
 from inksight_sdk.vision import extract_ink
 from tests.conftest import shared
+from tests.drawing import write
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +80,30 @@ def test_header_column_dividers_on_a_removed_border_go_too():
     strip = ink.mask[: int(0.06 * ink.mask.shape[0])]
     # the header strip holds two dividers, each a straight column of ink over the strip's height
     assert strip.sum(axis=0).max() < 0.3 * strip.shape[0]
+
+
+def _page_with_heavy_rule() -> tuple[np.ndarray, np.ndarray]:
+    """A register's page: lines of writing and a double column border (thick and thin run together)."""
+    page = np.full((1400, 1000, 3), 238, np.uint8)
+    writing = np.zeros(page.shape[:2], bool)
+    for row in range(12):
+        writing |= write(page, "the quick brown fox", (60, 150 + 100 * row), size=40, pen=2.0)
+        writing |= write(page, "jumps", (760, 150 + 100 * row), size=40, pen=2.0)
+    page[100:1300, 700:716] = (90, 85, 80)  # the heavy line, several pens thick
+    page[100:1300, 718:720] = (110, 105, 100)  # the thin one beside it, joined to it by the blur
+    return cv2.GaussianBlur(page, (5, 5), 1.2), writing
+
+
+def test_a_heavy_double_border_across_the_page_goes():
+    page, writing = _page_with_heavy_rule()
+    ink = extract_ink(page)
+    assert not ink.mask[150:1250, 695:726].any()
+    assert ink.mask[writing].mean() > 0.9
+
+
+def test_a_long_thick_stroke_in_a_character_image_stays():
+    """A lone 一 fills its small image's width with one thick, even stroke: writing, not a rule."""
+    image = np.full((140, 150, 3), 240, np.uint8)
+    cv2.line(image, (15, 70), (135, 72), (40, 40, 120), 9)
+    ink = extract_ink(image)
+    assert ink.mask[60:85, 20:130].mean() > 0.3
