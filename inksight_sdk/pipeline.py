@@ -344,9 +344,12 @@ class Pipeline:
     def _convert_in_thread(
         self, raster: RasterPage, problems: list[str], used: dict[str, str], timeout: float
     ) -> Page | None:
-        # stages are built here, outside the clock: loading a model is not the page's time
+        # stages are built here, outside the clock: loading a model is not the page's time; a derenderer with
+        # helper processes starts them now, so they come up while the detector reads the page
         self._stage("detector")
-        self._stage("derenderer")
+        warm = getattr(self._stage("derenderer")[1], "warm", None)
+        if callable(warm):
+            warm()
         box: dict[str, Any] = {"stage": "detector"}
         local_problems: list[str] = []
         local_used: dict[str, str] = {}

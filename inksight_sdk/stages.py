@@ -212,6 +212,9 @@ class Derenderer(Protocol):
     A stage that holds processes or other resources may also define
     ``close()``; :meth:`Pipeline.close <inksight_sdk.Pipeline.close>` calls it
     (on detectors too) and builds the stage again if the pipeline is used after.
+    A derenderer with helper processes may define ``warm()``: the pipeline
+    calls it before each page's detection, so the helpers start while the
+    page is read (it must not block).
     """
 
     crop_spec: CropSpec

@@ -103,6 +103,19 @@ class WordPool(Generic[Item, Result]):
                         break
             return sum(h.ready for h in self._children)
 
+    def warm(self) -> None:
+        """Start the children now without waiting for them: their start-up overlaps the caller's own work.
+
+        A converter calls this before it looks at the page, so that the
+        children's Python start and imports (a few tenths of a second) run on
+        the other cores while the page is being read and its words found.
+        """
+        if self._workers >= 1 and self._busy.acquire(blocking=False):
+            try:
+                self._start_children()
+            finally:
+                self._busy.release()
+
     def close(self) -> None:
         """Stop the children (they also stop when the pool is collected or the process exits)."""
         for helper in self._children:

@@ -144,6 +144,10 @@ class SkeletonDerenderer:
             return [derender_crop(job) for job in jobs]
         return self._pool.map(jobs)
 
+    def warm(self) -> None:
+        """Start the word helpers now, so they are ready when the page's words come (see ``WordPool.warm``)."""
+        self._pool.warm()
+
     def close(self) -> None:
         """Stop the word helpers (a later call starts them again)."""
         self._pool.close()

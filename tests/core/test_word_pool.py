@@ -40,6 +40,26 @@ def test_no_workers_runs_everything_in_the_caller() -> None:
     assert {pid for _, pid in results} == {os.getpid()}
 
 
+def test_warm_starts_the_children_without_waiting_and_they_take_work() -> None:
+    pool = WordPool("tests.core.pool_functions:where", 1)
+    try:
+        pool.warm()
+        assert len(pool._children) == 1 and pool._children[0].child.alive()
+        pool.warm()  # a second call starts no more
+        assert len(pool._children) == 1
+        results = pool.map(ITEMS)
+    finally:
+        pool.close()
+    assert [value for value, _ in results] == EXPECTED
+    assert len({pid for _, pid in results}) in (1, 2)  # the child may or may not be up in time
+
+
+def test_warm_without_workers_starts_nothing() -> None:
+    pool = WordPool("tests.core.pool_functions:where", 0)
+    pool.warm()
+    assert pool._children == []
+
+
 def test_an_item_that_fails_in_a_child_is_retried_by_the_caller() -> None:
     pool = _pool("fails_in_children")
     try:
