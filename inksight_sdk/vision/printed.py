@@ -61,6 +61,8 @@ _DESCENDER = (0.15, 0.6)
 #: them ("Page 1 of 1": four words of one to three letters)
 _WINDOW_LETTERS = 8
 _WINDOW = 2
+#: ... and judged with those two words away only when this share of the letters are on the type's levels
+_WIDE_WINDOW_SHARE = 0.8
 #: a word next to a printed word of its line is printed when its letters (at least this many) sit on
 #: the printed words' baseline and top levels
 _MIN_LETTERS_BESIDE_PRINT = 1
@@ -131,10 +133,15 @@ def printed_words(words: Sequence[Sequence[Box]], letter_height: float) -> list[
     tolerance = _tolerance(letter_height)
     out = [print_evidence(boxes, letter_height).printed for boxes in words]
     for k, boxes in enumerate(words):
-        # short words of type side by side show together what none shows alone
-        window = [box for j in range(max(0, k - _WINDOW), min(len(words), k + _WINDOW + 1)) for box in words[j]]
-        if not out[k] and boxes and len(window) >= _WINDOW_LETTERS:
-            out[k] = print_evidence(window, letter_height).printed and _on_levels(boxes, window, tolerance)
+        # short words of type side by side show together what none shows alone: first with the words next to
+        # it, then, held to a stricter share, with those two away (more words hold more chance alignments)
+        for reach, share in ((1, _LEVEL_SHARE_OF_MANY), (_WINDOW, _WIDE_WINDOW_SHARE)):
+            window = [box for j in range(max(0, k - reach), min(len(words), k + reach + 1)) for box in words[j]]
+            if out[k] or not boxes or len(window) < _WINDOW_LETTERS:
+                continue
+            evidence = print_evidence(window, letter_height)
+            levels = min(evidence.baseline, evidence.toplines) >= share and evidence.sized
+            out[k] = evidence.printed and levels and _on_levels(boxes, window, tolerance)
     changed = any(out)
     while changed:  # print spreads word by word along the line
         changed = False

@@ -221,3 +221,24 @@ def test_a_short_word_beside_type_may_sit_a_pixel_off_its_baseline_but_not_two()
     assert printed_words([word, off], 14.0) == [True, False]
     # one component as wide as a word is no letter: a joined-up scrawl beside a label stays handwriting
     assert printed_words([word, [(200.0, 250.0, 6.0, 20.0)]], 14.0) == [True, False]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_a_blurred_small_photo_of_a_form_loses_no_handwriting_to_print(seed):
+    """The note on a form, shrunk to 60%, blurred and saved as JPEG like a poor phone photo: at that size chance
+    alignments among several short words pass for type's levels unless the wide window is held to more."""
+    import cv2
+
+    strokes = load_wacom_strokes(shared("ink", "wacom_digital_ink_is_processable.json"))
+    page = render_condition(strokes, "form", pen_width=3.5, scale=0.9, seed=seed, rules=(78.0, 488.0), margin=40.0)
+    small = cv2.GaussianBlur(cv2.resize(page.image, None, fx=0.6, fy=0.6, interpolation=cv2.INTER_AREA), (0, 0), 0.8)
+    _, encoded = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 75])
+    image = cv2.imdecode(encoded, cv2.IMREAD_UNCHANGED)
+    ink = np.zeros(image.shape[:2], np.uint8)
+    for stroke in page.strokes:
+        cv2.polylines(ink, [np.round(stroke * 0.6).astype(np.int32)], False, 1, 2)
+    for word in detect_layout(image).words:
+        if word.kind == "printed":
+            area = np.zeros(ink.shape, np.uint8)
+            cv2.fillPoly(area, [np.round(np.asarray(word.quad)).astype(np.int32)], 1)
+            assert (ink & area).sum() <= 10, word.quad
