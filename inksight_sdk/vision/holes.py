@@ -74,10 +74,12 @@ def find_holes(mask: np.ndarray, pen_width: float, sheet: np.ndarray | None = No
 
 def _sheet_box(sheet: np.ndarray | None, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
     """The sheet's bounding box (x0, y0, x1, y1), the whole image when there is no sheet."""
-    if sheet is None or not np.asarray(sheet).any():
+    if sheet is None:
         return 0, 0, shape[1], shape[0]
-    ys, xs = np.nonzero(sheet)
-    return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+    x, y, w, h = cv2.boundingRect(np.asarray(sheet, dtype=np.uint8))
+    if w == 0 or h == 0:
+        return 0, 0, shape[1], shape[0]
+    return x, y, x + w, y + h
 
 
 def _placed_and_sized(stats: np.ndarray, pen_width: float, centre: np.ndarray, box: tuple) -> bool:

@@ -136,12 +136,14 @@ def printed_words(words: Sequence[Sequence[Box]], letter_height: float) -> list[
         # short words of type side by side show together what none shows alone: first with the words next to
         # it, then, held to a stricter share, with those two away (more words hold more chance alignments)
         for reach, share in ((1, _LEVEL_SHARE_OF_MANY), (_WINDOW, _WIDE_WINDOW_SHARE)):
+            if out[k] or not boxes:
+                break
             window = [box for j in range(max(0, k - reach), min(len(words), k + reach + 1)) for box in words[j]]
-            if out[k] or not boxes or len(window) < _WINDOW_LETTERS:
+            if len(window) < _WINDOW_LETTERS:
                 continue
             evidence = print_evidence(window, letter_height)
-            levels = min(evidence.baseline, evidence.toplines) >= share and evidence.sized
-            out[k] = evidence.printed and levels and _on_levels(boxes, window, tolerance)
+            on_levels = min(evidence.baseline, evidence.toplines) >= share
+            out[k] = evidence.printed and on_levels and _on_levels(boxes, window, tolerance)
     changed = any(out)
     while changed:  # print spreads word by word along the line
         changed = False

@@ -214,7 +214,7 @@ def _measure(
     if np.count_nonzero(counts) < 2:
         return None
     thickness = median_of(counts[counts > 0])
-    if thickness > 2.0 * ink.width + 2 and not _heavy_rule(counts, w, mask.shape[1], ink):
+    if thickness > 2.0 * ink.width + 2 and not _heavy_rule(counts, thickness, w, mask.shape[1], ink):
         return None
     thin = (counts > 0) & (counts <= 1.5 * thickness)
     columns = np.nonzero(thin)[0]
@@ -226,7 +226,7 @@ def _measure(
     wobble = float(np.sqrt(np.mean((centres + y - (slope * (columns + x) + offset)) ** 2)))
     rule = band & thin[None, :]
     median = median_of(darkness[y : y + h, x : x + w][rule])
-    # a line two pixels thick is often one strong row and one weak: its median darkness is the weak row's,
+    # a thin line is often one strong row and one or two weak ones: its median darkness is the weak rows',
     # and the strong row would pass for a stroke lying on it; so a thin line is judged by its darkest row
     core = median
     if thickness <= _TWO_ROWS:
@@ -247,8 +247,11 @@ def _measure(
     )
 
 
-def _heavy_rule(counts: np.ndarray, length: int, side: int, ink: _Ink) -> bool:
+def _heavy_rule(counts: np.ndarray, thickness: float, length: int, side: int, ink: _Ink) -> bool:
     """Whether a piece thicker than the pen's line is a heavy printed rule: long across a page, solid throughout.
+
+    ``thickness`` is the piece's median count of pixels across, ``length`` its length and ``side`` the
+    page's along it.
 
     A line of writing is as long and as thick, but its ink comes and goes
     from letter to letter; a heavy rule (a table's double border, thick and
@@ -262,8 +265,7 @@ def _heavy_rule(counts: np.ndarray, length: int, side: int, ink: _Ink) -> bool:
     if filled.size < 0.95 * counts.size:
         return False
     low, high = np.percentile(filled, [10, 90])
-    middle = float(np.median(filled))
-    return bool(low >= (1 - _SOLID_SPREAD) * middle and high <= (1 + _SOLID_SPREAD) * middle)
+    return bool(low >= (1 - _SOLID_SPREAD) * thickness and high <= (1 + _SOLID_SPREAD) * thickness)
 
 
 def _collinear_groups(lines: list[_Line]) -> list[list[_Line]]:
