@@ -17,7 +17,9 @@ letters like any other stroke. Two things set it apart from what a hand draws:
   unevenly, or crossed by a pen stroke, still covers most of it; one cut by
   the page's edge is fitted by its ring and judged on the part shown). Faint
   handwriting in the light layer groups into lines and blocks whose outline
-  the ink does not follow.
+  the ink does not follow. Where letters are big (a character's own image,
+  a seal over one character) a pale stamp alone in its layer may be as
+  small as a letter.
 
 Found stamps come back as the mask of their ink (ring or frame and text) at
 working resolution: the layout takes it out of the handwriting and gives
@@ -28,15 +30,20 @@ in the pen's ink stays whole.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import cv2
 import numpy as np
 
 __all__ = ["find_stamps"]
 
-#: a stamp is at least this many letter heights across (both ways) and at most this share of the page side
+#: a stamp is at least this many letter heights across (both ways), or this many pen widths where letters are
+#: big (a character's image: its one letter is as big as the seal over it), and at most this share of the page side
 _MIN_SIZE = 3.0
-_MAX_PAGE_SHARE = 0.6
+_MIN_PENS = 8.0
+#: such a small stamp holds at least this share of its layer's ink
+_ALONE = 0.5
+_MAX_PAGE_SHARE = 0.75
 #: a stamp is round or boxy: its rotated box at most this many times as long as wide
 _MAX_ASPECT = 3.0
 #: at least this share of a stamp's ink lies well inside its outline (its text)
@@ -54,8 +61,12 @@ _MIN_HUE_APART = 35.0
 _LIGHTER = 25.0
 #: a halo is left out round the ink darker than that split by at least this (the pen's core)
 _DARKER = 20.0
-#: a stamp's ink groups within this share of a letter height
+#: a stamp's ink groups within this share of a letter height, and across this many pen widths within the halo
+#: of the pen's strokes: a stroke crossing a stamp cuts its layer by the stroke and the halo left out round it
 _GROUP_REACH = 0.5
+_BRIDGE_PENS = 4.0
+#: a group joined so runs along at least this share of its outline, its ink or the halo
+_JOINED_COVER = 0.85
 #: the ink runs along at least this share of the group's fitted outline (ellipse or rectangle) ...
 _OUTLINE_COVER = 0.6
 #: ... within this many pen widths of it, and the outline holds this share of the group's hull
@@ -77,8 +88,12 @@ def find_stamps(mask: np.ndarray, colour: np.ndarray, letter_height: float, pen_
     found = np.zeros(mask.shape, bool)
     if not mask.any() or letter_height <= 0:
         return found
-    for layer in _layers(mask, colour, letter_height, pen_width):
-        found |= _stamps_in(layer, letter_height, pen_width)
+    smallest = min(_MIN_SIZE * letter_height, _MIN_PENS * pen_width)
+    layers, halo = _layers(mask, colour, smallest, pen_width)
+    for layer in layers:
+        found |= _stamps_in(
+            layer.ink, halo, letter_height, pen_width, smallest if layer.pale else _MIN_SIZE * letter_height
+        )
     if not found.any():
         return found
     # the stamp's paler, greyer pixels (its edges, its thin spots) fall outside its colour's layer: the ink
@@ -87,15 +102,33 @@ def find_stamps(mask: np.ndarray, colour: np.ndarray, letter_height: float, pen_
     return mask & cv2.dilate(found.astype(np.uint8), np.ones((reach, reach), np.uint8)).astype(bool)
 
 
-def _layers(mask: np.ndarray, colour: np.ndarray, letter_height: float, pen_width: float) -> list[np.ndarray]:
-    """The page's ink split where a stamp would stand apart: other hues than the writing's, lighter ink."""
+class _Layer(NamedTuple):
+    """Ink where a stamp would stand apart (``uint8`` 0/1), and whether most of it is lighter than the split."""
+
+    ink: np.ndarray
+    pale: bool
+
+
+def _layers(mask: np.ndarray, colour: np.ndarray, smallest: float, pen_width: float) -> tuple[list[_Layer], np.ndarray]:
+    """The page's ink split where a stamp would stand apart: other hues than the writing's, lighter ink.
+
+    Also returned: the halo round the pen's dark core (``bool``, the mask's
+    shape), left out of the layers where their ink is light.
+    """
     pixels = colour[mask]
     p = pixels.astype(np.float64)
     chroma = p.max(axis=1) - p.min(axis=1)
     hue = cv2.cvtColor(pixels.reshape(-1, 1, 3), cv2.COLOR_RGB2HSV_FULL).reshape(-1, 3)[:, 0] * (360 / 256)
     coloured = chroma >= _MIN_CHROMA
     ys, xs = np.nonzero(mask)
-    least = _MIN_SIZE * _MIN_SIZE * letter_height  # ink enough for the smallest ring
+    lightness = cv2.cvtColor(pixels.reshape(-1, 1, 3), cv2.COLOR_RGB2LAB).reshape(-1, 3)[:, 0]
+    split, _ = cv2.threshold(lightness.reshape(-1, 1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    core = lightness < split - _DARKER  # the pen's core; a translucent stamp's darkest grains are not in it
+    dark = _layer(mask.shape, ys[core], xs[core])
+    reach = 2 * max(1, int(round(pen_width))) + 1
+    halo_mask = cv2.dilate(dark, np.ones((reach, reach), np.uint8)).astype(bool)
+    halo = halo_mask[ys, xs]
+    least = _MIN_SIZE * smallest  # ink enough for the smallest ring
     layers = []
     counts, edges = np.histogram(hue[coloured], bins=_HUE_BINS, range=(0.0, 360.0))
     for b in np.flatnonzero(counts >= least):
@@ -106,42 +139,62 @@ def _layers(mask: np.ndarray, colour: np.ndarray, letter_height: float, pen_widt
         rest_hue, rest_chroma = _hue_of(hue[~near], chroma[~near])
         if rest_chroma >= _MIN_CHROMA and _angle(np.array([rest_hue]), centre)[0] < _MIN_HUE_APART:
             continue  # the writing's own hue
-        layers.append(_layer(mask.shape, ys[near], xs[near]))
-    lightness = cv2.cvtColor(pixels.reshape(-1, 1, 3), cv2.COLOR_RGB2LAB).reshape(-1, 3)[:, 0]
-    split, _ = cv2.threshold(lightness.reshape(-1, 1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    core = lightness < split - _DARKER  # the pen's core; a translucent stamp's darkest grains are not in it
-    dark = _layer(mask.shape, ys[core], xs[core])
-    reach = 2 * max(1, int(round(pen_width))) + 1
-    halo = cv2.dilate(dark, np.ones((reach, reach), np.uint8)).astype(bool)
-    light = (lightness >= split + _LIGHTER) & ~halo[ys, xs]
+        near &= ~(halo & (lightness >= split))  # a dark stroke's soft edge, tinted by warm light, is not a stamp
+        if np.count_nonzero(near) < least:
+            continue
+        layers.append(_Layer(_layer(mask.shape, ys[near], xs[near]), bool(np.median(lightness[near]) >= split)))
+    light = (lightness >= split + _LIGHTER) & ~halo
     if np.count_nonzero(light) >= least:
-        layers.append(_layer(mask.shape, ys[light], xs[light]))
-    return layers
+        layers.append(_Layer(_layer(mask.shape, ys[light], xs[light]), True))
+    return layers, halo_mask
 
 
-def _stamps_in(layer: np.ndarray, letter_height: float, pen_width: float) -> np.ndarray:
-    """The ink of each group of ``layer`` that is big enough and follows a regular outline."""
+def _stamps_in(
+    layer: np.ndarray, halo: np.ndarray, letter_height: float, pen_width: float, smallest: float
+) -> np.ndarray:
+    """The ink of each group of ``layer`` at least ``smallest`` across that follows a regular outline.
+
+    A group less than three letters across is a stamp only when it is pale
+    (``smallest`` is three letters otherwise) and holds most of its layer:
+    a character in a coloured pen is as big as a small seal and may be boxed
+    (回), but its ink is the page's dark ink; a cell of a pale printed table
+    is boxed text too, but one of many.
+
+    A pen stroke crossing a stamp cuts its layer (the stroke and the
+    ``halo`` left out round it), so within the halo the ink groups across
+    ``_BRIDGE_PENS`` pen widths. A group so joined must run along nearly all
+    of its outline, the halo counting as hidden ink: a flourish in pale ink
+    joined to the letters inside its loop is a ring round text, but an open
+    one, while a stamp's ring is missing only where the writing covers it.
+    """
     found = np.zeros(layer.shape, bool)
+    total = np.count_nonzero(layer)
     reach = max(3, int(round(_GROUP_REACH * letter_height)) | 1)
     grouped = cv2.dilate(layer, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
+    _, pieces = cv2.connectedComponents(grouped, connectivity=8)
+    bridge = max(3, int(round(_BRIDGE_PENS * pen_width)) | 1)
+    grouped |= cv2.dilate(layer, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (bridge, bridge))) & halo
     count, labels, stats, _ = cv2.connectedComponentsWithStats(grouped, connectivity=8)
     side = _MAX_PAGE_SHARE * max(layer.shape)
     for k in range(1, count):
         x, y, w, h = (int(v) for v in stats[k, :4])
-        if min(w, h) < _MIN_SIZE * letter_height or max(w, h) > side:
+        if min(w, h) < smallest:
             continue
         box = (slice(y, y + h), slice(x, x + w))  # the group's own box: a page has many groups
         here = layer[box] > 0
         ink = (labels[box] == k) & here
         ys, xs = np.nonzero(ink)
         points = np.column_stack([xs, ys]).astype(np.float32)
-        if len(points) < 5:
-            continue
+        if len(points) < 5 or max(np.ptp(xs), np.ptp(ys)) > side:
+            continue  # (its ink, not its group: the group reaches half a letter beyond it)
         (short, long) = sorted(cv2.minAreaRect(points)[1])
-        if short < _MIN_SIZE * letter_height or long > _MAX_ASPECT * short:
+        if short < smallest or long > _MAX_ASPECT * short:
             continue  # a strip (a column's edge, a fold) is no stamp
+        if short < _MIN_SIZE * letter_height and len(points) < _ALONE * total:
+            continue
         page = (-x, -y, layer.shape[1] - x, layer.shape[0] - y)  # the page's edges in the box's frame
-        if not _follows_outline(ink, points, pen_width, page):
+        joined = len(np.unique(pieces[box][ink])) > 1
+        if not _follows_outline(ink, points, pen_width, page, halo[box] if joined else None):
             continue
         inside = np.zeros(ink.shape, np.uint8)  # the ring or frame, and the text it holds
         cv2.fillConvexPoly(inside, cv2.convexHull(points).astype(np.int32), 1)
@@ -152,8 +205,18 @@ def _stamps_in(layer: np.ndarray, letter_height: float, pen_width: float) -> np.
     return found
 
 
-def _follows_outline(ink: np.ndarray, points: np.ndarray, pen_width: float, page: tuple[int, int, int, int]) -> bool:
+def _follows_outline(
+    ink: np.ndarray,
+    points: np.ndarray,
+    pen_width: float,
+    page: tuple[int, int, int, int],
+    hidden: np.ndarray | None = None,
+) -> bool:
     """Whether the ink runs along most of an ellipse or rectangle fitted to it.
+
+    With ``hidden`` (where the pen's strokes would hide a stamp's ink, the
+    box's shape), that counts as ink and the ink must run along
+    ``_JOINED_COVER`` of the outline instead of ``_OUTLINE_COVER``.
 
     The ellipse is fitted to the group's hull; for a group at the page's edge
     also to its outer ring alone (:func:`_ring_ellipse`), since a stamp cut
@@ -167,6 +230,10 @@ def _follows_outline(ink: np.ndarray, points: np.ndarray, pen_width: float, page
     if hull_area <= 0:
         return False
     near = cv2.dilate(ink.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    need = _OUTLINE_COVER
+    if hidden is not None:
+        near |= hidden
+        need = _JOINED_COVER
     reach = _OUTLINE_REACH * max(pen_width, 1.0)
     outlines = []
     if len(hull) >= 5:
@@ -184,7 +251,7 @@ def _follows_outline(ink: np.ndarray, points: np.ndarray, pen_width: float, page
     if rw * rh > 0 and hull_area >= _OUTLINE_FIT * rw * rh:
         corners = cv2.boxPoints(rect)
         outlines.append(np.concatenate([np.linspace(corners[i], corners[(i + 1) % 4], 90) for i in range(4)]))
-    return any(_coverage(near, outline, reach, page) >= _OUTLINE_COVER for outline in outlines)
+    return any(_coverage(near, outline, reach, page) >= need for outline in outlines)
 
 
 def _ring_ellipse(

@@ -94,3 +94,66 @@ def test_a_pale_stamp_in_the_pens_own_blue_cut_by_the_page_edge_is_left_out():
         doc = pipeline.convert(page.image)
     traced = [np.asarray(s.points, np.float64) for s in doc.strokes() if len(s.points)]
     assert compare_ink(page.strokes, traced, 1.5 * page.pen_width).f1 >= 0.97
+
+
+def _drawn(*strokes: list[tuple[float, float]]) -> list[np.ndarray]:
+    """Pen strokes through the given corners (hanzi-writer-data's 1024 box, y down), a point every 8 units."""
+    out = []
+    for corners in strokes:
+        pts = np.asarray(corners, np.float64)
+        dense = [pts[0]]
+        for a, b in zip(pts[:-1], pts[1:]):
+            n = int(np.ceil(np.hypot(*(b - a)) / 8))
+            dense += [a + (b - a) * t for t in np.linspace(0, 1, n + 1)[1:]]
+        out.append(np.asarray(dense))
+    return out
+
+
+#: 丄 and 回 drawn with straight strokes
+_SHANG = _drawn([(512, 150), (512, 800)], [(512, 450), (720, 450)], [(150, 820), (880, 820)])
+_HUI = _drawn(
+    [(250, 250), (250, 800)],
+    [(250, 250), (780, 250), (780, 800)],
+    [(250, 790), (780, 790)],
+    [(420, 420), (420, 620)],
+    [(420, 420), (610, 420), (610, 620)],
+    [(420, 615), (610, 615)],
+)
+
+
+def _character(strokes: list[np.ndarray], condition: str, seed: int, ink: str | None = None):
+    """A character image as the ground-truth benchmark draws one: a 128 px box, a 5 px pen."""
+    return render_condition(strokes, condition, pen_width=5.0, scale=0.125, seed=seed, ink=ink, rules=(1100.0, 930.0))
+
+
+@pytest.mark.parametrize("seed", [1, 3, 4, 5])
+def test_a_seal_as_big_as_the_one_character_under_it_is_left_out(seed):
+    """On a character's own image the stamp is about one letter across, not three; it is pale, and alone."""
+    page = _character(_SHANG, "stamp", seed)
+    with Pipeline(detector="layout", derenderer="skeleton") as pipeline:
+        doc = pipeline.convert(page.image)
+    assert [w.kind for w in doc.pages[0].words].count("stamp") == 1
+    traced = [np.asarray(s.points, np.float64) for s in doc.strokes() if len(s.points)]
+    assert compare_ink(page.strokes, traced, 1.5 * page.pen_width).f1 >= 0.95
+
+
+@pytest.mark.parametrize("condition", ["rules_warm_grey", "rules_warm_brown", "rules_warm_blue"])
+@pytest.mark.parametrize("seed", [0, 1, 3])
+def test_a_boxed_character_is_not_a_small_stamp(condition, seed):
+    """回 is a frame with text in it. Under warm light its black strokes' soft edges turn orange: they are no
+    stamp's hue of their own (a halo round the pen's dark core is left out of the hue layers)."""
+    page = _character(_HUI, condition, seed, ink="black")
+    assert "stamp" not in [w.kind for w in detect_layout(page.image).words]
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_a_stamp_cut_into_pieces_by_the_lines_written_across_it_is_found(seed):
+    """The Wacom note under the ``stamp`` condition with seeds whose stamp two text lines (or a line and its
+    underline) cross: its pale layer loses the strokes and their halo, so its pieces are joined across them."""
+    strokes = load_wacom_strokes(shared("ink", "wacom_digital_ink_is_processable.json"))
+    page = render_condition(strokes, "stamp", pen_width=3.5, scale=0.9, seed=seed, rules=(78.0, 488.0), margin=40.0)
+    with Pipeline(detector="layout", derenderer="skeleton") as pipeline:
+        doc = pipeline.convert(page.image)
+    assert [w.kind for w in doc.pages[0].words].count("stamp") == 1
+    traced = [np.asarray(s.points, np.float64) for s in doc.strokes() if len(s.points)]
+    assert compare_ink(page.strokes, traced, 1.5 * page.pen_width).f1 >= 0.98
