@@ -166,7 +166,7 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
             _Block(
                 key=(round(top / (2 * text_height)), left),
                 lines=plans,
-                columns=vertical and (_looks_cjk(plans) or _stacked_glyphs(plans)),
+                columns=vertical and (_looks_cjk(plans, ink.stroke_width) or _stacked_glyphs(plans)),
                 weight=sum(len(c.xs) for c in block),
             )
         )
@@ -177,12 +177,12 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
     pad = max(1.0, 0.5 * ink.stroke_width)
     # lines of Latin letters counted on the page, and none of CJK characters: a line too short to count
     # is a Latin word whose letters happen to look like a glyph (``By`` on a list of words)
-    counted = [verdict for verdict in (_cjk_statistics((plan,)) for plan in plans) if verdict is not None]
+    counted = [v for v in (_cjk_statistics((plan,), ink.stroke_width) for plan in plans) if v is not None]
     latin_page = bool(counted) and not any(counted)
     words = []
     for block_index, block in enumerate(blocks):
         for line_index, plan in enumerate(block.lines):
-            cjk = block.columns or (not latin_page and _looks_cjk((plan,)))
+            cjk = block.columns or (not latin_page and _looks_cjk((plan,), ink.stroke_width))
             split = plan.split(page_gap, joined_up=joined_up, cjk=cjk)
             printed = [False] * len(split) if cjk else _printed(plan, split)
             for members, typeset in zip(split, printed):
@@ -637,39 +637,59 @@ class _LinePlan:
         return words
 
 
-def _looks_cjk(plans: Sequence[_LinePlan]) -> bool:
+def _looks_cjk(plans: Sequence[_LinePlan], pen_width: float) -> bool:
     """CJK: the main units along the lines are about square and nearly all as tall as their line.
 
     Separate Latin letters are often x-height (half the line) or narrow
-    (``l``, ``i``), and cursive words are long, so neither passes. Lines
-    with too few units to count are told by their shape: one line that
-    looks like one character.
+    (``l``, ``i``), and cursive words are long, so neither passes. Capitals
+    are all as tall as their line, but narrower than most characters and
+    drawn with less stroke (see :func:`_cjk_statistics`). Lines with too few
+    units to count are told by their shape: one line that looks like one
+    character.
     """
-    verdict = _cjk_statistics(plans)
+    verdict = _cjk_statistics(plans, pen_width)
     if verdict is None:
         return len(plans) == 1 and _square_glyph(plans[0])
     return verdict
 
 
-def _cjk_statistics(plans: Sequence[_LinePlan]) -> bool | None:
-    """Whether the lines' main units are CJK characters by their heights and widths (see
-    :func:`_looks_cjk`); ``None`` when too few units count (those of lines with three or more)."""
-    ratios, aspects = [], []
+def _cjk_statistics(plans: Sequence[_LinePlan], pen_width: float) -> bool | None:
+    """Whether the lines' main units are CJK characters by their sizes and ink (see :func:`_looks_cjk`);
+    ``None`` when too few units count (those of lines with three or more).
+
+    A line of capitals (a form's printed heading, block letters) passes the
+    size test. A capital is drawn with two or three of its heights of stroke
+    (E: a post and three arms, O: a ring) and is narrower than high; a
+    character is drawn with four or more across a square (我: seven strokes).
+    Kana, with little stroke, are as wide as high.
+    """
+    ratios, aspects, strokes = [], [], []
     for plan in plans:
-        units = [(b - a + 1, h) for (a, b), h, main in zip(plan.spans, plan.heights, plan.main) if main]
+        units = [
+            (b - a + 1, h, sum(len(plan.components[i].xs) for i in unit))
+            for (a, b), h, main, unit in zip(plan.spans, plan.heights, plan.main, plan.units)
+            if main
+        ]
         if len(units) < 3:
             continue
-        tallest = max(h for _, h in units)
-        ratios += [h / tallest for _, h in units]
-        aspects += [w / h for w, h in units]
+        tallest = max(h for _, h, _ in units)
+        ratios += [h / tallest for _, h, _ in units]
+        aspects += [w / h for w, h, _ in units]
+        strokes += [ink / (max(pen_width, 1.0) * h) for _, h, ink in units]
     if len(ratios) < 3:
         return None
     # nearly all units full height (no x-height letters) and none narrow (no l, i, t)
-    return bool(np.percentile(ratios, 25) >= 0.85 and np.percentile(aspects, 25) >= 0.65 and np.median(aspects) <= 1.6)
+    sized = np.percentile(ratios, 25) >= 0.85 and np.percentile(aspects, 25) >= 0.65 and np.median(aspects) <= 1.6
+    capitals = np.median(strokes) < _CAPITAL_STROKE and np.median(aspects) < _CAPITAL_ASPECT
+    return bool(sized and not capitals)
 
 
 #: a glyph is square when its width / height lies in this range
 _SQUARE = (0.65, 1.6)
+#: a line's units are capitals, not characters, when their median stroke (ink over pen width, in unit heights)
+#: is below this and their median width below this share of their height
+_CAPITAL_STROKE = 3.0
+_CAPITAL_ASPECT = 0.9
 #: a glyph with one long bar has at least this many long posts (亻 and the parts of 义 beside it)
 _SIDE_BY_SIDE_POSTS = 3
 #: a long straight stroke spans at least this share of the glyph's width (horizontal) or height (vertical)

@@ -8,9 +8,10 @@ height or more, and joined-up writing has too few separate letters to
 measure at all. So a word is *printed* when it has enough separate letters
 and nearly all of their bottoms lie on one line and their tops on at most two
 (three in a word of seven letters or more: capitals, ascenders and a t's top
-differ by a pixel in many faces), within a tolerance that never drops below a
-working pixel (small type at the working resolution stays undecided, so
-handwriting is kept).
+differ by a pixel in many faces), within a tolerance that never drops below
+half a working pixel either way (a whole one for the bottoms, whose edge may
+fall on either of two rows); small type at the working resolution stays
+undecided, so handwriting is kept.
 
 The measure uses the word's connected components in its line's frame
 (``u`` along the line, ``v`` across it, downwards), as the layout finds
@@ -35,8 +36,13 @@ _MIN_LETTERS = 5
 #: a letter's bottom or top is "on the line" within this share of the letter height (round letters
 #: overshoot the baseline by a percent or two of it in type) ...
 _LEVEL_SHARE = 0.025
-#: ... but never within less than this many working pixels (quantisation)
+#: ... but never within less than this many working pixels (quantisation) ...
 _LEVEL_PIXELS = 0.5
+#: ... and nearly all bottoms (this share) within this many: the boxes are whole pixels, and a baseline lying
+#: between two rows falls on either (a heading's bottoms read 67 under some capitals, 68 under others). Only nearly
+#: all: neat handwriting has three bottoms in four within a pixel, its tops on three levels by chance
+_BASELINE_PIXELS = 1.0
+_BASELINE_PIXELS_SHARE = 0.9
 #: printed: at least this share of its letters on the baseline, and of their tops on the type's levels (the
 #: rest: a descender, an accent, a quote mark)
 _LEVEL_SHARE_OF_MANY = 0.75
@@ -89,10 +95,12 @@ class PrintEvidence:
 Box = tuple[float, float, float, float]
 
 
-def print_evidence(boxes: Sequence[Box], letter_height: float) -> PrintEvidence:
+def print_evidence(boxes: Sequence[Box], letter_height: float, *, whole_pixels: bool = True) -> PrintEvidence:
     """The evidence of a word's main components, given as ``(u0, u1, v0, v1)`` boxes in its line's frame.
 
     ``letter_height`` is the line's median letter height (working pixels).
+    ``whole_pixels=False`` holds the bottoms to the finer tolerance only
+    (for several words judged together: more letters, more chance).
     """
     if len(boxes) < _MIN_LETTERS:
         return PrintEvidence(len(boxes), 0.0, 0.0)
@@ -101,7 +109,11 @@ def print_evidence(boxes: Sequence[Box], letter_height: float) -> PrintEvidence:
     tolerance = _tolerance(letter_height)
     slope = _slope(centre, b[:, 3])
     bottoms = b[:, 3] - slope * centre
-    baseline = float(np.mean(np.abs(bottoms - np.median(bottoms)) <= tolerance))
+    off = np.abs(bottoms - np.median(bottoms))
+    baseline = float(np.mean(off <= tolerance))
+    whole = float(np.mean(off <= max(tolerance, _BASELINE_PIXELS)))
+    if whole_pixels and whole >= _BASELINE_PIXELS_SHARE:
+        baseline = max(baseline, whole)
     # the tops, with the baseline's slope taken out, fall on two levels (x-height, capitals and ascenders), or
     # three in a long word.
     # Not "each near another top": handwriting sitting on a removed rule has its bottoms cut level, and
@@ -141,7 +153,7 @@ def printed_words(words: Sequence[Sequence[Box]], letter_height: float) -> list[
             window = [box for j in range(max(0, k - reach), min(len(words), k + reach + 1)) for box in words[j]]
             if len(window) < _WINDOW_LETTERS:
                 continue
-            evidence = print_evidence(window, letter_height)
+            evidence = print_evidence(window, letter_height, whole_pixels=False)
             on_levels = min(evidence.baseline, evidence.toplines) >= share
             out[k] = evidence.printed and on_levels and _on_levels(boxes, window, tolerance)
     changed = any(out)

@@ -242,3 +242,34 @@ def test_a_blurred_small_photo_of_a_form_loses_no_handwriting_to_print(seed):
             area = np.zeros(ink.shape, np.uint8)
             cv2.fillPoly(area, [np.round(np.asarray(word.quad)).astype(np.int32)], 1)
             assert (ink & area).sum() <= 10, word.quad
+
+
+def test_a_baseline_between_two_pixel_rows_is_one_baseline():
+    """A heading's capitals as the layout measured them on the rendered form (seed 2): the face's baseline lies
+    between two rows, so the bottoms read 67 under some letters and 68 under others."""
+    bottoms = [67.0, 68.0, 67.0, 67.0, 68.0]
+    letters = [(20.0 * i, 20.0 * i + 14, 48.0, b) for i, b in enumerate(bottoms)]
+    assert print_evidence(letters, 20.0).printed
+    # nearly all: neat handwriting has only three bottoms in four within a pixel (the ruled notebook's, measured)
+    hand = [1398.4, 1397.4, 1397.4, 1398.4, 1398.3, 1398.3, 1400.3, 1401.2]
+    tops = [1382.4, 1384.4, 1389.4, 1390.3, 1385.3, 1392.3, 1390.3, 1390.2]
+    written = [(20.0 * i, 20.0 * i + 12, t, b) for i, (t, b) in enumerate(zip(tops, hand))]
+    assert not print_evidence(written, 13.0).printed
+    # several words judged together get no such allowance: more letters, more chance
+    assert not print_evidence(letters, 20.0, whole_pixels=False).printed
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_heading_in_capitals_is_print_not_a_row_of_characters(seed):
+    """Capitals are all as tall as their line and about square, as CJK characters are; but each is drawn with
+    two or three of its heights of stroke and is narrower than high. Taken for characters, the form's heading
+    was cut into one word per letter and never judged as print."""
+    strokes = load_wacom_strokes(shared("ink", "wacom_digital_ink_is_processable.json"))
+    page = render_condition(strokes, "form", pen_width=3.5, scale=0.9, seed=seed, rules=(78.0, 488.0), margin=40.0)
+    heading = [
+        w
+        for w in detect_layout(page.image).words
+        if np.asarray(w.quad)[:, 0].max() < 300 and np.asarray(w.quad)[:, 1].max() < 80
+    ]
+    assert 2 <= len(heading) <= 3  # MEETING (its wide M may stand apart), RECORD: not one word per capital
+    assert all(w.kind == "printed" and w.script == "latin" for w in heading)
