@@ -195,12 +195,18 @@ def extract_ink(
         # a fine pen (the window can at least halve): a few pen widths still hold paper beside each stroke,
         # and the narrow window follows a shadow's edge or a vignette that the wide one takes for ink
         done = _threshold(work, max(_MIN_WINDOW, int(_NARROW_PENS * done.width)), sheet)
-    mask, darkness, width = _without_printed_lines(done, whole_page), done.darkness, done.width
-    # things lying on the page (a string, a cable, a blob) are no writing: out before the words are looked for
-    objects = np.zeros(mask.shape, bool)
+    darkness, width = done.darkness, done.width
+    # things lying on the page (a string, a cable, a blob) are no writing: out before the words are looked for,
+    # and before the printed lines are (a string lying along an underline to the page's edge would make it a
+    # line across the sheet)
+    objects = np.zeros(done.mask.shape, bool)
+    colour = work if work.ndim == 3 else None
     if whole_page:
-        objects = find_objects(mask, width, work if work.ndim == 3 else None) | find_holes(mask, width, sheet)
-    lines_gone = done.mask & ~mask
+        objects = find_objects(done.mask, width, colour, printed_lines=True)
+    mask = _without_printed_lines(done, whole_page, objects)
+    if whole_page:
+        objects |= find_objects(mask, width, colour) | find_holes(mask, width, sheet)
+    lines_gone = done.mask & ~mask & ~objects
     mask = mask & ~objects
     if whole_page:  # (the remnant step then also drops pieces lying along an object)
         mask = _without_rule_remnants(mask, done.mask & ~mask, done.width)
@@ -294,11 +300,11 @@ def _threshold(work: np.ndarray, window: int, paper: np.ndarray | None = None) -
     return _Pass(keep[labels], darkness, normalized, strong, high, width, paper)
 
 
-def _without_printed_lines(done: _Pass, whole_page: bool) -> np.ndarray:
-    """The pass's mask with ruling, margins and form lines removed (see :mod:`.rules`)."""
+def _without_printed_lines(done: _Pass, whole_page: bool, objects: np.ndarray) -> np.ndarray:
+    """The pass's mask less ``objects``, with ruling, margins and form lines removed (see :mod:`.rules`)."""
+    mask = done.mask & ~objects if objects.any() else done.mask
     if done.strong is None:
-        return done.mask
-    mask = done.mask
+        return mask
     cleaned = remove_printed_lines(
         mask, done.darkness, done.normalized, high=done.high, stroke_width=done.width, whole_page=whole_page
     )

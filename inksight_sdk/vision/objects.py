@@ -67,6 +67,10 @@ _NEIGHBOUR_DISK = 0.75
 #: page's rows or columns, is a printed line (a table border), not an object
 _LINE_SAG = 1.5
 _LINE_SLANT = 3.0
+#: on a mask still holding printed lines, a band with this share of its middle line on straight runs along rows or
+#: columns, each at least this many of its widths long, is printed structure (a table's heavy border)
+_RUN_SHARE = 0.8
+_RUN_WIDTHS = 6.0
 #: a blob is at least this many pen widths across at its thickest (a broad marker is 5-7 fine pens wide)
 _BLOB_PENS = 10.0
 #: the object reaches this many pen widths beyond its opening: the soft edge that the disk does not cover
@@ -84,7 +88,9 @@ _COLOUR_APART = 20.0
 _PEN_NEARER = 0.6
 
 
-def find_objects(mask: np.ndarray, pen_width: float, colour: np.ndarray | None = None) -> np.ndarray:
+def find_objects(
+    mask: np.ndarray, pen_width: float, colour: np.ndarray | None = None, *, printed_lines: bool = False
+) -> np.ndarray:
     """The pixels of ``mask`` that belong to an object on the page (a ``bool`` array of the mask's shape).
 
     ``mask`` is the ink mask at working resolution (``True`` = ink),
@@ -95,6 +101,10 @@ def find_objects(mask: np.ndarray, pen_width: float, colour: np.ndarray | None =
     lying on an object of another colour than the pen's stays ink. Nothing
     is found when there is no pen width to compare with. Remove the result
     from the ink mask before words are looked for.
+
+    ``printed_lines=True`` says the mask still holds the page's printed
+    lines: then only bands are looked for, and not those running along the
+    page's rows and columns (a table's heavy borders meeting at a corner).
     """
     mask = np.asarray(mask, dtype=bool)
     found = np.zeros(mask.shape, dtype=bool)
@@ -106,12 +116,14 @@ def find_objects(mask: np.ndarray, pen_width: float, colour: np.ndarray | None =
     if not thick.any():
         return found
     count, labels, stats, _ = cv2.connectedComponentsWithStats(thick, connectivity=8)
-    distance = cv2.distanceTransform(np.pad(mask, 1).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[1:-1, 1:-1]
-    ridge = (distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8))) & thick.astype(bool)
     objects = np.zeros(count, dtype=bool)
     widths = np.zeros(count)
-    for k in range(1, count):
-        objects[k], widths[k] = _is_object(stats[k], labels, k, distance, ridge, pen_width)
+    # a band is _BAND_PENS pen widths long and at least two pixels wide; a blob is far bigger: most pieces of
+    # the opening (a loop filled in, strokes crossing) are too small to measure
+    least = 2.0 * _BAND_PENS * pen_width
+    for k in np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= least):
+        if k:
+            objects[k], widths[k] = _is_object(stats[k], labels, k, mask, pen_width, printed_lines)
     if not objects.any():
         return found
     # the writing around each candidate, without any candidate (a string cut in two by a word is two)
@@ -193,23 +205,45 @@ def _wider_than_its_neighbours(writing: np.ndarray, stats: np.ndarray, width: fl
 
 
 def _is_object(
-    stats: np.ndarray, labels: np.ndarray, k: int, distance: np.ndarray, ridge: np.ndarray, pen_width: float
+    stats: np.ndarray, labels: np.ndarray, k: int, mask: np.ndarray, pen_width: float, printed_lines: bool = False
 ) -> tuple[bool, float]:
-    """Whether piece ``k`` of the opening is a long even band or a thick blob, and its median width."""
+    """Whether piece ``k`` of the opening is a long even band or a thick blob, and its median width.
+
+    The widths are twice the distance to the paper along the piece's middle
+    (its ridge), measured in the piece's box grown by half its shorter side:
+    no point of the piece lies further than that from the paper (a disk
+    that wide would have been kept whole by the opening).
+    """
     x, y, w, h, area = (int(v) for v in stats[:5])
-    window = (slice(y, y + h), slice(x, x + w))
-    piece = labels[window] == k
-    widths = 2.0 * distance[window][piece & ridge[window]]
+    pad = min(w, h) // 2 + 2
+    top, left = max(0, y - pad), max(0, x - pad)
+    around = np.pad(mask[top : y + h + pad, left : x + w + pad], 1).astype(np.uint8)  # the page's edge is paper
+    distance = cv2.distanceTransform(around, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[1:-1, 1:-1]
+    ridge = distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8))
+    piece = labels[y : y + h, x : x + w] == k
+    box = (slice(y - top, y - top + h), slice(x - left, x - left + w))  # the piece's box within ``around``
+    widths = 2.0 * distance[box][piece & ridge[box]]
     if widths.size == 0:
         return False, 0.0
     width = median_of(widths)
     if float(widths.max()) >= _BLOB_PENS * pen_width:
-        return True, width
+        return not printed_lines, width
     length = area / max(width, 1.0)
     even = float(np.mean(np.abs(widths - width) <= _BAND_WIDTH_SPREAD * width))
     if length < max(_BAND_ELONGATION * width, _BAND_PENS * pen_width) or even < _BAND_EVEN:
         return False, width
+    if printed_lines and _along_rows_or_columns(piece, width):
+        return False, width
     return _straight_share(piece, width) >= _BAND_STRAIGHT and not _printed_line(piece, width), width
+
+
+def _along_rows_or_columns(piece: np.ndarray, width: float) -> bool:
+    """Whether most of the piece's middle line runs straight along the page's rows or columns (printed lines)."""
+    line = cv2.dilate(skeletonize(piece).astype(np.uint8), np.ones((3, 3), np.uint8))
+    run = max(3, int(round(_RUN_WIDTHS * width)))
+    rows = cv2.morphologyEx(line, cv2.MORPH_OPEN, np.ones((1, run), np.uint8))
+    columns = cv2.morphologyEx(line, cv2.MORPH_OPEN, np.ones((run, 1), np.uint8))
+    return float(np.count_nonzero((rows | columns) & line)) >= _RUN_SHARE * float(np.count_nonzero(line))
 
 
 def _printed_line(piece: np.ndarray, width: float) -> bool:

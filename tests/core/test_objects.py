@@ -174,3 +174,33 @@ def test_no_pen_width_finds_nothing():
     mask[10:40, 10:40] = True
     assert not find_objects(mask, 0.0).any()
     assert not find_objects(np.zeros((50, 50), bool), 3.0).any()
+
+
+@pytest.mark.parametrize("seed", [0, 4, 5])
+def test_a_string_along_an_underline_does_not_make_it_a_printed_line(seed):
+    """With these seeds the string runs along the note's hand-drawn underline, or on from its end to the page's
+    edge. Judged with the string still on the page, the underline was "a line across the sheet" (the string
+    lengthened it) or "a line of another colour than the ink" (the string's colour in the ink's): removed as
+    printed structure, with the letters the string lies on. Things on the page are found before the lines are."""
+    strokes = load_wacom_strokes(shared("ink", "wacom_digital_ink_is_processable.json"))
+    page = render_condition(strokes, "string", pen_width=3.5, scale=0.9, seed=seed, rules=(78.0, 488.0), margin=40.0)
+    ink = extract_ink(page.image, explain=True)
+    underline = max(strokes, key=lambda s: float(np.ptp(s[:, 0])))  # the longest stroke across: the underline
+    drawn = np.zeros(ink.mask.shape, np.uint8)
+    placed = max(page.strokes, key=lambda s: float(np.ptp(s[:, 0])))
+    cv2.polylines(drawn, [np.round(placed * ink.scale).astype(np.int32)], False, 1, 1)
+    assert np.ptp(underline[:, 0]) > 0.7 * np.ptp(np.concatenate(strokes)[:, 0])
+    on_line = drawn.astype(bool) & ~_near(page.distractor > 0.3, 3)
+    assert _near(ink.mask, 2)[on_line].mean() > 0.9
+    assert not ink.layers["structure"][on_line].any()
+
+
+def test_before_the_printed_lines_are_removed_a_tables_heavy_corner_is_no_object():
+    """A register's heavy table borders (thick and thin rules run together) meeting at a corner: a band that bends
+    once, long and even. On a mask that still holds the printed lines it is left to the structure."""
+    mask = np.zeros((400, 600), bool)
+    mask[50:62, 50:560] = True  # 12 px thick, a 3 px pen
+    mask[50:380, 50:62] = True
+    mask[200:203, 100:300] = True  # a rule drawn with the pen
+    assert find_objects(mask, 3.0).any()  # after the lines are gone such a piece would be a thing on the page
+    assert not find_objects(mask, 3.0, printed_lines=True).any()
