@@ -93,6 +93,14 @@ _PAPER_BETWEEN = 0.6
 #: another page is at least this share of the sheet's main piece, and at least this share as bright
 _OTHER_PAGE = 0.15
 _OTHER_PAGE_LEVEL = 0.7
+#: a band of cells unlike paper at least this share of the image's side long, within this share of the side
+#: from the image's border, is the edge of a cover or a desk: it and what lies beyond it are no sheet
+_BORDER_BAND_RUN = 0.25
+_BORDER_BAND_NEAR = 0.05
+#: ... with paper within this many cells inside it (a shadow reaching the border is no band) ...
+_BORDER_BAND_INSIDE = 3
+#: ... in an image of at least this many cells along that border (a line's image is all writing at this scale)
+_BORDER_BAND_MIN_CELLS = 20
 #: below this share of the image, what is outside the sheet is noise, not a background
 _MIN_OUTSIDE_SHARE = 0.002
 
@@ -154,7 +162,7 @@ def paper_region(small: np.ndarray, margin: int) -> np.ndarray | None:
     tint = _HUE_DISTANCE + _SHADOW_TINT * np.clip(1.0 - level / paper_level, 0.0, 1.0)
     paper_like = (np.linalg.norm(raw_hue - paper_hue, axis=2) <= tint) & (rgb.max(axis=2) >= _PAPER_BETWEEN * level)
     paper_like &= ~fill
-    filled = _holes_filled(chosen, paper_like, steps)
+    filled = _holes_filled(chosen, paper_like, steps) & ~_beyond_border_bands(paper_like)
     if filled.mean() > 1.0 - _MIN_OUTSIDE_SHARE:
         return None
     # shrunk by a cell along its outline, so the sheet's own edge (a shadow line, the fill's border) makes no
@@ -250,6 +258,39 @@ def _holes_filled(chosen: np.ndarray, paper_like: np.ndarray, steps: np.ndarray)
     writing = (inside & (areas <= _SMALL_HOLE * chosen.size)) | (between >= _WRITING_HOLE * np.maximum(smooth, 1))
     writing[0] = False
     return (chosen | writing[labels]).astype(np.uint8)
+
+
+def _beyond_border_bands(paper_like: np.ndarray) -> np.ndarray:
+    """Thin bands of cells unlike paper along the image's border, and what lies between them and it.
+
+    The visible edge of a book's cover between its pages and the scanner
+    bed is a few cells thin: the median filter erases it as it erases the
+    writing, and the bed beyond it, of nearly the sheet's colour, joins the
+    sheet. Every cell of such a band is unlike paper over a quarter of the
+    image's side, and paper lies just inside it; a line of writing shows
+    paper between its marks, a thin printed rule darkens its cells too
+    little, and a shadow reaching the border is no band (no paper just
+    inside it).
+    """
+    drop = np.zeros(paper_like.shape, dtype=bool)
+    for turns in range(4):  # each side in turn as the top
+        paper = np.rot90(paper_like, turns)
+        height, width = paper.shape
+        near = int(math.ceil(_BORDER_BAND_NEAR * height))
+        run = int(_BORDER_BAND_RUN * width)
+        if run < _BORDER_BAND_MIN_CELLS or near >= height:
+            continue  # a line's or a word's image: its writing fills whole rows of cells
+        band = cv2.morphologyEx((~paper[:near]).astype(np.uint8), cv2.MORPH_OPEN, np.ones((1, run), np.uint8))
+        band = band.astype(bool)
+        # the innermost band cell of each column, and the sheet's paper within a few cells inside it
+        inner = np.where(band.any(axis=0), near - 1 - np.argmax(band[::-1], axis=0), -1)
+        columns = np.arange(width)
+        below = np.zeros(width, dtype=bool)
+        for step in range(1, _BORDER_BAND_INSIDE + 1):
+            below |= paper[np.minimum(inner + step, height - 1), columns]
+        edge = np.where((inner >= 0) & below, inner, -1)
+        drop |= np.rot90(np.arange(height)[:, None] <= edge[None, :], -turns)
+    return drop
 
 
 def _steps(lightness: np.ndarray, paper_level: float, step: float = _STEP) -> np.ndarray:

@@ -156,7 +156,26 @@ def test_register_cover_and_page_edges_are_not_sheet():
     # the green cover and the stacked page edges left of the left page; the right page's cover strip
     assert not sheet[int(1500 * s) : int(4000 * s), int(200 * s) : int(450 * s)].any()
     assert not sheet[int(1500 * s) : int(4000 * s), int(7030 * s) : int(7120 * s)].any()
+    # above and below the right page: the cover's edge, a few cells thin (the median filter erases it), and the
+    # scanner bed beyond it, of nearly the paper's colour
+    assert not sheet[int(40 * s) : int(240 * s), int(4200 * s) : int(6800 * s)].any()
+    assert not sheet[int(5420 * s) : int(5520 * s), int(4400 * s) : int(6800 * s)].any()
     assert sheet[int(1200 * s) : int(5000 * s), int(800 * s) : int(6500 * s)].mean() > 0.99, "both pages"
+
+
+def test_a_shadow_reaching_the_border_is_no_cover_edge():
+    """A band unlike paper along the border with paper just inside it is a cover's edge. A heavy shadow over the
+    squared logbook's right third (as the photo benchmark's ``shadow`` variant draws it) is unlike paper along
+    the top border too, but no paper lies just inside it: the sheet runs on into it."""
+    image = _photo("grid_logbook1947_taped_moth_en.jpg")
+    image = cv2.resize(image, None, fx=1600 / max(image.shape[:2]), fy=1600 / max(image.shape[:2]))
+    x = np.arange(image.shape[1], dtype=np.float32)
+    light = 1.0 - 0.7 / (1.0 + np.exp(-(x - 0.66 * image.shape[1]) / (0.03 * image.shape[1])))
+    shaded = np.clip(image * (light[None, :, None] * np.array([1.0, 0.93, 0.8], np.float32)), 0, 255)
+    ink = extract_ink(shaded.astype(np.uint8), explain=True)
+    sheet = ink.layers["sheet"]
+    h, w = sheet.shape
+    assert sheet[int(0.03 * h) : int(0.1 * h), int(0.7 * w) : int(0.95 * w)].mean() > 0.95
 
 
 # ---------------------------------------------------------------- printed structure (part 2)
