@@ -101,6 +101,9 @@ _BORDER_BAND_NEAR = 0.05
 _BORDER_BAND_INSIDE = 3
 #: ... in an image of at least this many cells along that border (a line's image is all writing at this scale)
 _BORDER_BAND_MIN_CELLS = 20
+#: a hole in the sheet keeps only what a square this many cells from its centre to its side fits in: thinner
+#: outgrowths are a line of writing beside the object, merged into it by the median filter
+_HOLE_OUTGROWTH = 2
 #: below this share of the image, what is outside the sheet is noise, not a background
 _MIN_OUTSIDE_SHARE = 0.002
 
@@ -170,7 +173,12 @@ def paper_region(small: np.ndarray, margin: int) -> np.ndarray | None:
     outline, _ = cv2.findContours(filled, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     whole = np.zeros_like(filled)
     cv2.drawContours(whole, outline, -1, 1, thickness=cv2.FILLED)
-    return (cv2.erode(whole, np.ones((3, 3), np.uint8)) & filled).astype(bool)
+    # a hole's thin outgrowths are writing beside the object, merged into it by the median: the sheet's again
+    hole = whole.astype(bool) & ~filled.astype(bool)
+    size = 2 * _HOLE_OUTGROWTH + 1
+    kept = cv2.morphologyEx(hole.astype(np.uint8), cv2.MORPH_OPEN, np.ones((size, size), np.uint8)).astype(bool)
+    filled = filled.astype(bool) | (hole & ~kept)
+    return cv2.erode(whole, np.ones((3, 3), np.uint8)).astype(bool) & filled
 
 
 def _shadowed(sheet: np.ndarray, offset: np.ndarray, lightness: np.ndarray, paper_level: float) -> np.ndarray:

@@ -257,3 +257,11 @@ def test_a_page_that_could_be_read_either_way_is_read_as_ink_on_paper_with_a_war
     with caplog.at_level("WARNING", logger="inksight_sdk.vision.polarity"):
         page_polarity(_photo("inksight_page.jpg"))
     assert not caplog.records
+
+
+def test_writing_just_below_an_object_taped_on_the_page_stays_on_the_sheet():
+    """The logbook's taped moth: the tape is no sheet, but the median filter spreads it over the line written
+    right under it ("First actual case"); a hole's outgrowths thinner than a few cells are given back."""
+    ink = extract_ink(_photo("grid_logbook1947_taped_moth_en.jpg"), explain=True)  # 740 x 583, scale 1
+    assert ink.layers["sheet"][330:380, 110:250].mean() < 0.05, "the tape"
+    assert ink.mask[400:432, 110:250].sum() > 200, "the words under it"
