@@ -161,10 +161,11 @@ def derender_crop(job: tuple[WordCrop, SkeletonOptions]) -> DerenderedWord:
     crop, options = job
     # the pen's footprint, not the blurred halo around it: the halo closes small loops and joins
     # letters that nearly touch, which the tracer would then follow as one stroke
-    ink = extract_ink(crop.image, max_pixels=options.max_pixels, whole_page=False, footprint=True)
+    hinted = crop.ink is not None
+    ink = extract_ink(crop.image, max_pixels=options.max_pixels, whole_page=False, footprint=True, explain=hinted)
     mask = ink.mask
     if crop.ink is not None:
-        mask = _within_page_ink(mask, crop.ink, ink.stroke_width)
+        mask = _within_page_ink(mask, crop.ink, ink.stroke_width, ink.layers["structure"])
     mask = _within_content(mask, crop.content * ink.scale)
     script = options.script
     if script == "auto":
@@ -175,20 +176,35 @@ def derender_crop(job: tuple[WordCrop, SkeletonOptions]) -> DerenderedWord:
     )
 
 
-def _within_page_ink(mask: np.ndarray, page_ink: np.ndarray, stroke_width: float) -> np.ndarray:
+#: a crop keeping less than this share of the page's ink there misread it (on real pages and the rendered
+#: conditions a crop keeps 0.43 of it or more)
+_CROP_AGREES = 0.2
+
+
+def _within_page_ink(
+    mask: np.ndarray, page_ink: np.ndarray, stroke_width: float, structure: np.ndarray | None = None
+) -> np.ndarray:
     """The crop's ink where the detector saw ink on the whole page (grown by half a pen width).
 
     A word crop cannot tell a grid line or a table border from an underline,
     nor the desk from the sheet; the page could. Pixels far from the page's
     ink are dropped, so a rule touching a letter is cut off it. Half a pen
     width covers the page mask's coarser pixels; a whole one kept a letter's
-    width of the form line it stands on.
+    width of the form line it stands on. When the crop keeps far less than
+    the page saw, the lines it took for printed ones (``structure``, its own
+    ``extract_ink`` layer) are the word's where the page saw ink: a string
+    across a character's image lent the crop its colour, and the
+    character's strokes, crossing the whole crop, passed for printed lines.
     """
     import cv2
 
     hint = cv2.resize(page_ink.astype(np.uint8), (mask.shape[1], mask.shape[0]), interpolation=cv2.INTER_NEAREST)
     reach = 2 * max(1, int(round(stroke_width / 2))) + 1
-    return mask & cv2.dilate(hint, np.ones((reach, reach), np.uint8)).astype(bool)
+    near = cv2.dilate(hint, np.ones((reach, reach), np.uint8)).astype(bool)
+    kept = mask & near
+    if structure is not None and np.count_nonzero(kept) < _CROP_AGREES * np.count_nonzero(hint):
+        kept |= structure & near
+    return kept
 
 
 def _within_content(mask: np.ndarray, content: np.ndarray) -> np.ndarray:
