@@ -237,11 +237,31 @@ def marked_reference(name: str, rgb: np.ndarray) -> Reference:
     )
 
 
+#: hand-drawn marks outside a photo's ALTO text lines that are the writer's pen strokes all the same, as boxes
+#: (x0, y0, x1, y1) in the photo's pixels, marked by eye: the Testaments' fill dashes, drawn along a ruler after
+#: the last word of a paragraph (so that nothing can be added), and the line under the signature
+HAND_MARKS: dict[str, list[tuple[int, int, int, int]]] = {
+    "testaments_AD78_0054-0.jpg": [
+        (820, 310, 1450, 355),
+        (1110, 1300, 1450, 1340),
+        (1060, 1815, 1450, 1855),
+        (470, 2135, 1350, 2185),
+    ],
+}
+
+
 def old_reference(name: str, rgb: np.ndarray) -> Reference:
-    """The six photos of quality_photos.py: its reference (text region, rules), as a Reference here."""
+    """The six photos of quality_photos.py: its reference (text region, rules), as a Reference here.
+
+    Its dark marks within ``HAND_MARKS`` count as handwriting.
+    """
     ref = quality_photos.reference(name, rgb)
     empty = np.zeros(ref.handwriting.shape, bool)
-    return Reference(ref.handwriting, ref.rules, empty, empty, ref.page, ref.pen_width, 1.0)
+    marked = np.zeros(ref.handwriting.shape, bool)
+    for x0, y0, x1, y1 in HAND_MARKS.get(name, []):
+        marked[y0:y1, x0:x1] = True
+    handwriting = ref.handwriting | (ref.dark & marked)
+    return Reference(handwriting, ref.rules, empty, empty, ref.page, ref.pen_width, 1.0)
 
 
 def reference(name: str, rgb: np.ndarray) -> Reference:
