@@ -215,8 +215,8 @@ def _follows_outline(
     """Whether the ink runs along most of an ellipse or rectangle fitted to it.
 
     With ``hidden`` (where the pen's strokes would hide a stamp's ink, the
-    box's shape), that counts as ink and the ink must run along
-    ``_JOINED_COVER`` of the outline instead of ``_OUTLINE_COVER``.
+    box's shape), the ink with what is hidden must also run along
+    ``_JOINED_COVER`` of the outline.
 
     The ellipse is fitted to the group's hull; for a group at the page's edge
     also to its outer ring alone (:func:`_ring_ellipse`), since a stamp cut
@@ -230,10 +230,6 @@ def _follows_outline(
     if hull_area <= 0:
         return False
     near = cv2.dilate(ink.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    need = _OUTLINE_COVER
-    if hidden is not None:
-        near |= hidden
-        need = _JOINED_COVER
     reach = _OUTLINE_REACH * max(pen_width, 1.0)
     outlines = []
     if len(hull) >= 5:
@@ -251,7 +247,15 @@ def _follows_outline(
     if rw * rh > 0 and hull_area >= _OUTLINE_FIT * rw * rh:
         corners = cv2.boxPoints(rect)
         outlines.append(np.concatenate([np.linspace(corners[i], corners[(i + 1) % 4], 90) for i in range(4)]))
-    return any(_coverage(near, outline, reach, page) >= need for outline in outlines)
+    if hidden is None:
+        return any(_coverage(near, outline, reach, page) >= _OUTLINE_COVER for outline in outlines)
+    # the ink itself along most of it, as any stamp's; and nearly all of it with what the pen's strokes hide (a
+    # character in a coloured pen is its own layer, the halo round its strokes everywhere along them)
+    return any(
+        _coverage(near, outline, reach, page) >= _OUTLINE_COVER
+        and _coverage(near | hidden, outline, reach, page) >= _JOINED_COVER
+        for outline in outlines
+    )
 
 
 def _ring_ellipse(
