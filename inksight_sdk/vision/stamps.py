@@ -41,9 +41,9 @@ __all__ = ["find_stamps"]
 #: big (a character's image: its one letter is as big as the seal over it), and at most this share of the page side
 _MIN_SIZE = 3.0
 _MIN_PENS = 8.0
-#: such a small stamp holds at least this share of its layer's ink
-_ALONE = 0.5
 _MAX_PAGE_SHARE = 0.75
+#: a stamp smaller than _MIN_SIZE letters holds at least this share of its layer's ink
+_ALONE = 0.5
 #: a stamp is round or boxy: its rotated box at most this many times as long as wide
 _MAX_ASPECT = 3.0
 #: at least this share of a stamp's ink lies well inside its outline (its text)
@@ -163,9 +163,11 @@ def _stamps_in(
     A pen stroke crossing a stamp cuts its layer (the stroke and the
     ``halo`` left out round it), so within the halo the ink groups across
     ``_BRIDGE_PENS`` pen widths. A group so joined must run along nearly all
-    of its outline, the halo counting as hidden ink: a flourish in pale ink
-    joined to the letters inside its loop is a ring round text, but an open
-    one, while a stamp's ring is missing only where the writing covers it.
+    of its outline, the halo counting as hidden ink, and along most of it
+    with its own ink: a flourish in pale ink joined to the letters inside
+    its loop is a ring round text, but an open one, while a stamp's ring is
+    missing only where the writing covers it; and a character in a coloured
+    pen has the halo all along its strokes.
     """
     found = np.zeros(layer.shape, bool)
     total = np.count_nonzero(layer)
