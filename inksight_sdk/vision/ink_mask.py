@@ -23,8 +23,9 @@ about one adaptive threshold):
    removed, handwriting crossing them and hand-drawn lines are kept.
    **Objects** (:mod:`.objects`): a string, a cable or a pencil lying on the
    page (a long band much wider than the pen) is taken out too; writing
-   crossing it stays. So are punched holes along the sheet's edge
-   (:mod:`.holes`).
+   crossing it stays. Bands are looked for once before the lines as well,
+   so that a string does not lengthen a line it lies along. So are punched
+   holes along the sheet's edge (:mod:`.holes`).
 6. **Footprint** (on request, for tracing): the low threshold that keeps a
    faint stroke in one piece also takes in the blurred edge of every stroke,
    a pixel or more on each side in a soft or compressed photo; that closes

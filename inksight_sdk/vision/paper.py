@@ -31,7 +31,10 @@ median-filtered so the handwriting and thin printed lines vanish:
    page of an open book beyond a dark gutter); a piece that runs along the
    image's whole border (a grey scanner bed around a book) is left out. Small
    holes (a dark logo, dense writing) are filled; large ones (a taped object,
-   the strip of a book's cover between the pages and the scanner bed) are not.
+   the strip of a book's cover between the pages and the scanner bed) are not,
+   but their thin outgrowths (writing beside the object) are. A band of cells
+   unlike paper along the image's border, too thin for the median to keep (a
+   cover's edge), and what lies beyond it are left out too.
 
 A word crop, which is all paper, is left alone.
 """
@@ -99,7 +102,7 @@ _BORDER_BAND_RUN = 0.25
 _BORDER_BAND_NEAR = 0.05
 #: ... with paper within this many cells inside it (a shadow reaching the border is no band) ...
 _BORDER_BAND_INSIDE = 3
-#: ... in an image of at least this many cells along that border (a line's image is all writing at this scale)
+#: ... and at least this many cells long (a line's image is all writing at this scale)
 _BORDER_BAND_MIN_CELLS = 20
 #: a hole in the sheet keeps only what a square this many cells from its centre to its side fits in: thinner
 #: outgrowths are a line of writing beside the object, merged into it by the median filter
