@@ -168,7 +168,10 @@ def paper_region(small: np.ndarray, margin: int) -> np.ndarray | None:
     tint = _HUE_DISTANCE + _SHADOW_TINT * np.clip(1.0 - level / paper_level, 0.0, 1.0)
     paper_like = (np.linalg.norm(raw_hue - paper_hue, axis=2) <= tint) & (rgb.max(axis=2) >= _PAPER_BETWEEN * level)
     paper_like &= ~fill
-    filled = _holes_filled(chosen, paper_like, steps) & ~_beyond_border_bands(paper_like)
+    filled = _holes_filled(chosen, paper_like, steps)
+    beyond = _beyond_border_bands(paper_like) & filled.astype(bool)
+    if beyond.mean() >= _MIN_OUTSIDE_SHARE:  # (less is a scan's own dark border, mostly left out already)
+        filled &= ~beyond
     if filled.mean() > 1.0 - _MIN_OUTSIDE_SHARE:
         return None
     # shrunk by a cell along its outline, so the sheet's own edge (a shadow line, the fill's border) makes no
