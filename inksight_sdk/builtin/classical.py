@@ -161,8 +161,10 @@ def derender_crop(job: tuple[WordCrop, SkeletonOptions]) -> DerenderedWord:
     crop, options = job
     # the pen's footprint, not the blurred halo around it: the halo closes small loops and joins
     # letters that nearly touch, which the tracer would then follow as one stroke
-    hinted = crop.ink is not None
-    ink = extract_ink(crop.image, max_pixels=options.max_pixels, whole_page=False, footprint=True, explain=hinted)
+    # (its layers, for the lines it takes for printed ones, when the page's ink can overrule it)
+    ink = extract_ink(
+        crop.image, max_pixels=options.max_pixels, whole_page=False, footprint=True, explain=crop.ink is not None
+    )
     mask = ink.mask
     if crop.ink is not None:
         mask = _within_page_ink(mask, crop.ink, ink.stroke_width, ink.layers["structure"])

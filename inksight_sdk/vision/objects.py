@@ -121,9 +121,8 @@ def find_objects(
     # a band is _BAND_PENS pen widths long and at least two pixels wide; a blob is far bigger: most pieces of
     # the opening (a loop filled in, strokes crossing) are too small to measure
     least = 2.0 * _BAND_PENS * pen_width
-    for k in np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= least):
-        if k:
-            objects[k], widths[k] = _is_object(stats[k], labels, k, mask, pen_width, printed_lines)
+    for k in np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= least) + 1:
+        objects[k], widths[k] = _is_object(stats[k], labels, k, mask, pen_width, printed_lines)
     if not objects.any():
         return found
     # the writing around each candidate, without any candidate (a string cut in two by a word is two)

@@ -51,8 +51,9 @@ _COLOUR_DIFFERENCE = 0.1
 #: a line at most this thick (pixels) is judged by its darkest row: one strong row and one or two weak (its
 #: anti-aliased edges)
 _TWO_ROWS = 3.5
-#: a piece thicker than the pen's line is a heavy rule when nine in ten of its columns keep within this share
-#: of its median thickness, it spans this share of the page, and the page is this many pen widths long
+#: a piece thicker than the pen's line is a heavy rule when its columns from the 10th to the 90th percentile keep
+#: within this share of its median thickness, it spans this share of the page, and the page is this many pen
+#: widths long
 _SOLID_SPREAD = 0.25
 _HEAVY_SPAN = 0.5
 _HEAVY_PAGE_PENS = 150
