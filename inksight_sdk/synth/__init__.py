@@ -7,7 +7,7 @@
 * :func:`vary`: slant, jitter, elastic distortion, baseline drift, spacing,
   size, pen speed -> time and pressure;
 * :func:`render_word`: a photographed crop on the 224 canvas with the strokes
-  in its pixels;
+  in its pixels (:func:`place_on_canvas`, then :func:`paint_photo`);
 * :class:`SyntheticWords`: a deterministic, indexable sampler of all of it.
 
 See ``docs/synthetic-data.md``.
@@ -23,7 +23,7 @@ from .hanzi import (
     training_characters,
 )
 from .hershey import FONT_FAMILIES, HersheyFont, hershey_font, hershey_word
-from .photo import PhotoParams, render_word, sample_photo
+from .photo import CanvasInk, PhotoParams, paint_photo, place_on_canvas, render_word, sample_photo
 from .sampler import DEFAULT_FONTS, SyntheticExample, SyntheticWords
 from .style import HandwrittenWord, StyleParams, pen_timing, sample_style, vary
 
@@ -49,6 +49,9 @@ __all__ = [
     "pen_timing",
     "PhotoParams",
     "sample_photo",
+    "CanvasInk",
+    "place_on_canvas",
+    "paint_photo",
     "render_word",
     "SyntheticExample",
     "SyntheticWords",

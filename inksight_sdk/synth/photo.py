@@ -29,7 +29,16 @@ from ..geometry import apply_affine, plan_crop
 from ..stages import CropSpec
 from .style import HandwrittenWord
 
-__all__ = ["PhotoParams", "sample_photo", "render_word", "INK_COLOURS", "PAPER_COLOURS"]
+__all__ = [
+    "PhotoParams",
+    "CanvasInk",
+    "sample_photo",
+    "place_on_canvas",
+    "paint_photo",
+    "render_word",
+    "INK_COLOURS",
+    "PAPER_COLOURS",
+]
 
 _SS = 4  # supersampling of the ink mask
 
@@ -176,24 +185,97 @@ def _lighting(rng: np.random.Generator, size: int, params: PhotoParams) -> np.nd
     return np.clip(light, 0.3, 1.1).astype(np.float32)
 
 
-def render_word(
+@attrs.frozen(eq=False)
+class CanvasInk:
+    """Where a word's ink lies on the canvas: what :func:`paint_photo` (or a device renderer) draws.
+
+    ``strokes`` and ``widths`` are the word's centre lines and pen widths in
+    canvas pixels (the training target); ``context`` and ``context_widths``
+    are neighbouring words drawn as page context, not part of the target.
+    ``matrix`` maps em units to canvas pixels (scale and shift only: the
+    word's box is axis-aligned); ``box_left`` and ``height`` (em) place a
+    margin line relative to the word.
+    """
+
+    strokes: list[np.ndarray]
+    widths: list[np.ndarray]
+    context: list[np.ndarray]
+    context_widths: list[np.ndarray]
+    matrix: np.ndarray
+    scale: float
+    box_left: float
+    height: float
+
+    def frame(self) -> np.ndarray:
+        """``(8,) float32``: the em->canvas matrix (row-major), the box's left edge and the word's height (em)."""
+        return np.concatenate([np.asarray(self.matrix, np.float64).reshape(6), [self.box_left, self.height]]).astype(
+            np.float32
+        )
+
+    def segments(self, capacity: int, longest: float = 4.0) -> tuple[np.ndarray, np.ndarray]:
+        """The drawn ink as ``capacity`` pen segments for a renderer on the accelerator.
+
+        Returns ``(capacity, 4) float32`` segments ``x0, y0, x1, y1`` (canvas
+        pixels; a lone point is a segment of length 0) and their ``(capacity,)``
+        pen widths (the wider end's, as :func:`_draw_ink` draws them); unused
+        rows have width 0. Segments longer than ``longest`` pixels are cut so
+        that each one's ink lies in a small window around its middle. Ink too
+        finely sampled to fit is thinned (every other point, ends kept) until
+        it fits; what :func:`render_word` draws is the same word.
+        """
+        lines = [
+            (np.asarray(p, np.float64), np.asarray(w, np.float64))
+            for p, w in zip(self.strokes + self.context, self.widths + self.context_widths)
+            if len(p)
+        ]
+        while True:
+            ends, widths = [], []
+            for pts, width in lines:
+                if len(pts) == 1:
+                    ends.append(np.concatenate([pts, pts], axis=1))
+                    widths.append(width[:1])
+                    continue
+                a, b = pts[:-1], pts[1:]
+                seg_w = np.maximum(width[:-1], width[1:])
+                pieces = np.maximum(1, np.ceil(np.linalg.norm(b - a, axis=1) / longest)).astype(np.int64)
+                owner = np.repeat(np.arange(len(a)), pieces)
+                first = np.repeat(np.cumsum(pieces) - pieces, pieces)
+                k = (np.arange(len(owner)) - first)[:, None]
+                n = pieces[owner][:, None]
+                step = (b - a)[owner]
+                ends.append(np.concatenate([a[owner] + step * (k / n), a[owner] + step * ((k + 1) / n)], axis=1))
+                widths.append(seg_w[owner])
+            count = sum(len(e) for e in ends)
+            if count <= capacity or all(len(p) <= 2 for p, _ in lines):
+                break
+            lines = [(_thin(p), _thin(w)) for p, w in lines]
+        seg = np.zeros((capacity, 4), np.float32)
+        width = np.zeros(capacity, np.float32)
+        if ends:
+            all_ends, all_widths = np.concatenate(ends)[:capacity], np.concatenate(widths)[:capacity]
+            seg[: len(all_ends)] = all_ends
+            width[: len(all_widths)] = all_widths
+        return seg, width
+
+
+def _thin(values: np.ndarray) -> np.ndarray:
+    """Every other row, the last one kept."""
+    if len(values) <= 2:
+        return values
+    kept = values[::2]
+    return kept if (len(values) - 1) % 2 == 0 else np.concatenate([kept, values[-1:]])
+
+
+def place_on_canvas(
     word: HandwrittenWord,
     rng: np.random.Generator,
-    params: PhotoParams | None = None,
+    params: PhotoParams,
     *,
     size: int = 224,
     fill: tuple[int, int, int] = (255, 255, 255),
     neighbours: Sequence[HandwrittenWord] = (),
-) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
-    """Draw ``word`` as a photographed crop.
-
-    Returns the ``(size, size, 3) uint8`` image, the word's strokes in canvas
-    pixels (writing order, exactly the drawn centre lines) and the pen width
-    per point in canvas pixels. ``neighbours`` are other words drawn left and
-    right of the word's box (or above and below for a tall box) as page
-    context; they are not part of the returned strokes.
-    """
-    params = params or sample_photo(rng)
+) -> CanvasInk:
+    """Rotate ``word``, choose its crop box (ink plus context margins) and map it and its neighbours to the canvas."""
     pen = params.pen_width
     pts = np.concatenate([s for s in word.strokes if len(s)]) if any(len(s) for s in word.strokes) else np.zeros((1, 2))
     if params.rotation:
@@ -214,12 +296,12 @@ def render_word(
     matrix = np.asarray(transform.matrix, dtype=np.float64)
     scale = transform.scale
 
-    strokes_px = [apply_affine(matrix, s) for s in word_strokes]
-    widths_px = [np.maximum(0.8, pen * scale * (0.6 + 0.55 * np.asarray(p, dtype=np.float64))) for p in word.pressure]
+    def pen_px(pressure: np.ndarray) -> np.ndarray:
+        return np.maximum(0.8, pen * scale * (0.6 + 0.55 * np.asarray(pressure, dtype=np.float64)))
 
-    big = np.zeros((size * _SS, size * _SS), dtype=np.uint8)
-    _draw_ink(big, strokes_px, widths_px)
     # page context: neighbouring words beyond the box
+    context: list[np.ndarray] = []
+    context_widths: list[np.ndarray] = []
     box_w, box_h = x1 - x0, y1 - y0
     for k, other in enumerate(neighbours):
         if not other.strokes or not any(len(s) for s in other.strokes):
@@ -233,12 +315,27 @@ def render_word(
             shift = np.array([dx, dy])
         else:  # tall crop: words left and right on the same line
             shift = np.array([hi[0] + gap - olo[0] if k % 2 == 0 else lo[0] - gap - ohi[0], 0.0])
-        _draw_ink(
-            big,
-            [apply_affine(matrix, s + shift) for s in other.strokes],
-            [np.maximum(0.8, pen * scale * (0.6 + 0.55 * np.asarray(p))) for p in other.pressure],
-        )
+        context += [apply_affine(matrix, s + shift) for s in other.strokes]
+        context_widths += [pen_px(p) for p in other.pressure]
+    return CanvasInk(
+        strokes=[apply_affine(matrix, s) for s in word_strokes],
+        widths=[pen_px(p) for p in word.pressure],
+        context=context,
+        context_widths=context_widths,
+        matrix=matrix,
+        scale=float(scale),
+        box_left=float(x0),
+        height=float(h),
+    )
+
+
+def paint_photo(ink: CanvasInk, rng: np.random.Generator, params: PhotoParams, *, size: int = 224) -> np.ndarray:
+    """The ``(size, size, 3) uint8`` photo of ``ink``: paper, ruling, ink, light, blur, noise, JPEG."""
+    big = np.zeros((size * _SS, size * _SS), dtype=np.uint8)
+    _draw_ink(big, ink.strokes, ink.widths)
+    _draw_ink(big, ink.context, ink.context_widths)
     coverage = cv2.resize(big, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+    matrix, scale = ink.matrix, ink.scale
 
     paper_rgb = np.array(PAPER_COLOURS[params.paper], np.float32) + rng.normal(0.0, 4.0, size=3).astype(np.float32)
     texture = rng.uniform(1.0, 4.0) * smooth_noise(rng, (size, size), 24) + rng.uniform(0.5, 2.5) * smooth_noise(
@@ -249,7 +346,7 @@ def render_word(
         rule_rgb = np.array((130, 170, 205) if rng.random() < 0.75 else (150, 150, 150), np.float32)
         image = over(image, _rules((size, size), params, matrix, scale) * params.rule_alpha, rule_rgb)
     if params.margin_line is not None:
-        margin_x = x0 + params.margin_line * h
+        margin_x = ink.box_left + params.margin_line * ink.height
         image = over(image, _margin_line((size, size), margin_x, matrix, scale) * 0.7, np.array((220, 120, 125)))
 
     ink_rgb = np.array(INK_COLOURS[params.ink], np.float32) + rng.normal(0.0, 6.0, size=3).astype(np.float32)
@@ -270,4 +367,27 @@ def render_word(
     if params.jpeg is not None:
         image = jpeg(image, quality=params.jpeg)
     image = np.clip(np.rint(image), 0, 255).astype(np.uint8)
-    return image, [s.astype(np.float32) for s in strokes_px], [w.astype(np.float32) for w in widths_px]
+    return image
+
+
+def render_word(
+    word: HandwrittenWord,
+    rng: np.random.Generator,
+    params: PhotoParams | None = None,
+    *,
+    size: int = 224,
+    fill: tuple[int, int, int] = (255, 255, 255),
+    neighbours: Sequence[HandwrittenWord] = (),
+) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+    """Draw ``word`` as a photographed crop.
+
+    Returns the ``(size, size, 3) uint8`` image, the word's strokes in canvas
+    pixels (writing order, exactly the drawn centre lines) and the pen width
+    per point in canvas pixels. ``neighbours`` are other words drawn left and
+    right of the word's box (or above and below for a tall box) as page
+    context; they are not part of the returned strokes.
+    """
+    params = params or sample_photo(rng)
+    ink = place_on_canvas(word, rng, params, size=size, fill=fill, neighbours=neighbours)
+    image = paint_photo(ink, rng, params, size=size)
+    return image, [s.astype(np.float32) for s in ink.strokes], [w.astype(np.float32) for w in ink.widths]

@@ -19,7 +19,7 @@ from ..errors import BadArgumentsError
 from .glyphs import SourceWord
 from .hanzi import HanziData, check_training_character, is_evaluation_character
 from .hershey import HERSHEY_SCRIPTS, LATIN_FONTS, hershey_font
-from .photo import PhotoParams, render_word, sample_photo
+from .photo import CanvasInk, PhotoParams, paint_photo, place_on_canvas, sample_photo
 from .style import HandwrittenWord, StyleParams, sample_style, vary
 
 __all__ = ["SyntheticExample", "SyntheticWords", "DEFAULT_FONTS", "is_cjk_ideograph"]
@@ -192,6 +192,33 @@ class SyntheticWords:
             yield self[i]
 
     def __getitem__(self, index: int) -> SyntheticExample:
+        rng, source, hand, photo, ink = self._place(index)
+        image = paint_photo(ink, rng, photo, size=self.size)
+        return SyntheticExample(
+            image=image,
+            strokes=[s.astype(np.float32) for s in ink.strokes],
+            t=hand.t,
+            pressure=[p.astype(np.float32) for p in hand.pressure],
+            width=[w.astype(np.float32) for w in ink.widths],
+            text=hand.text,
+            script=hand.script,
+            source=source,
+            index=index,
+            style=hand.style,
+            photo=photo,
+        )
+
+    def placed(self, index: int) -> tuple[HandwrittenWord, PhotoParams, CanvasInk]:
+        """Example ``index`` short of its photo: the varied word, how it is photographed, where its ink lies.
+
+        What a renderer on the accelerator needs (it paints the photo itself,
+        :mod:`inksight_jax.device_photo`); ``sampler[index]`` paints the same
+        ink here, so the two share the word, its crop and its target.
+        """
+        _rng, _source, hand, photo, ink = self._place(index)
+        return hand, photo, ink
+
+    def _place(self, index: int) -> tuple[np.random.Generator, str, HandwrittenWord, PhotoParams, CanvasInk]:
         if index < 0:
             index += self.length
         if not 0 <= index < self.length:
@@ -206,20 +233,8 @@ class SyntheticWords:
             for _ in range(int(rng.integers(1, 3))):
                 other, _src = self._pick(rng)
                 neighbours.append(vary(other, rng, style))
-        image, strokes, widths = render_word(hand, rng, photo, size=self.size, neighbours=neighbours)
-        return SyntheticExample(
-            image=image,
-            strokes=strokes,
-            t=hand.t,
-            pressure=[p.astype(np.float32) for p in hand.pressure],
-            width=widths,
-            text=hand.text,
-            script=hand.script,
-            source=source,
-            index=index,
-            style=style,
-            photo=photo,
-        )
+        ink = place_on_canvas(hand, rng, photo, size=self.size, neighbours=neighbours)
+        return rng, source, hand, photo, ink
 
     def batch(self, indices: Sequence[int]) -> tuple[np.ndarray, list[SyntheticExample]]:
         """Examples for ``indices`` and their images stacked as ``(b, size, size, 3) uint8``."""

@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import attrs
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
 
 from .glyphs import SourceWord
+from .runs import cumsum_runs, gaussian_runs, resample_runs, split_runs, starts_of, steps_within
 
 __all__ = ["StyleParams", "HandwrittenWord", "sample_style", "vary", "pen_timing", "resample_polyline"]
 
@@ -110,11 +110,20 @@ def resample_polyline(points: np.ndarray, step: float, labels: np.ndarray | None
     return out, lab
 
 
-def _smooth(points: np.ndarray, sigma_pts: float) -> np.ndarray:
-    if len(points) < 5 or sigma_pts <= 0.3:
+def _smooth_runs(points: np.ndarray, lengths: np.ndarray, sigma_pts: float) -> np.ndarray:
+    """Round corners: a Gaussian along each stroke of five points or more, its ends kept in place."""
+    long_runs = lengths >= 5
+    if sigma_pts <= 0.3 or not long_runs.any():
         return points
-    out = gaussian_filter1d(points, sigma_pts, axis=0, mode="nearest")
-    out[0], out[-1] = points[0], points[-1]
+    rows = np.repeat(long_runs, lengths)
+    inner = points[rows]
+    smoothed = gaussian_runs(inner, lengths[long_runs], sigma_pts, "nearest")
+    kept = lengths[long_runs]
+    firsts = starts_of(kept)
+    ends = np.concatenate([firsts, firsts + kept - 1])
+    smoothed[ends] = inner[ends]
+    out = points.copy()
+    out[rows] = smoothed
     return out
 
 
@@ -171,28 +180,33 @@ def vary(word: SourceWord, rng: np.random.Generator, style: StyleParams | None =
     wave_phase = rng.uniform(0, 2 * np.pi)
     slant = np.tan(style.slant)
 
-    strokes: list[np.ndarray] = []
-    for stroke, labels in zip(word.strokes, word.char_index):
-        pts, _ = resample_polyline(stroke, style.step * 0.5, labels)
-        x, y = pts[:, 0].copy(), pts[:, 1].copy()
-        size = np.interp(x, centres, sizes)
-        dy = np.interp(x, centres, dys)
-        shear = np.interp(x, centres, shears)
-        y_mid = -0.35
-        y = y_mid + (y - y_mid) * size
-        x = x - (y - y_mid) * shear
-        x = x + np.interp(pts[:, 0], kx, ke)
-        y = y + dy
-        x = x * style.width
-        x = x - y * slant
-        y = y + style.tilt * x + style.wave * np.sin(2 * np.pi * x / style.wave_length + wave_phase)
-        p = np.column_stack([x, y])
-        p = p + elastic(p)
-        if style.tremor > 0 and len(p) > 3:
-            p = p + gaussian_filter1d(rng.normal(0.0, style.tremor * 3, size=p.shape), 2.0, axis=0)
-        p = _smooth(p, style.smooth / (style.step * 0.5))
-        p, _ = resample_polyline(p, style.step)
-        strokes.append(p)
+    # every stroke at once (bit for bit what doing them one by one gives: .runs)
+    source = [np.asarray(s, dtype=np.float64).reshape(-1, 2) for s in word.strokes]
+    pts, lengths = resample_runs(
+        np.concatenate(source) if source else np.zeros((0, 2)), np.array([len(s) for s in source]), style.step * 0.5
+    )
+    x, y = pts[:, 0].copy(), pts[:, 1].copy()
+    size = np.interp(x, centres, sizes)
+    dy = np.interp(x, centres, dys)
+    shear = np.interp(x, centres, shears)
+    y_mid = -0.35
+    y = y_mid + (y - y_mid) * size
+    x = x - (y - y_mid) * shear
+    x = x + np.interp(pts[:, 0], kx, ke)
+    y = y + dy
+    x = x * style.width
+    x = x - y * slant
+    y = y + style.tilt * x + style.wave * np.sin(2 * np.pi * x / style.wave_length + wave_phase)
+    p = np.column_stack([x, y])
+    p = p + elastic(p)
+    shaky = lengths > 3
+    if style.tremor > 0 and shaky.any():
+        rows = np.repeat(shaky, lengths)
+        noise = rng.normal(0.0, style.tremor * 3, size=(int(lengths[shaky].sum()), 2))
+        p[rows] = p[rows] + gaussian_runs(noise, lengths[shaky], 2.0, "reflect")
+    p = _smooth_runs(p, lengths, style.smooth / (style.step * 0.5))
+    p, lengths = resample_runs(p, lengths, style.step)
+    strokes = split_runs(p, lengths)
 
     t, pressure = pen_timing(strokes, rng, style.speed)
     return HandwrittenWord(text=word.text, strokes=strokes, t=t, pressure=pressure, script=word.script, style=style)
@@ -207,38 +221,72 @@ def pen_timing(
     (capped), times a soft start and stop; a pen lift costs a reaction time
     plus the air distance at a brisk speed. ``speed`` is em per second.
     """
+    strokes = [np.asarray(pts, dtype=np.float64).reshape(-1, 2) for pts in strokes]
+    lengths = np.array([len(pts) for pts in strokes], dtype=np.int64)
+    # the random draws, in the order a stroke-by-stroke loop makes them: a pause before each stroke after
+    # the first that has points, then the pressure wobble of each stroke of two points or more
+    pauses = np.zeros(len(strokes))
+    wobble_noise: list[np.ndarray] = []
+    for k, n in enumerate(lengths):
+        if n and lengths[:k].any():
+            pauses[k] = float(rng.uniform(0.06, 0.18))
+        if n >= 2:
+            wobble_noise.append(rng.normal(0.0, 0.25, size=n))
+
+    # speed and pressure of all strokes of two points or more at once (.runs: bit for bit the per-stroke sums)
+    moving = lengths >= 2
+    n_pts = lengths[moving]
+    pts = np.concatenate([p for p, m in zip(strokes, moving) if m]) if moving.any() else np.zeros((0, 2))
+    d, n_seg = steps_within(pts, n_pts)
+    ds = np.sqrt(np.add.reduce(d * d, axis=1))
+    heading = np.arctan2(d[:, 1], d[:, 0])
+    turn_steps, _ = steps_within(heading, n_seg)
+    turn = np.abs(np.angle(np.exp(1j * turn_steps)))
+    pair_start = np.ones(len(ds), dtype=bool)  # segment i and i + 1 lie in one stroke
+    pair_start[(starts_of(n_seg) + n_seg - 1)[n_seg > 0]] = False
+    mean_ds = 0.5 * (ds[:-1][pair_start[:-1]] + ds[1:][pair_start[:-1]])
+    firsts, lasts = starts_of(n_pts), starts_of(n_pts) + n_pts - 1
+    interior = np.ones(len(pts), dtype=bool)
+    interior[firsts] = False
+    interior[lasts] = False
+    curvature = np.zeros(len(pts))
+    curvature[interior] = turn / np.maximum(mean_ds, 1e-6)
+    curvature = gaussian_runs(curvature, n_pts, 1.5, "nearest")
+    v = speed * np.clip((1.0 + 0.15 * curvature) ** (-1.0 / 3.0), 0.25, 1.0)
+    arc = np.zeros(len(pts))
+    not_first = np.ones(len(pts), dtype=bool)
+    not_first[firsts] = False
+    arc[not_first] = cumsum_runs(ds, n_seg)
+    total = np.repeat(arc[lasts], n_pts)
+    ends = np.minimum(arc, total - arc)
+    v = v * (0.35 + 0.65 * np.clip(ends / 0.12, 0.0, 1.0) ** 0.5)
+    seg_of = np.ones(len(pts), dtype=bool)  # point i starts a segment of its stroke
+    seg_of[lasts] = False
+    v_seg = np.maximum(0.5 * (v[:-1][seg_of[:-1]] + v[1:][seg_of[:-1]]), 1e-3)
+    elapsed = cumsum_runs(ds / v_seg, n_seg)
+    bell = np.clip(ends / 0.1, 0.0, 1.0)
+    wobble = gaussian_runs(np.concatenate(wobble_noise) if wobble_noise else np.zeros(0), n_pts, 4.0, "nearest")
+    pressure = np.clip(0.45 + 0.35 * bell + 0.2 * (1.0 - v / speed) + wobble, 0.1, 1.0)
+
     times: list[np.ndarray] = []
     pressures: list[np.ndarray] = []
     clock = 0.0
     prev_end: np.ndarray | None = None
-    for pts in strokes:
-        n = len(pts)
+    row = seg_row = 0
+    for k, stroke in enumerate(strokes):
+        n = len(stroke)
         if prev_end is not None and n:
-            clock += float(rng.uniform(0.06, 0.18)) + float(np.linalg.norm(pts[0] - prev_end)) / (1.6 * speed)
+            clock += pauses[k] + float(np.linalg.norm(stroke[0] - prev_end)) / (1.6 * speed)
         if n < 2:
             times.append(np.full(n, clock))
             pressures.append(np.full(n, 0.6))
             if n:
-                prev_end = pts[-1]
+                prev_end = stroke[-1]
             continue
-        d = np.diff(pts, axis=0)
-        ds = np.linalg.norm(d, axis=1)
-        heading = np.arctan2(d[:, 1], d[:, 0])
-        turn = np.abs(np.angle(np.exp(1j * np.diff(heading))))
-        curvature = np.zeros(n)
-        curvature[1:-1] = turn / np.maximum(0.5 * (ds[:-1] + ds[1:]), 1e-6)
-        curvature = gaussian_filter1d(curvature, 1.5, mode="nearest")
-        v = speed * np.clip((1.0 + 0.15 * curvature) ** (-1.0 / 3.0), 0.25, 1.0)
-        s = np.concatenate([[0.0], np.cumsum(ds)])
-        ends = np.minimum(s, s[-1] - s)
-        v = v * (0.35 + 0.65 * np.clip(ends / 0.12, 0.0, 1.0) ** 0.5)
-        v_seg = np.maximum(0.5 * (v[:-1] + v[1:]), 1e-3)
-        t = clock + np.concatenate([[0.0], np.cumsum(ds / v_seg)])
+        t = clock + np.concatenate([[0.0], elapsed[seg_row : seg_row + n - 1]])
         times.append(t)
+        pressures.append(pressure[row : row + n])
         clock = float(t[-1])
-        prev_end = pts[-1]
-        bell = np.clip(ends / 0.1, 0.0, 1.0)
-        wobble = gaussian_filter1d(rng.normal(0.0, 0.25, size=n), 4.0, mode="nearest")
-        p = 0.45 + 0.35 * bell + 0.2 * (1.0 - v / speed) + wobble
-        pressures.append(np.clip(p, 0.1, 1.0))
+        prev_end = stroke[-1]
+        row, seg_row = row + n, seg_row + n - 1
     return times, pressures
