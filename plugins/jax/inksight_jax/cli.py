@@ -126,6 +126,13 @@ def _config(value: str):  # type: ignore[no-untyped-def]
     help="Data echoing: each synthetic word is used in this many consecutive steps (must divide --batch-size).",
 )
 @click.option(
+    "--photos",
+    type=click.Choice(["host", "device"]),
+    default="host",
+    show_default=True,
+    help="Paint the crops' photos in the data workers (host) or in the training step on the accelerator (device).",
+)
+@click.option(
     "--workers", type=click.IntRange(min=0), default=1, show_default=True, help="Data worker processes (0: a thread)."
 )
 def train_command(config_name: str, out: str, fonts: str, **kwargs: object) -> None:

@@ -16,6 +16,16 @@ Tasks (the paper's mixture)
 Targets end with ``EOS``; ink is the word's strokes on the 224 canvas
 encoded by :func:`inksight_sdk.tokenizer.encode_ink` (time-resampled,
 simplified). Targets longer than ``max_target_len`` are cut (no ``EOS``).
+
+Photos
+------
+``DataSpec(photos="host")`` (the default) paints each crop here, as
+``SyntheticWords`` does: the batch holds ``images``. With ``"device"`` the
+workers stop once the ink is placed on the canvas and the batch holds it
+instead (``ink_segments``, ``ink_widths``, ``ink_frames``, see
+:meth:`inksight_sdk.synth.CanvasInk.segments`); the training step paints
+the photos on the accelerator (:mod:`inksight_jax.device_photo`), afresh
+each time an echoed chunk is used. Targets are the same either way.
 """
 
 from __future__ import annotations
@@ -49,6 +59,9 @@ __all__ = [
 
 PROMPT_RECOGNIZE = "Recognize the text."
 TASKS = ("derender", "derender_text", "recognize", "recognize_derender")
+PHOTOS = ("host", "device")
+SEGMENT_CAPACITY = 2048
+"""Pen segments per word with ``photos="device"`` (99 % of training words need fewer; the rest are thinned)."""
 DEFAULT_MIXTURE = {"derender": 0.55, "derender_text": 0.15, "recognize": 0.15, "recognize_derender": 0.15}
 
 
@@ -91,10 +104,13 @@ class DataSpec:
     hanzi_fraction: float = 0.2
     image_size: int = 224
     echo: int = 1
+    photos: str = "host"
 
     def __post_init__(self) -> None:
         if self.echo < 1 or self.batch_size % self.echo:
             raise ValueError(f"echo {self.echo} must be >= 1 and divide the batch size {self.batch_size}")
+        if self.photos not in PHOTOS:
+            raise ValueError(f"photos must be one of {', '.join(PHOTOS)}, not {self.photos!r}")
 
     @property
     def chunk_size(self) -> int:
@@ -141,21 +157,31 @@ def example_task(spec: DataSpec, index: int) -> str:
     return names[int(rng.choice(len(names), p=weights / weights.sum()))]
 
 
-def _example(spec: DataSpec, index: int) -> tuple[np.ndarray, str, np.ndarray]:
+def _example(spec: DataSpec, index: int) -> tuple[dict[str, np.ndarray], str, np.ndarray]:
+    """Example ``index``: its picture (the photo, or the placed ink to paint on the device), prompt and target."""
     from inksight_sdk.tokenizer import encode_ink
 
-    ex = _sampler(spec)[index]
+    sampler = _sampler(spec)
+    if spec.photos == "device":
+        hand, _photo, placed = sampler.placed(index)
+        segments, widths = placed.segments(SEGMENT_CAPACITY)
+        picture = {"ink_segments": segments, "ink_widths": widths, "ink_frames": placed.frame()}
+        strokes, t, text = [s.astype(np.float32) for s in placed.strokes], hand.t, hand.text
+    else:
+        ex = sampler[index]
+        picture = {"images": ex.image}
+        strokes, t, text = ex.strokes, ex.t, ex.text
     task = example_task(spec, index)
-    ink = encode_ink(ex.strokes, ex.t)
+    ink = encode_ink(strokes, t)
     if task == "derender":
         prompt, target = PROMPT_DERENDER, encode_target(None, ink)
     elif task == "derender_text":
-        prompt, target = derender_with_text(ex.text), encode_target(None, ink)
+        prompt, target = derender_with_text(text), encode_target(None, ink)
     elif task == "recognize":
-        prompt, target = PROMPT_RECOGNIZE, encode_target(ex.text, None)
+        prompt, target = PROMPT_RECOGNIZE, encode_target(text, None)
     else:
-        prompt, target = PROMPT_RECOGNIZE_AND_DERENDER, encode_target(ex.text, ink)
-    return ex.image, prompt, target
+        prompt, target = PROMPT_RECOGNIZE_AND_DERENDER, encode_target(text, ink)
+    return picture, prompt, target
 
 
 def build_batch(spec: DataSpec, step: int, indices: Sequence[int] | None = None) -> dict[str, np.ndarray]:
@@ -170,10 +196,10 @@ def build_batch(spec: DataSpec, step: int, indices: Sequence[int] | None = None)
     """
     if indices is None:
         return concatenate_batches([build_chunk(spec, c) for c in range(step, step + spec.echo)])
-    images, prompts, targets = [], [], []
+    pictures, prompts, targets = [], [], []
     for index in indices:
-        image, prompt, target = _example(spec, int(index))
-        images.append(image)
+        picture, prompt, target = _example(spec, int(index))
+        pictures.append(picture)
         prompts.append(prompt)
         targets.append(target[: spec.max_target_len])
     ids, mask = encode_prompts(prompts, spec.max_prompt_len)
@@ -183,7 +209,7 @@ def build_batch(spec: DataSpec, step: int, indices: Sequence[int] | None = None)
     dec_in = np.full_like(tgt, PAD)
     dec_in[:, 1:] = tgt[:, :-1]  # shifted right; PAD is the start token
     return {
-        "images": np.stack(images),
+        **{key: np.stack([p[key] for p in pictures]) for key in pictures[0]},
         "prompt_ids": ids,
         "prompt_mask": mask,
         "decoder_input_ids": dec_in,

@@ -228,12 +228,13 @@ def _flip(medians: list[np.ndarray]) -> list[list[list[float]]]:
 def _defaults(config_name: str, accelerator: bool) -> dict[str, Any]:
     """Batch, learning rate, warmup and echo per size: accelerator values, or what two CPU cores manage."""
     if not accelerator:
-        return {"batch_size": 8, "learning_rate": 1.5e-3, "warmup_steps": 20, "echo": 1}
+        return {"batch_size": 8, "learning_rate": 1.5e-3, "warmup_steps": 20, "echo": 1, "photos": "host"}
     # the synthetic data workers are the bottleneck there (docs/training.md): each word is used in 8 steps
-    return {
+    settings = {
         "tiny": {"batch_size": 256, "learning_rate": 2e-3, "warmup_steps": 200, "echo": 8},
         "small-fast": {"batch_size": 256, "learning_rate": 1e-3, "warmup_steps": 300, "echo": 8},
     }.get(config_name, {"batch_size": 128, "learning_rate": 5e-4, "warmup_steps": 500, "echo": 8})
+    return {**settings, "photos": "device"}
 
 
 def _files(out: Path) -> list[tuple[str, int]]:
@@ -301,7 +302,7 @@ def run(args: argparse.Namespace, say: Callable[[str], None]) -> int:
     if accelerator:
         config = config.replace(dtype="bfloat16")
     settings = _defaults(config.name, accelerator)
-    for key in ("batch_size", "learning_rate", "warmup_steps", "echo"):
+    for key in ("batch_size", "learning_rate", "warmup_steps", "echo", "photos"):
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
     budget = args.max_minutes * 60
@@ -329,6 +330,7 @@ def run(args: argparse.Namespace, say: Callable[[str], None]) -> int:
         learning_rate=settings["learning_rate"],
         warmup_steps=settings["warmup_steps"],
         echo=settings["echo"],
+        photos=settings["photos"],
         seed=args.seed,
         fonts=None,
         hanzi_dir=str((data / "train.npz").resolve()),
@@ -391,6 +393,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--learning-rate", type=float)
     parser.add_argument("--warmup-steps", type=int)
     parser.add_argument("--echo", type=int, help="data echoing factor (default 8 on an accelerator, 1 on a CPU)")
+    parser.add_argument(
+        "--photos",
+        choices=["host", "device"],
+        help="where crops are painted (default: on the accelerator when there is one, else by the data workers)",
+    )
     parser.add_argument("--workers", type=int, help="data worker processes (default: one per core but one)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-target-len", type=int, default=256)

@@ -94,6 +94,9 @@ class TrainOptions:
     echo: int = 1
     """Data echoing: each synthetic example is used in ``echo`` consecutive steps, in a different batch each
     time, so an accelerator faster than the data workers is not kept waiting (see :mod:`inksight_jax.data`)."""
+    photos: str = "host"
+    """Where the crops' photos are painted: ``host`` (by the data workers) or ``device`` (in the training step,
+    afresh each time an echoed word is used; :mod:`inksight_jax.device_photo`)."""
 
     def data_spec(self, config: ModelConfig) -> DataSpec:
         return DataSpec(
@@ -107,6 +110,7 @@ class TrainOptions:
             hanzi_fraction=self.hanzi_fraction,
             image_size=config.image_size,
             echo=self.echo,
+            photos=self.photos,
         )
 
     def optimizer_settings(self) -> dict[str, Any]:
@@ -177,6 +181,10 @@ def loss_fn(model: InkSightModel, params: Any, batch: dict[str, Any], dropout_rn
     return jnp.sum(losses * weights) / jnp.maximum(jnp.sum(weights), 1.0)
 
 
+_PHOTO_STREAM = 0x50484F54
+"""Folded into the run's key for the photos painted on the device (dropout uses the key itself)."""
+
+
 @functools.lru_cache(maxsize=8)
 def _make_step(config: ModelConfig, weight_decay: float, clip_norm: float) -> Any:
     """The jitted training step of a model and optimizer (cached: repeated runs compile once).
@@ -188,6 +196,14 @@ def _make_step(config: ModelConfig, weight_decay: float, clip_norm: float) -> An
     optimizer, _ = make_optimizer(TrainOptions(weight_decay=weight_decay, clip_norm=clip_norm))
 
     def step(params, opt_state, batch, rng, step_index, learning_rate):
+        if "ink_segments" in batch:  # photos="device": paint this step's photos of the placed ink here
+            from .device_photo import render_photos
+
+            photo_key = jax.random.fold_in(jax.random.fold_in(rng, _PHOTO_STREAM), step_index)
+            images = render_photos(
+                photo_key, batch["ink_segments"], batch["ink_widths"], batch["ink_frames"], config.image_size
+            )
+            batch = {"images": images, **{k: v for k, v in batch.items() if not k.startswith("ink_")}}
         dropout_rng = jax.random.fold_in(rng, step_index)
         loss, grads = jax.value_and_grad(lambda p: loss_fn(model, p, batch, dropout_rng))(params)
         updates, opt_state = optimizer.update(grads, opt_state, params)
@@ -257,8 +273,9 @@ def _check_resume(meta: dict[str, Any], options: TrainOptions, spec: DataSpec, w
     problems = []
     saved_data = meta.get("data", {})
     for key, value in spec.comparable().items():
-        if saved_data.get(key) != value:
-            problems.append(f"data {key}: checkpoint {saved_data.get(key)!r}, now {value!r}")
+        saved = saved_data.get(key, "host" if key == "photos" else None)  # checkpoints from before photos=
+        if saved != value:
+            problems.append(f"data {key}: checkpoint {saved!r}, now {value!r}")
     saved_opt = meta.get("optimizer", {})
     for key, value in options.optimizer_settings().items():
         if saved_opt.get(key) != value:
