@@ -212,43 +212,26 @@ class CanvasInk:
             np.float32
         )
 
-    def segments(self, capacity: int, longest: float = 4.0) -> tuple[np.ndarray, np.ndarray]:
+    def segments(self, capacity: int) -> tuple[np.ndarray, np.ndarray]:
         """The drawn ink as ``capacity`` pen segments for a renderer on the accelerator.
 
         Returns ``(capacity, 4) float32`` segments ``x0, y0, x1, y1`` (canvas
         pixels; a lone point is a segment of length 0) and their ``(capacity,)``
         pen widths (the wider end's, as :func:`_draw_ink` draws them); unused
-        rows have width 0. Segments longer than ``longest`` pixels are cut so
-        that each one's ink lies in a small window around its middle. Ink too
-        finely sampled to fit is thinned (every other point, ends kept) until
-        it fits; what :func:`render_word` draws is the same word.
+        rows have width 0. Ink too finely sampled to fit is thinned (every
+        other point, ends kept) until it fits.
         """
         lines = [
             (np.asarray(p, np.float64), np.asarray(w, np.float64))
             for p, w in zip(self.strokes + self.context, self.widths + self.context_widths)
             if len(p)
         ]
-        while True:
-            ends, widths = [], []
-            for pts, width in lines:
-                if len(pts) == 1:
-                    ends.append(np.concatenate([pts, pts], axis=1))
-                    widths.append(width[:1])
-                    continue
-                a, b = pts[:-1], pts[1:]
-                seg_w = np.maximum(width[:-1], width[1:])
-                pieces = np.maximum(1, np.ceil(np.linalg.norm(b - a, axis=1) / longest)).astype(np.int64)
-                owner = np.repeat(np.arange(len(a)), pieces)
-                first = np.repeat(np.cumsum(pieces) - pieces, pieces)
-                k = (np.arange(len(owner)) - first)[:, None]
-                n = pieces[owner][:, None]
-                step = (b - a)[owner]
-                ends.append(np.concatenate([a[owner] + step * (k / n), a[owner] + step * ((k + 1) / n)], axis=1))
-                widths.append(seg_w[owner])
-            count = sum(len(e) for e in ends)
-            if count <= capacity or all(len(p) <= 2 for p, _ in lines):
-                break
+        while sum(max(1, len(p) - 1) for p, _ in lines) > capacity and any(len(p) > 2 for p, _ in lines):
             lines = [(_thin(p), _thin(w)) for p, w in lines]
+        ends = [
+            np.concatenate([p, p], axis=1) if len(p) == 1 else np.concatenate([p[:-1], p[1:]], axis=1) for p, _ in lines
+        ]
+        widths = [w[:1] if len(w) == 1 else np.maximum(w[:-1], w[1:]) for _, w in lines]
         seg = np.zeros((capacity, 4), np.float32)
         width = np.zeros(capacity, np.float32)
         if ends:

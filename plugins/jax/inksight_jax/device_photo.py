@@ -14,8 +14,8 @@ the same image again.
 It follows ``paint_photo`` step by step with the same distributions
 (:func:`sample_looks` mirrors :func:`inksight_sdk.synth.sample_photo`),
 written as array programs of fixed shape: the pen is a box filter of the
-distance to each segment, evaluated in a window around the segment and
-combined by a scatter-max; ruling is the distance to a periodic family of
+distance to the segments, evaluated per tile of 8x8 pixels on the 160
+segments nearest to it (dense arithmetic and a max, no scatter); ruling is the distance to a periodic family of
 lines; loss of resolution and blur are matrices (area down, linear up,
 Gaussian with reflected borders, as OpenCV's ``INTER_AREA``,
 ``INTER_LINEAR`` and ``GaussianBlur`` compute them); JPEG is the codec's
@@ -36,12 +36,12 @@ import numpy as np
 
 from inksight_sdk.synth.photo import _INK_WEIGHTS, _PAPER_WEIGHTS, INK_COLOURS, PAPER_COLOURS
 
-__all__ = ["WINDOW", "render_photos", "sample_looks", "jpeg_round_trip", "resample_matrix", "blur_matrix"]
+__all__ = ["render_photos", "sample_looks", "jpeg_round_trip", "resample_matrix", "blur_matrix"]
 
 Array = Any
 
-WINDOW = 32
-"""Pixels on a side of the window a segment's ink is computed in (pen widths are capped to fit)."""
+_TILE = 8
+_PER_TILE = 160
 
 _SUPERSAMPLING = 4
 """``paint_photo`` draws pen widths in whole quarter pixels."""
@@ -132,31 +132,37 @@ def _band(distance: Array, width: Array) -> Array:
     return jnp.clip(jnp.minimum(distance + 0.5, width / 2) - jnp.maximum(distance - 0.5, -width / 2), 0.0, 1.0)
 
 
-def _pen_coverage(segments: Array, widths: Array, size: int) -> Array:
-    """``(size, size)`` ink coverage of one word's segments: the max over segments, each in its window."""
-    pad = WINDOW
-    side = size + 2 * pad
-    a, b = segments[:, :2], segments[:, 2:]
-    origin = jnp.clip(jnp.floor((a + b) / 2) - (WINDOW // 2 - 1), -pad, size)
-    offsets = jnp.arange(WINDOW, dtype=jnp.float32)
-    px = origin[:, None, None, 0] + offsets[None, None, :]  # (s, 1, w)
-    py = origin[:, None, None, 1] + offsets[None, :, None]  # (s, w, 1)
+def _segment_distance(points: Array, a: Array, b: Array) -> Array:
+    """Distance from ``points`` to the segments ``a``-``b`` (broadcast over leading axes; last axis x, y)."""
     d = b - a
-    length2 = jnp.maximum(jnp.sum(d * d, axis=1), 1e-12)[:, None, None]
-    t = jnp.clip(
-        ((px - a[:, 0, None, None]) * d[:, 0, None, None] + (py - a[:, 1, None, None]) * d[:, 1, None, None]) / length2,
-        0,
-        1,
-    )
-    dist = jnp.hypot(
-        px - (a[:, 0, None, None] + t * d[:, 0, None, None]), py - (a[:, 1, None, None] + t * d[:, 1, None, None])
-    )
-    drawn = jnp.maximum(1.0, jnp.round(widths * _SUPERSAMPLING)) / _SUPERSAMPLING  # paint_photo's whole sub-pixels
-    width = jnp.minimum(drawn + _AA_WIDENING, WINDOW - 7.0)[:, None, None]
-    cover = jnp.where(widths[:, None, None] > 0, _band(dist, width), 0.0)  # width 0: an unused row
-    index = (py.astype(jnp.int32) + pad) * side + (px.astype(jnp.int32) + pad)
-    canvas = jnp.zeros(side * side, jnp.float32).at[index.reshape(-1)].max(cover.reshape(-1))
-    return canvas.reshape(side, side)[pad : pad + size, pad : pad + size]
+    length2 = jnp.maximum(jnp.sum(d * d, axis=-1, keepdims=True), 1e-12)
+    t = jnp.clip(jnp.sum((points - a) * d, axis=-1, keepdims=True) / length2, 0.0, 1.0)
+    off = points - (a + t * d)
+    return jnp.sqrt(jnp.sum(off * off, axis=-1))
+
+
+def _pen_coverage(segments: Array, widths: Array, size: int) -> Array:
+    """``(size, size)`` ink coverage of one word's segments: per pixel, the most any nearby segment covers.
+
+    The canvas is cut into tiles of ``_TILE`` pixels; each tile takes the
+    ``_PER_TILE`` segments nearest to its centre (less their half width)
+    and evaluates them on its pixels. Dense arithmetic and a max, no
+    scatter: predictable on a GPU. 99 % of training words touch no tile
+    with more than 141 segments (8 px tiles, 300 words measured).
+    """
+    drawn = jnp.maximum(1.0, jnp.round(widths * _SUPERSAMPLING)) / _SUPERSAMPLING  # paint_photo's quarter pixels
+    width = jnp.where(widths > 0, drawn + _AA_WIDENING, 0.0)
+    a, b = segments[:, :2], segments[:, 2:]
+    n = size // _TILE
+    corner = jnp.stack(jnp.meshgrid(jnp.arange(n), jnp.arange(n), indexing="xy"), axis=-1).reshape(-1, 2) * _TILE
+    centres = corner.astype(jnp.float32) + (_TILE - 1) / 2
+    reach = _segment_distance(centres[:, None, :], a[None], b[None]) - width[None] / 2
+    _, nearest = jax.lax.top_k(-jnp.where(widths[None] > 0, reach, jnp.inf), _PER_TILE)  # (tiles, k)
+    offsets = jnp.stack(jnp.meshgrid(jnp.arange(_TILE), jnp.arange(_TILE), indexing="xy"), axis=-1).reshape(-1, 2)
+    pixels = (corner[:, None, :] + offsets[None]).astype(jnp.float32)  # (tiles, tile * tile, 2)
+    dist = _segment_distance(pixels[:, :, None, :], a[nearest][:, None], b[nearest][:, None])
+    cover = _band(dist, width[nearest][:, None, :]).max(axis=-1)  # width 0 (unused rows): no ink
+    return cover.reshape(n, n, _TILE, _TILE).transpose(0, 2, 1, 3).reshape(size, size)
 
 
 def _smooth_noise(key: Array, size: int, cell: int) -> Array:
