@@ -132,32 +132,78 @@ def simplify_rdp(points: np.ndarray, epsilon: float) -> np.ndarray:
     doubles back on itself keeps its turning point.
     """
     points = np.asarray(points, dtype=np.float64)
-    n = len(points)
-    if n < 3 or epsilon < 0:
-        return np.arange(n)
-    keep = np.zeros(n, dtype=bool)
-    keep[0] = keep[-1] = True
-    stack = [(0, n - 1)]
-    while stack:
-        a, b = stack.pop()
-        if b - a < 2:
-            continue
-        start, seg = points[a], points[b] - points[a]
-        rel = points[a + 1 : b] - start
-        seg_len2 = float(seg @ seg)
-        if seg_len2 <= 1e-24:
-            dist = np.hypot(rel[:, 0], rel[:, 1])
-        else:
-            u = np.clip((rel @ seg) / seg_len2, 0.0, 1.0)
-            off = rel - u[:, None] * seg
-            dist = np.hypot(off[:, 0], off[:, 1])
-        k = int(np.argmax(dist))
-        if dist[k] > epsilon:
-            mid = a + 1 + k
-            keep[mid] = True
-            stack.append((a, mid))
-            stack.append((mid, b))
-    return np.flatnonzero(keep)
+    if len(points) < 3 or epsilon < 0:
+        return np.arange(len(points))
+    return np.flatnonzero(_rdp_keep(points, np.array([len(points)]), epsilon))
+
+
+def _rdp_keep(points: np.ndarray, lengths: np.ndarray, epsilon: float) -> np.ndarray:
+    """Which points Ramer-Douglas-Peucker keeps, for every stroke of a concatenation at once.
+
+    All open intervals, of all strokes, are split in the same pass: one
+    pass per level of the recursion instead of a dozen numpy calls per
+    interval. Each interval keeps its farthest inner point (the first of
+    equals) when it lies more than ``epsilon`` from the interval's chord.
+    """
+    lengths = np.asarray(lengths, dtype=np.int64)
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+    keep = np.zeros(len(points), dtype=bool)
+    used = lengths > 0
+    keep[starts[used]] = keep[ends[used] - 1] = True
+    lo, hi = starts[lengths >= 3], ends[lengths >= 3] - 1
+    while len(lo):
+        inner = hi - lo - 1
+        owner = np.repeat(np.arange(len(lo)), inner)
+        index = np.arange(int(inner.sum())) - np.repeat(np.cumsum(inner) - inner, inner) + lo[owner] + 1
+        chord = points[hi] - points[lo]
+        rel = points[index] - points[lo][owner]
+        seg = chord[owner]
+        length2 = np.einsum("ij,ij->i", chord, chord)[owner]
+        flat = length2 <= 1e-24
+        u = np.clip(np.einsum("ij,ij->i", rel, seg) / np.where(flat, 1.0, length2), 0.0, 1.0)
+        off = np.where(flat[:, None], rel, rel - u[:, None] * seg)
+        dist = np.hypot(off[:, 0], off[:, 1])
+        first = np.cumsum(inner) - inner
+        farthest = np.maximum.reduceat(dist, first)
+        at_max = np.flatnonzero(dist == farthest[owner])
+        interval, pick = np.unique(owner[at_max], return_index=True)  # the first farthest point of each
+        split = farthest[interval] > epsilon
+        mid = index[at_max[pick]][split]
+        keep[mid] = True
+        a, b = lo[interval][split], hi[interval][split]
+        lo, hi = np.concatenate([a, mid]), np.concatenate([mid, b])
+        wide = hi - lo >= 2
+        lo, hi = lo[wide], hi[wide]
+    return keep
+
+
+def _normalize_strokes(
+    strokes: Sequence[np.ndarray],
+    times: Sequence[np.ndarray | None],
+    rdp_epsilon: float | None,
+    time_step: float | None,
+) -> list[np.ndarray]:
+    """:func:`normalize_stroke` of every (non-empty, checked) stroke, simplified all at once."""
+    resampled = [
+        resample_by_time(pts, t, time_step) if t is not None and time_step is not None else pts
+        for pts, t in zip(strokes, times)
+    ]
+    lengths = np.array([len(p) for p in resampled], dtype=np.int64)
+    if not len(lengths):
+        return []
+    pts = np.concatenate(resampled)
+    if rdp_epsilon is not None and rdp_epsilon >= 0:
+        keep = _rdp_keep(pts, lengths, rdp_epsilon)
+        run = np.repeat(np.arange(len(lengths)), lengths)[keep]
+        pts, lengths = pts[keep], np.bincount(run, minlength=len(lengths))
+    q = np.clip(np.floor(pts + 0.5), 0, CANVAS).astype(np.int32)
+    first = np.zeros(len(q), dtype=bool)
+    first[np.cumsum(lengths)[lengths > 0] - lengths[lengths > 0]] = True
+    moved = first.copy()
+    moved[1:] |= np.any(q[1:] != q[:-1], axis=1)
+    run = np.repeat(np.arange(len(lengths)), lengths)[moved]
+    return np.split(q[moved], np.cumsum(np.bincount(run, minlength=len(lengths)))[:-1])
 
 
 def normalize_stroke(
@@ -175,15 +221,7 @@ def normalize_stroke(
     pts = _as_points(points, 0)
     if len(pts) == 0:
         return np.zeros((0, 2), dtype=np.int32)
-    if t is not None and time_step is not None:
-        pts = resample_by_time(pts, t, time_step)
-    if rdp_epsilon is not None and rdp_epsilon >= 0:
-        pts = pts[simplify_rdp(pts, rdp_epsilon)]
-    q = np.clip(np.floor(pts + 0.5), 0, CANVAS).astype(np.int32)
-    if len(q) > 1:
-        moved = np.any(q[1:] != q[:-1], axis=1)
-        q = q[np.concatenate([[True], moved])]
-    return q
+    return _normalize_strokes([pts], [t], rdp_epsilon, time_step)[0]
 
 
 # ----------------------------------------------------------------------------- encode / decode
@@ -209,20 +247,20 @@ def encode_ink(
         times = list(times)
         if len(times) != len(strokes):
             raise InvalidInkError(f"{len(strokes)} strokes but {len(times)} time arrays")
-    out: list[np.ndarray] = []
-    for i, stroke in enumerate(strokes):
-        pts = _as_points(stroke, i)
-        if len(pts) == 0:
-            continue
-        t = None if times is None else times[i]
-        q = normalize_stroke(pts, t, rdp_epsilon=rdp_epsilon, time_step=time_step)
-        body = np.empty(2 * len(q), dtype=np.int32)
-        body[0::2] = q[:, 0]
-        body[1::2] = q[:, 1] + Y_OFFSET
-        out.append(np.array([BOS_STROKE], dtype=np.int32))
-        out.append(body)
-    if not out:
+    kept = [(i, _as_points(stroke, i)) for i, stroke in enumerate(strokes)]
+    kept = [(i, pts) for i, pts in kept if len(pts)]
+    if not kept:
         return np.zeros(0, dtype=np.int32)
+    normalized = _normalize_strokes(
+        [pts for _, pts in kept], [None if times is None else times[i] for i, _ in kept], rdp_epsilon, time_step
+    )
+    out: list[np.ndarray] = []
+    for q in normalized:
+        body = np.empty(2 * len(q) + 1, dtype=np.int32)
+        body[0] = BOS_STROKE
+        body[1::2] = q[:, 0]
+        body[2::2] = q[:, 1] + Y_OFFSET
+        out.append(body)
     return np.concatenate(out)
 
 

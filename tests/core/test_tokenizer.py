@@ -113,6 +113,43 @@ def test_rdp_keeps_ends_and_corners():
     assert simplify_rdp(back, 1.0).tolist() == [0, 1, 2]
 
 
+def _rdp_by_recursion(points: np.ndarray, epsilon: float) -> set[int]:
+    """The textbook recursion, as an oracle for the version that splits all intervals of all strokes at once."""
+    kept = {0, len(points) - 1}
+
+    def split(a: int, b: int) -> None:
+        if b - a < 2:
+            return
+        chord = points[b] - points[a]
+        rel = points[a + 1 : b] - points[a]
+        length2 = float(chord @ chord)
+        u = np.clip(rel @ chord / length2, 0, 1) if length2 > 1e-24 else np.zeros(len(rel))
+        dist = np.hypot(*(rel - u[:, None] * chord).T)
+        k = int(np.argmax(dist))
+        if dist[k] > epsilon:
+            kept.add(a + 1 + k)
+            split(a, a + 1 + k)
+            split(a + 1 + k, b)
+
+    split(0, len(points) - 1)
+    return kept
+
+
+def test_rdp_of_many_strokes_at_once_is_the_recursion_per_stroke():
+    rng = np.random.default_rng(4)
+    strokes = []
+    for _ in range(60):  # walks with repeated points and reversals, 1 to 80 points
+        steps = rng.normal(size=(int(rng.integers(1, 80)), 2)) * rng.uniform(0.2, 5)
+        steps[rng.random(len(steps)) < 0.15] = 0.0
+        strokes.append(np.cumsum(steps, axis=0) + 100)
+    tokens = encode_ink(strokes, rdp_epsilon=1.0, time_step=None)
+    for stroke, decoded in zip(strokes, decode_ink(tokens)):
+        kept = sorted(_rdp_by_recursion(stroke, 1.0))
+        assert simplify_rdp(stroke, 1.0).tolist() == kept
+        expected = encode_ink([stroke[kept]], rdp_epsilon=None, time_step=None)
+        assert decode_ink(expected)[0].tolist() == decoded.tolist()
+
+
 def test_time_resampling_is_uniform_in_time():
     t = np.array([0.0, 0.001, 0.05, 0.051, 0.1])
     pts = np.column_stack([t * 1000, np.zeros(5)])  # constant speed: x = 1000 * t
