@@ -15,7 +15,15 @@ import numpy as np
 from scipy.ndimage import correlate1d
 from scipy.ndimage._filters import _gaussian_kernel1d
 
-__all__ = ["starts_of", "split_runs", "steps_within", "cumsum_runs", "gaussian_runs", "resample_runs"]
+__all__ = [
+    "starts_of",
+    "split_runs",
+    "steps_within",
+    "cumsum_runs",
+    "gaussian_runs",
+    "interp_runs",
+    "resample_runs",
+]
 
 
 def starts_of(lengths: np.ndarray) -> np.ndarray:
@@ -83,30 +91,72 @@ def steps_within(points: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, n
     return np.diff(points, axis=0)[~last[:-1]], np.maximum(lengths - 1, 0)
 
 
+def interp_runs(x: np.ndarray, x_lengths: np.ndarray, xp: np.ndarray, fp: np.ndarray, xp_lengths: np.ndarray):
+    """``np.interp(x_r, xp_r, fp_r)`` for every run ``r`` (each ``xp_r`` non-decreasing), concatenated.
+
+    ``fp`` may have columns (each interpolated alike). The knot of each
+    ``x`` is found by sorting knots and queries together by (run, value),
+    knots first among equals; the value is then numpy's own formula
+    (``slope * (x - xp[j]) + fp[j]``, ``fp[j]`` on a knot or past the
+    last), so the result is numpy's to the bit.
+    """
+    x_lengths, xp_lengths = np.asarray(x_lengths, dtype=np.int64), np.asarray(xp_lengths, dtype=np.int64)
+    x_run = np.repeat(np.arange(len(x_lengths)), x_lengths)
+    xp_run = np.repeat(np.arange(len(xp_lengths)), xp_lengths)
+    values = np.concatenate([xp, x])
+    is_query = np.concatenate([np.zeros(len(xp), dtype=np.int8), np.ones(len(x), dtype=np.int8)])
+    order = np.lexsort((is_query, values, np.concatenate([xp_run, x_run])))
+    knots_before = np.cumsum(1 - is_query[order])  # knots at or before each position, over all runs
+    sorted_queries = order[is_query[order] == 1] - len(xp)
+    j = np.empty(len(x), dtype=np.int64)
+    j[sorted_queries] = knots_before[is_query[order] == 1]
+    first = starts_of(xp_lengths)
+    j = j - 1  # the last knot <= x, as a global index; before the run's first knot: that knot
+    last = (first + xp_lengths - 1)[x_run]
+    below = j < first[x_run]
+    j = np.clip(j, first[x_run], last)
+    nxt = np.minimum(j + 1, last)
+    fp2 = fp if fp.ndim == 2 else fp[:, None]
+    exact = below | (j == last) | (xp[j] == x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = (fp2[nxt] - fp2[j]) / (xp[nxt] - xp[j])[:, None]
+        out = slope * (x - xp[j])[:, None] + fp2[j]
+    out = np.where(exact[:, None], fp2[j], out)
+    return out if fp.ndim == 2 else out[:, 0]
+
+
 def resample_runs(points: np.ndarray, lengths: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
     """Each run resampled every ``step`` of arc length (ends kept), concatenated, and the new lengths.
 
     As :func:`~inksight_sdk.synth.style.resample_polyline`: a run of one
     point, or of no length, becomes its first point; otherwise
-    ``max(2, ceil(length / step) + 1)`` points evenly along it.
+    ``max(2, ceil(length / step) + 1)`` points evenly along it (``np.linspace``'s
+    values: ``k * (length / (n - 1))``, the last one ``length``).
     """
     points = np.asarray(points, dtype=np.float64)
     lengths = np.asarray(lengths, dtype=np.int64)
     d, seg_counts = steps_within(points, lengths)
-    arc = cumsum_runs(np.sqrt(np.add.reduce(d * d, axis=1)), seg_counts)
-    out: list[np.ndarray] = []
-    for start, n_pts, seg_start, n_seg in zip(starts_of(lengths), lengths, starts_of(seg_counts), seg_counts):
-        pts = points[start : start + n_pts]
-        if n_pts < 2:
-            out.append(pts.copy())
-            continue
-        s = np.concatenate([[0.0], arc[seg_start : seg_start + n_seg]])
-        total = s[-1]
-        if total <= 1e-9:
-            out.append(pts[:1].copy())
-            continue
-        n = max(2, int(np.ceil(total / step)) + 1)
-        target = np.linspace(0.0, total, n)
-        out.append(np.column_stack([np.interp(target, s, pts[:, 0]), np.interp(target, s, pts[:, 1])]))
-    new_lengths = np.array([len(p) for p in out], dtype=np.int64)
-    return (np.concatenate(out) if out else np.zeros((0, 2))), new_lengths
+    arc = np.zeros(len(points))
+    firsts = starts_of(lengths)
+    not_first = np.ones(len(points), dtype=bool)
+    not_first[firsts[lengths > 0]] = False
+    arc[not_first] = cumsum_runs(np.sqrt(np.add.reduce(d * d, axis=1)), seg_counts)
+    total = np.where(lengths > 0, arc[np.maximum(firsts + lengths - 1, 0)] if len(arc) else 0.0, 0.0)
+    moving = (lengths >= 2) & (total > 1e-9)
+    count = np.where(moving, np.maximum(2, np.ceil(total / step).astype(np.int64) + 1), np.minimum(lengths, 1))
+    count = np.where(lengths < 2, lengths, count)
+    out = np.empty((int(count.sum()), 2))
+    out_run = np.repeat(np.arange(len(lengths)), count)
+    local = np.arange(len(out)) - np.repeat(starts_of(count), count)
+    still = ~moving[out_run]  # a point, or a run of no length: its first point(s) as they are
+    out[still] = points[firsts[out_run[still]] + local[still]]
+    runs = np.flatnonzero(moving)
+    if len(runs):
+        query = ~still
+        spacing = total[runs] / (count[runs] - 1)
+        at = local[query] * np.repeat(spacing, count[runs])
+        ends = np.cumsum(count[runs]) - 1
+        at[ends] = total[runs]
+        keep = np.repeat(moving, lengths)
+        out[query] = interp_runs(at, count[runs], arc[keep], points[keep], lengths[runs])
+    return out, count

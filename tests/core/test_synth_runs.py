@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter1d
 
-from inksight_sdk.synth.runs import cumsum_runs, gaussian_runs, resample_runs, split_runs, steps_within
+from inksight_sdk.synth.runs import cumsum_runs, gaussian_runs, interp_runs, resample_runs, split_runs, steps_within
 from inksight_sdk.synth.style import pen_timing, resample_polyline
 
 
@@ -44,6 +44,26 @@ def test_resample_runs_is_resample_polyline_bit_for_bit():
         points, new_lengths = resample_runs(_concat(runs), lengths, step)
         for run, mine in zip(runs, split_runs(points, new_lengths)):
             assert np.array_equal(resample_polyline(run, step)[0], mine)
+
+
+def test_interp_runs_is_np_interp_per_run_bit_for_bit():
+    rng = np.random.default_rng(2)
+    for _ in range(150):
+        knots = [np.sort(np.round(rng.uniform(0, 5, size=int(rng.integers(1, 12))), 1)) for _ in range(5)]  # repeats
+        values = [rng.normal(size=(len(k), 2)) for k in knots]
+        queries = [np.concatenate([rng.uniform(-1, 6, size=6), k[: int(rng.integers(0, len(k) + 1))]]) for k in knots]
+        got = interp_runs(
+            np.concatenate(queries),
+            np.array([len(q) for q in queries]),
+            np.concatenate(knots),
+            np.concatenate(values),
+            np.array([len(k) for k in knots]),
+        )
+        expected = [
+            np.column_stack([np.interp(q, k, v[:, 0]), np.interp(q, k, v[:, 1])])
+            for q, k, v in zip(queries, knots, values)
+        ]
+        assert np.array_equal(got, np.concatenate(expected))
 
 
 def test_cumsum_and_steps_stay_inside_each_run():
