@@ -229,11 +229,12 @@ def _defaults(config_name: str, accelerator: bool) -> dict[str, Any]:
     """Batch, learning rate, warmup and echo per size: accelerator values, or what two CPU cores manage."""
     if not accelerator:
         return {"batch_size": 8, "learning_rate": 1.5e-3, "warmup_steps": 20, "echo": 1, "photos": "host"}
-    # the synthetic data workers are the bottleneck there (docs/training.md): each word is used in 8 steps
+    # the data workers only place the ink there and the GPU paints the photos, a new one each time a word is
+    # used; the echo is what the workers' rate needs to keep the GPU busy (docs/training.md)
     settings = {
-        "tiny": {"batch_size": 256, "learning_rate": 2e-3, "warmup_steps": 200, "echo": 8},
-        "small-fast": {"batch_size": 256, "learning_rate": 1e-3, "warmup_steps": 300, "echo": 8},
-    }.get(config_name, {"batch_size": 128, "learning_rate": 5e-4, "warmup_steps": 500, "echo": 8})
+        "tiny": {"batch_size": 256, "learning_rate": 2e-3, "warmup_steps": 200, "echo": 32},
+        "small-fast": {"batch_size": 256, "learning_rate": 1e-3, "warmup_steps": 300, "echo": 16},
+    }.get(config_name, {"batch_size": 128, "learning_rate": 5e-4, "warmup_steps": 500, "echo": 2})
     return {**settings, "photos": "device"}
 
 
@@ -252,7 +253,8 @@ def _report(out: Path, summary: dict[str, Any], quality: dict[str, dict[str, Any
         f"(stopped by {summary['stopped']}), export and report {summary['tail_seconds']:.0f} s",
         f"- {summary['parameters']:,} parameters; {summary['steps']} steps of batch {summary['batch_size']} "
         f"(echo {summary['echo']}: {summary['unique_examples']:,} synthetic words made, "
-        f"{summary['steps'] * summary['batch_size']:,} seen); learning rate {summary['learning_rate']:g}",
+        f"{summary['steps'] * summary['batch_size']:,} seen; photos painted on the {summary['photos']}); "
+        f"learning rate {summary['learning_rate']:g}",
         f"- loss {summary['first_loss']:.3f} (first logged) -> {summary['last_loss']:.3f} (last logged); "
         f"{summary['examples_per_s']:.0f} examples/s",
         "",
@@ -368,6 +370,7 @@ def run(args: argparse.Namespace, say: Callable[[str], None]) -> int:
         "steps": result.step,
         "batch_size": settings["batch_size"],
         "echo": settings["echo"],
+        "photos": settings["photos"],
         "unique_examples": (result.step + settings["echo"] - 1) * settings["batch_size"] // settings["echo"],
         "learning_rate": settings["learning_rate"],
         "first_loss": log[0]["loss"] if log else math.nan,
@@ -392,7 +395,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--learning-rate", type=float)
     parser.add_argument("--warmup-steps", type=int)
-    parser.add_argument("--echo", type=int, help="data echoing factor (default 8 on an accelerator, 1 on a CPU)")
+    parser.add_argument(
+        "--echo",
+        type=int,
+        help="data echoing factor (default on an accelerator: 32 tiny, 16 small-fast, 2 larger; 1 on a CPU)",
+    )
     parser.add_argument(
         "--photos",
         choices=["host", "device"],
