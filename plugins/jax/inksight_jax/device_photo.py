@@ -132,13 +132,13 @@ def _band(distance: Array, width: Array) -> Array:
     return jnp.clip(jnp.minimum(distance + 0.5, width / 2) - jnp.maximum(distance - 0.5, -width / 2), 0.0, 1.0)
 
 
-def _segment_distance(points: Array, a: Array, b: Array) -> Array:
-    """Distance from ``points`` to the segments ``a``-``b`` (broadcast over leading axes; last axis x, y)."""
-    d = b - a
-    length2 = jnp.maximum(jnp.sum(d * d, axis=-1, keepdims=True), 1e-12)
-    t = jnp.clip(jnp.sum((points - a) * d, axis=-1, keepdims=True) / length2, 0.0, 1.0)
-    off = points - (a + t * d)
-    return jnp.sqrt(jnp.sum(off * off, axis=-1))
+def _segment_distance(px: Array, py: Array, ax: Array, ay: Array, bx: Array, by: Array) -> Array:
+    """Distance from points ``(px, py)`` to segments ``a``-``b`` (all broadcast; coordinates apart, so that
+    the whole computation stays elementwise and fuses into the reduction that follows)."""
+    dx, dy = bx - ax, by - ay
+    t = jnp.clip(((px - ax) * dx + (py - ay) * dy) / jnp.maximum(dx * dx + dy * dy, 1e-12), 0.0, 1.0)
+    ox, oy = px - (ax + t * dx), py - (ay + t * dy)
+    return jnp.sqrt(ox * ox + oy * oy)
 
 
 def _pen_coverage(segments: Array, widths: Array, size: int) -> Array:
@@ -146,22 +146,23 @@ def _pen_coverage(segments: Array, widths: Array, size: int) -> Array:
 
     The canvas is cut into tiles of ``_TILE`` pixels; each tile takes the
     ``_PER_TILE`` segments nearest to its centre (less their half width)
-    and evaluates them on its pixels. Dense arithmetic and a max, no
+    and evaluates them on its pixels. Elementwise arithmetic and a max, no
     scatter: predictable on a GPU. 99 % of training words touch no tile
     with more than 141 segments (8 px tiles, 300 words measured).
     """
     drawn = jnp.maximum(1.0, jnp.round(widths * _SUPERSAMPLING)) / _SUPERSAMPLING  # paint_photo's quarter pixels
     width = jnp.where(widths > 0, drawn + _AA_WIDENING, 0.0)
-    a, b = segments[:, :2], segments[:, 2:]
+    ax, ay, bx, by = segments[:, 0], segments[:, 1], segments[:, 2], segments[:, 3]
     n = size // _TILE
-    corner = jnp.stack(jnp.meshgrid(jnp.arange(n), jnp.arange(n), indexing="xy"), axis=-1).reshape(-1, 2) * _TILE
-    centres = corner.astype(jnp.float32) + (_TILE - 1) / 2
-    reach = _segment_distance(centres[:, None, :], a[None], b[None]) - width[None] / 2
-    _, nearest = jax.lax.top_k(-jnp.where(widths[None] > 0, reach, jnp.inf), _PER_TILE)  # (tiles, k)
-    offsets = jnp.stack(jnp.meshgrid(jnp.arange(_TILE), jnp.arange(_TILE), indexing="xy"), axis=-1).reshape(-1, 2)
-    pixels = (corner[:, None, :] + offsets[None]).astype(jnp.float32)  # (tiles, tile * tile, 2)
-    dist = _segment_distance(pixels[:, :, None, :], a[nearest][:, None], b[nearest][:, None])
-    cover = _band(dist, width[nearest][:, None, :]).max(axis=-1)  # width 0 (unused rows): no ink
+    tx, ty = jnp.meshgrid(jnp.arange(n, dtype=jnp.float32) * _TILE, jnp.arange(n, dtype=jnp.float32) * _TILE)
+    tx, ty = tx.reshape(-1, 1), ty.reshape(-1, 1)  # (tiles, 1): each tile's first pixel
+    centre = (_TILE - 1) / 2
+    reach = _segment_distance(tx + centre, ty + centre, ax, ay, bx, by) - width / 2  # (tiles, segments)
+    _, near = jax.lax.top_k(-jnp.where(widths > 0, reach, jnp.inf), _PER_TILE)  # (tiles, k)
+    ox, oy = jnp.meshgrid(jnp.arange(_TILE, dtype=jnp.float32), jnp.arange(_TILE, dtype=jnp.float32))
+    px, py = (tx + ox.reshape(1, -1))[:, :, None], (ty + oy.reshape(1, -1))[:, :, None]  # (tiles, pixels, 1)
+    dist = _segment_distance(px, py, ax[near][:, None], ay[near][:, None], bx[near][:, None], by[near][:, None])
+    cover = _band(dist, width[near][:, None, :]).max(axis=-1)  # (tiles, pixels); width 0 (unused rows): no ink
     return cover.reshape(n, n, _TILE, _TILE).transpose(0, 2, 1, 3).reshape(size, size)
 
 
