@@ -256,7 +256,13 @@ def _report(out: Path, summary: dict[str, Any], quality: dict[str, dict[str, Any
         f"{summary['steps'] * summary['batch_size']:,} seen; photos painted on the {summary['photos']}); "
         f"learning rate {summary['learning_rate']:g}",
         f"- loss {summary['first_loss']:.3f} (first logged) -> {summary['last_loss']:.3f} (last logged); "
-        f"{summary['examples_per_s']:.0f} examples/s",
+        f"{summary['examples_per_s']:.0f} examples/s"
+        + (
+            f"; painting a photo on the device takes {summary['paint_seconds'] * 1e6:.0f} us "
+            f"({summary['paint_seconds'] * summary['examples_per_s']:.0%} of the training time)"
+            if summary["paint_seconds"] is not None
+            else ""
+        ),
         "",
         "## Quality (metrics of benchmarks/learned_quality.py; tolerance 1.5 pen widths)",
         "",
@@ -282,6 +288,23 @@ def _report(out: Path, summary: dict[str, Any], quality: dict[str, dict[str, Any
         "",
     ]
     return "\n".join(lines)
+
+
+def painting_time(spec: Any) -> float:
+    """Seconds the device takes to paint one photo, in a batch of the run's size (the share of a step it costs)."""
+    import jax
+
+    from .data import build_batch
+    from .device_photo import render_photos
+
+    batch = build_batch(spec, 0, indices=range(spec.batch_size))
+    ink = [jax.device_put(batch[k]) for k in ("ink_segments", "ink_widths", "ink_frames")]
+    paint = jax.jit(render_photos)
+    paint(jax.random.key(0), *ink).block_until_ready()
+    start = time.perf_counter()
+    for k in range(3):
+        paint(jax.random.key(k + 1), *ink).block_until_ready()
+    return (time.perf_counter() - start) / 3 / spec.batch_size
 
 
 def run(args: argparse.Namespace, say: Callable[[str], None]) -> int:
@@ -357,6 +380,7 @@ def run(args: argparse.Namespace, say: Callable[[str], None]) -> int:
         meta["quality"] = quality[name]
         meta_file.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     log = [json.loads(line) for line in (out / "train.log.jsonl").read_text().splitlines() if line.strip()]
+    paint_seconds = painting_time(options.data_spec(config)) if settings["photos"] == "device" else None
     summary = {
         "config": config.name,
         "device": ", ".join(sorted({d.device_kind for d in jax.devices()})),
@@ -371,6 +395,7 @@ def run(args: argparse.Namespace, say: Callable[[str], None]) -> int:
         "batch_size": settings["batch_size"],
         "echo": settings["echo"],
         "photos": settings["photos"],
+        "paint_seconds": paint_seconds,
         "unique_examples": (result.step + settings["echo"] - 1) * settings["batch_size"] // settings["echo"],
         "learning_rate": settings["learning_rate"],
         "first_loss": log[0]["loss"] if log else math.nan,
