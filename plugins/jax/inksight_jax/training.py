@@ -287,6 +287,15 @@ def _check_resume(meta: dict[str, Any], options: TrainOptions, spec: DataSpec, w
         )
 
 
+def _read_losses(pending: list[tuple[int, Any]]) -> list[tuple[int, float]]:
+    """The losses of the steps since the last read, as numbers; a loss that is not finite stops the run."""
+    values = [float(v) for v in jax.device_get([loss for _, loss in pending])]
+    for (step, _), value in zip(pending, values):
+        if not math.isfinite(value):
+            raise FloatingPointError(f"loss became {value} at step {step}; lower --lr or raise --warmup")
+    return [(step, value) for (step, _), value in zip(pending, values)]
+
+
 def _has_checkpoint(out: Path) -> bool:
     try:
         resolve_checkpoint(out)
@@ -356,11 +365,11 @@ def train(
     out.mkdir(parents=True, exist_ok=True)
     log_file = open(out / "train.log.jsonl", "a")
     losses: list[tuple[int, float]] = []
+    pending: list[tuple[int, Any]] = []  # (step, loss still on the device)
     started = last_save = time.monotonic()
     stopped = "steps"
     step = start
     checkpoint: Path | None = None
-    window: list[float] = []
     prefetch = _Prefetcher(spec, start, options.workers, options.prefetch)
     calibrating = options.budget_minutes is not None and not resuming
     timed_from = 0.0
@@ -382,32 +391,32 @@ def train(
             learning_rate = np.float32(schedule(step))
             params, opt_state, loss, gnorm = step_fn(params, opt_state, batch, rng, np.int32(step), learning_rate)
             step += 1
-            loss_value = float(loss)
+            pending.append((step, loss))  # read back at the next log line: the host does not wait for each step
             if calibrating:
                 if step == start + 1:  # the first step compiled; time from here
+                    loss.block_until_ready()
                     timed_from = time.monotonic()
                 elif step == start + 1 + options.calibration_steps:
+                    loss.block_until_ready()
                     pace = (time.monotonic() - timed_from) / options.calibration_steps
                     left = options.budget_minutes * 60 - (time.monotonic() - started)  # type: ignore[operator]
                     options = dataclasses.replace(options, steps=step + max(1, int(left / pace)))
                     _, schedule = make_optimizer(options)
                     calibrating = False
                     say(f"{pace:.3f} s a step: the schedule runs to step {options.steps} within the budget")
-            if not math.isfinite(loss_value):
-                raise FloatingPointError(f"loss became {loss_value} at step {step}; lower --lr or raise --warmup")
-            losses.append((step, loss_value))
-            window.append(loss_value)
             if step % options.log_every == 0 or step == options.steps:
+                read = _read_losses(pending)
+                losses.extend(read)
+                pending = []
                 elapsed = time.monotonic() - started
                 record = {
                     "step": step,
-                    "loss": float(np.mean(window)),
+                    "loss": float(np.mean([value for _, value in read])),
                     "grad_norm": float(gnorm),
                     "lr": float(schedule(step)),
                     "elapsed_s": round(elapsed, 1),
                     "examples_per_s": round((step - start) * options.batch_size / max(elapsed, 1e-9), 2),
                 }
-                window = []
                 log_file.write(json.dumps(record) + "\n")
                 log_file.flush()
                 say(
@@ -424,6 +433,7 @@ def train(
                 say(f"checkpoint {checkpoint}")
                 if on_checkpoint is not None:
                     on_checkpoint(checkpoint, step)
+        losses.extend(_read_losses(pending))
     finally:
         prefetch.close()
         log_file.close()

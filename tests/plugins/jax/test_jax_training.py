@@ -265,3 +265,9 @@ def test_train_command_errors(model_config, straight_run, tmp_path, capsys):
         main([*base, "--out", str(out), "--resume", "--lr", "1e-2"])
     err = capsys.readouterr().err
     assert exc.value.code == 3 and "learning_rate: checkpoint 0.003, now 0.01" in err
+
+
+def test_a_loss_that_is_not_finite_stops_the_run_naming_its_step(model_config, tmp_path):
+    # losses are read back at each log line, not each step; the first bad one is named all the same
+    with pytest.raises(FloatingPointError, match=r"loss became nan at step [23]; lower --lr"):
+        train(_options(model_config, tmp_path / "nan", learning_rate=1e30, log_every=10), progress=lambda m: None)
