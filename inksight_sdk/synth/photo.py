@@ -37,7 +37,9 @@ __all__ = [
     "paint_photo",
     "render_word",
     "INK_COLOURS",
+    "INK_WEIGHTS",
     "PAPER_COLOURS",
+    "PAPER_WEIGHTS",
 ]
 
 _SS = 4  # supersampling of the ink mask
@@ -50,7 +52,7 @@ INK_COLOURS: dict[str, tuple[int, int, int]] = {
     "red": (175, 30, 40),
     "pencil": (80, 80, 88),
 }
-_INK_WEIGHTS = {"black": 0.34, "blue": 0.28, "navy": 0.12, "violet": 0.1, "red": 0.08, "pencil": 0.08}
+INK_WEIGHTS = {"black": 0.34, "blue": 0.28, "navy": 0.12, "violet": 0.1, "red": 0.08, "pencil": 0.08}
 
 PAPER_COLOURS: dict[str, tuple[int, int, int]] = {
     "white": (244, 243, 238),
@@ -60,7 +62,7 @@ PAPER_COLOURS: dict[str, tuple[int, int, int]] = {
     "yellow": (245, 233, 165),
     "recycled": (222, 214, 196),
 }
-_PAPER_WEIGHTS = {"white": 0.32, "cream": 0.22, "grey": 0.2, "cool": 0.1, "yellow": 0.06, "recycled": 0.1}
+PAPER_WEIGHTS = {"white": 0.32, "cream": 0.22, "grey": 0.2, "cool": 0.1, "yellow": 0.06, "recycled": 0.1}
 
 
 @attrs.frozen
@@ -100,9 +102,9 @@ def sample_photo(rng: np.random.Generator) -> PhotoParams:
     ruling = _choice(rng, {"none": 0.45, "lines": 0.45, "grid": 0.1})
     return PhotoParams(
         pen_width=float(rng.uniform(0.05, 0.14)),
-        ink=_choice(rng, _INK_WEIGHTS),
+        ink=_choice(rng, INK_WEIGHTS),
         ink_density=float(rng.uniform(0.78, 0.97)),
-        paper=_choice(rng, _PAPER_WEIGHTS),
+        paper=_choice(rng, PAPER_WEIGHTS),
         margin_x=(float(rng.uniform(0.05, 0.8)), float(rng.uniform(0.05, 0.8))),
         margin_y=(float(rng.uniform(0.1, 0.8)), float(rng.uniform(0.1, 0.7))),
         ruling=ruling,

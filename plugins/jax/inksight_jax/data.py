@@ -60,8 +60,8 @@ __all__ = [
 PROMPT_RECOGNIZE = "Recognize the text."
 TASKS = ("derender", "derender_text", "recognize", "recognize_derender")
 PHOTOS = ("host", "device")
-SEGMENT_CAPACITY = 2048
-"""Pen segments per word with ``photos="device"`` (99 % of training words need fewer; the rest are thinned)."""
+SEGMENT_CAPACITY = 3072
+"""Pen segments per word with ``photos="device"`` (the most of 600 training words: about 3,000; more are thinned)."""
 DEFAULT_MIXTURE = {"derender": 0.55, "derender_text": 0.15, "recognize": 0.15, "recognize_derender": 0.15}
 
 

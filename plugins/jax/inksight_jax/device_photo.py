@@ -15,15 +15,16 @@ It follows ``paint_photo`` step by step with the same distributions
 (:func:`sample_looks` mirrors :func:`inksight_sdk.synth.sample_photo`),
 written as array programs of fixed shape: the pen is a box filter of the
 distance to the segments, evaluated per tile of 8x8 pixels on the 160
-segments nearest to it (dense arithmetic and a max, no scatter); ruling is the distance to a periodic family of
-lines; loss of resolution and blur are matrices (area down, linear up,
+segments nearest to it (elementwise arithmetic and a max, no scatter);
+ruling is the distance to a periodic family of lines; loss of resolution and blur are matrices (area down, linear up,
 Gaussian with reflected borders, as OpenCV's ``INTER_AREA``,
 ``INTER_LINEAR`` and ``GaussianBlur`` compute them); JPEG is the codec's
 lossy part (YCbCr, 4:2:0 chroma, 8x8 DCT, the standard tables scaled by
 quality as libjpeg does, rounding). What is drawn from the CPU sampler's
 stream: the word, its crop, pen width, rotation and neighbours (they decide
 the target). ``tests/plugins/jax/test_device_photo.py`` checks each part
-against OpenCV and the whole against ``paint_photo``'s statistics.
+against OpenCV, and the whole against ``paint_photo``: with the same
+settings, and in distribution.
 """
 
 from __future__ import annotations
@@ -34,27 +35,29 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from inksight_sdk.synth.photo import _INK_WEIGHTS, _PAPER_WEIGHTS, INK_COLOURS, PAPER_COLOURS
+from inksight_sdk.synth.photo import INK_COLOURS, INK_WEIGHTS, PAPER_COLOURS, PAPER_WEIGHTS
 
 __all__ = ["render_photos", "sample_looks", "jpeg_round_trip", "resample_matrix", "blur_matrix"]
 
 Array = Any
 
 _TILE = 8
+"""The pen is drawn per square tile of this many pixels."""
 _PER_TILE = 160
+"""Segments each tile looks at, the nearest first (the most any tile of 300 training words touched: 163)."""
 
 _SUPERSAMPLING = 4
 """``paint_photo`` draws pen widths in whole quarter pixels."""
 _AA_WIDENING = 0.45
 """Pixels OpenCV's anti-aliased thick lines come out wider than their thickness at 4x supersampling
-(measured on 40 words: the ink's area then agrees to 1.5 % on average)."""
+(measured on 60 words: the ink's area then agrees to 0.8 % on average, 6 % at worst)."""
 
 _INK_NAMES = list(INK_COLOURS)
 _PAPER_NAMES = list(PAPER_COLOURS)
 _INK_RGB = np.array([INK_COLOURS[n] for n in _INK_NAMES], np.float32)
-_INK_P = np.array([_INK_WEIGHTS[n] for n in _INK_NAMES], np.float32)
+_INK_P = np.array([INK_WEIGHTS[n] for n in _INK_NAMES], np.float32)
 _PAPER_RGB = np.array([PAPER_COLOURS[n] for n in _PAPER_NAMES], np.float32)
-_PAPER_P = np.array([_PAPER_WEIGHTS[n] for n in _PAPER_NAMES], np.float32)
+_PAPER_P = np.array([PAPER_WEIGHTS[n] for n in _PAPER_NAMES], np.float32)
 _PENCIL = _INK_NAMES.index("pencil")
 
 # ITU-T T.81 Annex K, the tables every baseline JPEG encoder scales

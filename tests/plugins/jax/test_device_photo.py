@@ -13,7 +13,7 @@ pytest.importorskip("optax")
 pytest.importorskip("HersheyFonts")
 
 import jax.numpy as jnp  # noqa: E402
-from inksight_jax.data import DataSpec, build_batch  # noqa: E402
+from inksight_jax.data import SEGMENT_CAPACITY, DataSpec, build_batch  # noqa: E402
 from inksight_jax.device_photo import (  # noqa: E402
     _paint_one,
     _pen_coverage,
@@ -186,7 +186,7 @@ def _spec(photos: str, **changes) -> DataSpec:
 def test_device_batches_carry_the_ink_and_the_same_targets():
     host, device = build_batch(_spec("host"), 2), build_batch(_spec("device"), 2)
     assert "images" in host and "images" not in device
-    assert device["ink_segments"].shape == (4, 2048, 4) and device["ink_frames"].shape == (4, 8)
+    assert device["ink_segments"].shape == (4, SEGMENT_CAPACITY, 4) and device["ink_frames"].shape == (4, 8)
     for key in ("prompt_ids", "prompt_mask", "decoder_input_ids", "targets"):
         assert np.array_equal(host[key], device[key]), key
     with pytest.raises(ValueError, match="photos must be one of host, device"):
