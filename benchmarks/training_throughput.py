@@ -1,7 +1,7 @@
 """Can the synthetic data keep a GPU busy? Data rate per core, step cost per example, and the echo it implies.
 
     bash scripts/gpu-train --prepare                   # the glyph pack the data workers read
-    python benchmarks/training_throughput.py           # about 3 minutes on 2 cores
+    python benchmarks/training_throughput.py           # about 5 minutes on 2 cores
 
 Measures here (CPU):
 

@@ -5,8 +5,9 @@ overhead (a word has 10-40 strokes, each handled by a dozen small calls).
 These helpers do the same work on the concatenation of all strokes in a
 few calls, and give exactly (bit for bit) what the per-stroke code gives:
 :func:`gaussian_runs` is ``scipy.ndimage.gaussian_filter1d`` on each run,
-:func:`resample_runs` is :func:`~inksight_sdk.synth.style.resample_polyline`
-on each run (``tests/core/test_synth_runs.py``).
+:func:`resample_runs` is ``np.interp`` along each run's arc length, as
+``vary`` resampled stroke by stroke before (``tests/core/test_synth_runs.py``
+keeps that code as the reference).
 """
 
 from __future__ import annotations
@@ -128,8 +129,7 @@ def interp_runs(x: np.ndarray, x_lengths: np.ndarray, xp: np.ndarray, fp: np.nda
 def resample_runs(points: np.ndarray, lengths: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
     """Each run resampled every ``step`` of arc length (ends kept), concatenated, and the new lengths.
 
-    As :func:`~inksight_sdk.synth.style.resample_polyline`: a run of one
-    point, or of no length, becomes its first point; otherwise
+    A run of one point, or of no length, becomes its first point; otherwise
     ``max(2, ceil(length / step) + 1)`` points evenly along it (``np.linspace``'s
     values: ``k * (length / (n - 1))``, the last one ``length``).
     """

@@ -31,7 +31,7 @@ import numpy as np
 from .glyphs import SourceWord
 from .runs import cumsum_runs, gaussian_runs, resample_runs, split_runs, starts_of, steps_within
 
-__all__ = ["StyleParams", "HandwrittenWord", "sample_style", "vary", "pen_timing", "resample_polyline"]
+__all__ = ["StyleParams", "HandwrittenWord", "sample_style", "vary", "pen_timing"]
 
 
 @attrs.frozen
@@ -88,26 +88,6 @@ class HandwrittenWord:
     pressure: list[np.ndarray]
     script: str
     style: StyleParams
-
-
-def resample_polyline(points: np.ndarray, step: float, labels: np.ndarray | None = None):
-    """Points every ``step`` of arc length (ends kept); labels follow the nearest earlier vertex."""
-    pts = np.asarray(points, dtype=np.float64)
-    if len(pts) < 2:
-        return pts.copy(), (None if labels is None else np.asarray(labels).copy())
-    seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
-    s = np.concatenate([[0.0], np.cumsum(seg)])
-    total = s[-1]
-    if total <= 1e-9:
-        return pts[:1].copy(), (None if labels is None else np.asarray(labels)[:1].copy())
-    n = max(2, int(np.ceil(total / step)) + 1)
-    target = np.linspace(0.0, total, n)
-    out = np.column_stack([np.interp(target, s, pts[:, 0]), np.interp(target, s, pts[:, 1])])
-    lab = None
-    if labels is not None:
-        idx = np.clip(np.searchsorted(s, target, side="right") - 1, 0, len(pts) - 1)
-        lab = np.asarray(labels)[idx]
-    return out, lab
 
 
 def _smooth_runs(points: np.ndarray, lengths: np.ndarray, sigma_pts: float) -> np.ndarray:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import click
 
+from .data import PHOTOS
+
 FONT_PRESETS = {"latin": "latin fonts only", "default": "every Hershey family of the synthetic data"}
 
 
@@ -127,7 +129,7 @@ def _config(value: str):  # type: ignore[no-untyped-def]
 )
 @click.option(
     "--photos",
-    type=click.Choice(["host", "device"]),
+    type=click.Choice(PHOTOS),
     default="host",
     show_default=True,
     help="Paint the crops' photos in the data workers (host) or in the training step on the accelerator (device).",

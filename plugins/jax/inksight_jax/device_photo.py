@@ -35,6 +35,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from inksight_sdk.evaluation.render import over  # plain arithmetic: works on JAX arrays too
 from inksight_sdk.synth.photo import INK_COLOURS, INK_WEIGHTS, PAPER_COLOURS, PAPER_WEIGHTS
 
 __all__ = ["render_photos", "sample_looks", "jpeg_round_trip", "resample_matrix", "blur_matrix"]
@@ -285,9 +286,6 @@ def _paint_one(key: Array, looks: dict[str, Array], segments: Array, widths: Arr
         keys[1], size, 3
     )
     image = looks["paper_rgb"][None, None, :] + texture[..., None]
-
-    def over(img: Array, alpha: Array, rgb: Array) -> Array:
-        return img * (1.0 - alpha[..., None]) + rgb * alpha[..., None]
 
     m = canvas[:6].reshape(2, 3)
     inv = jnp.linalg.inv(m[:, :2])

@@ -50,6 +50,8 @@ from typing import Any
 
 import numpy as np
 
+from .data import PHOTOS
+
 __all__ = ["main", "prepare", "RETURN_LIMITS"]
 
 #: what a lent machine sends back: files, bytes per file, bytes in all
@@ -427,7 +429,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--photos",
-        choices=["host", "device"],
+        choices=PHOTOS,
         help="where crops are painted (default: on the accelerator when there is one, else by the data workers)",
     )
     parser.add_argument("--workers", type=int, help="data worker processes (default: one per core but one)")
