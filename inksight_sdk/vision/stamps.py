@@ -40,16 +40,22 @@ __all__ = ["find_stamps"]
 #: a stamp is at least this many letter heights across (both ways), or this many pen widths where letters are
 #: big (a character's image: its one letter is as big as the seal over it), and at most this share of the page side
 _MIN_SIZE = 3.0
-_MIN_PENS = 8.0
+_MIN_PENS = 5.0
 _MAX_PAGE_SHARE = 0.75
 #: a stamp smaller than _MIN_SIZE letters holds at least this share of its layer's ink
 _ALONE = 0.5
 #: a stamp is round or boxy: its rotated box at most this many times as long as wide
 _MAX_ASPECT = 3.0
-#: at least this share of a stamp's ink lies well inside its outline (its text)
+#: at least this share of a stamp's ink lies well inside its outline (its text), or its text covers this share
+#: of the inside that the pen's strokes leave bare (a character written over a seal hides most of its text)
 _INNER_SHARE = 0.1
+_FREE_SHARE = 0.03
 #: coloured ink: chroma (max - min channel, 0..255) at least this
 _MIN_CHROMA = 45.0
+#: a stamp's text too faint for the ink mask still shows its hue at this chroma against its paper, the
+#: brightest colour within this many pen widths
+_TINT_CHROMA = 30.0
+_PAPER_PENS = 3.0
 #: the hues are looked at in this many bins, each taking the ink within this many degrees of its centre
 _HUE_BINS = 12
 _HUE_REACH = 25.0
@@ -67,6 +73,9 @@ _GROUP_REACH = 0.5
 _BRIDGE_PENS = 4.0
 #: a group joined so runs along at least this share of its outline, its ink or the halo
 _JOINED_COVER = 0.85
+#: a group in one piece may show this little of its outline when, with what the pen's strokes hide, it runs
+#: along _JOINED_COVER of it (a seal over one character is mostly under the character's strokes)
+_HIDDEN_OWN = 0.45
 #: the ink runs along at least this share of the group's fitted outline (ellipse or rectangle) ...
 _OUTLINE_COVER = 0.6
 #: ... within this many pen widths of it, and the outline holds this share of the group's hull
@@ -91,8 +100,9 @@ def find_stamps(mask: np.ndarray, colour: np.ndarray, letter_height: float, pen_
     smallest = min(_MIN_SIZE * letter_height, _MIN_PENS * pen_width)
     layers, halo = _layers(mask, colour, smallest, pen_width)
     for layer in layers:
+        tint = None if layer.hue is None else _tinted(colour, layer.hue, pen_width) & ~halo
         found |= _stamps_in(
-            layer.ink, halo, letter_height, pen_width, smallest if layer.pale else _MIN_SIZE * letter_height
+            layer.ink, halo, letter_height, pen_width, smallest if layer.pale else _MIN_SIZE * letter_height, tint
         )
     if not found.any():
         return found
@@ -103,10 +113,12 @@ def find_stamps(mask: np.ndarray, colour: np.ndarray, letter_height: float, pen_
 
 
 class _Layer(NamedTuple):
-    """Ink where a stamp would stand apart (``uint8`` 0/1), and whether most of it is lighter than the split."""
+    """Ink where a stamp would stand apart (``uint8`` 0/1), whether most of it is lighter than the split, and
+    its hue (degrees; None for the light layer, which has none of its own)."""
 
     ink: np.ndarray
     pale: bool
+    hue: float | None
 
 
 def _layers(mask: np.ndarray, colour: np.ndarray, smallest: float, pen_width: float) -> tuple[list[_Layer], np.ndarray]:
@@ -142,15 +154,21 @@ def _layers(mask: np.ndarray, colour: np.ndarray, smallest: float, pen_width: fl
         near &= ~(halo & (lightness >= split))  # a dark stroke's soft edge, tinted by warm light, is not a stamp
         if np.count_nonzero(near) < least:
             continue
-        layers.append(_Layer(_layer(mask.shape, ys[near], xs[near]), bool(np.median(lightness[near]) >= split)))
+        pale = bool(np.median(lightness[near]) >= split)
+        layers.append(_Layer(_layer(mask.shape, ys[near], xs[near]), pale, float(centre)))
     light = (lightness >= split + _LIGHTER) & ~halo
     if np.count_nonzero(light) >= least:
-        layers.append(_Layer(_layer(mask.shape, ys[light], xs[light]), True))
+        layers.append(_Layer(_layer(mask.shape, ys[light], xs[light]), True, None))
     return layers, halo_mask
 
 
 def _stamps_in(
-    layer: np.ndarray, halo: np.ndarray, letter_height: float, pen_width: float, smallest: float
+    layer: np.ndarray,
+    halo: np.ndarray,
+    letter_height: float,
+    pen_width: float,
+    smallest: float,
+    tint: np.ndarray | None,
 ) -> np.ndarray:
     """The ink of each group of ``layer`` at least ``smallest`` across that follows a regular outline.
 
@@ -168,6 +186,11 @@ def _stamps_in(
     its loop is a ring round text, but an open one, while a stamp's ring is
     missing only where the writing covers it; and a character in a coloured
     pen has the halo all along its strokes.
+
+    A stamp holds text; a hole or a ring drawn round a word does not hold
+    any of the ring's colour. ``tint`` (where the page shows the layer's hue
+    at all, None for the light layer) counts as text: a stamp's small
+    letters are often too faint for the ink mask.
     """
     found = np.zeros(layer.shape, bool)
     total = np.count_nonzero(layer)
@@ -196,13 +219,15 @@ def _stamps_in(
             continue
         page = (-x, -y, layer.shape[1] - x, layer.shape[0] - y)  # the page's edges in the box's frame
         joined = len(np.unique(pieces[box][ink])) > 1
-        if not _follows_outline(ink, points, pen_width, page, halo[box] if joined else None):
+        if not _follows_outline(ink, points, pen_width, page, halo[box], joined):
             continue
         inside = np.zeros(ink.shape, np.uint8)  # the ring or frame, and the text it holds
         cv2.fillConvexPoly(inside, cv2.convexHull(points).astype(np.int32), 1)
         depth = 2 * int(round(_OUTLINE_REACH * max(pen_width, 1.0))) + 3
         core = cv2.erode(inside, np.ones((depth, depth), np.uint8)).astype(bool)
-        if np.count_nonzero(core & here) >= _INNER_SHARE * len(points):  # it holds text; a hole does not
+        text = np.count_nonzero(core & (here if tint is None else here | tint[box]))
+        free = np.count_nonzero(core & ~halo[box])  # the inside not hidden by the pen's strokes
+        if text >= min(_INNER_SHARE * len(points), _FREE_SHARE * free):  # it holds text; a hole does not
             found[box] |= (inside > 0) & here
     return found
 
@@ -212,13 +237,19 @@ def _follows_outline(
     points: np.ndarray,
     pen_width: float,
     page: tuple[int, int, int, int],
-    hidden: np.ndarray | None = None,
+    hidden: np.ndarray,
+    joined: bool,
 ) -> bool:
     """Whether the ink runs along most of an ellipse or rectangle fitted to it.
 
-    With ``hidden`` (where the pen's strokes would hide a stamp's ink, the
-    box's shape), the ink with what is hidden must also run along
-    ``_JOINED_COVER`` of the outline.
+    ``hidden`` is where the pen's strokes would hide a stamp's ink (the box's
+    shape). A group ``joined`` across them must run along ``_OUTLINE_COVER``
+    of the outline with its own ink and ``_JOINED_COVER`` with what is
+    hidden: a character in a coloured pen is its own layer, with the halo
+    all along its strokes. A group in one piece needs its own ink along
+    ``_OUTLINE_COVER`` of it, or along ``_HIDDEN_OWN`` and ``_JOINED_COVER``
+    with what is hidden: a seal the size of the one character written over
+    it shows little of its ring.
 
     The ellipse is fitted to the group's hull; for a group at the page's edge
     also to its outer ring alone (:func:`_ring_ellipse`), since a stamp cut
@@ -249,15 +280,15 @@ def _follows_outline(
     if rw * rh > 0 and hull_area >= _OUTLINE_FIT * rw * rh:
         corners = cv2.boxPoints(rect)
         outlines.append(np.concatenate([np.linspace(corners[i], corners[(i + 1) % 4], 90) for i in range(4)]))
-    if hidden is None:
-        return any(_coverage(near, outline, reach, page) >= _OUTLINE_COVER for outline in outlines)
-    # the ink itself along most of it, as any stamp's; and nearly all of it with what the pen's strokes hide (a
-    # character in a coloured pen is its own layer, the halo round its strokes everywhere along them)
-    return any(
-        _coverage(near, outline, reach, page) >= _OUTLINE_COVER
-        and _coverage(near | hidden, outline, reach, page) >= _JOINED_COVER
-        for outline in outlines
-    )
+    for outline in outlines:
+        own = _coverage(near, outline, reach, page)
+        if own >= _OUTLINE_COVER and not joined:
+            return True
+        if own >= (_OUTLINE_COVER if joined else _HIDDEN_OWN) and (
+            _coverage(near | hidden, outline, reach, page) >= _JOINED_COVER
+        ):
+            return True
+    return False
 
 
 def _ring_ellipse(
@@ -337,6 +368,21 @@ def _coverage(near: np.ndarray, outline: np.ndarray, reach: float, page: tuple[i
     inside = (xs >= 0) & (xs < width) & (ys >= 0) & (ys < height)
     hit = near[ys.clip(0, height - 1), xs.clip(0, width - 1)] & inside
     return float(hit.any(axis=1).mean())
+
+
+def _tinted(colour: np.ndarray, hue: float, pen_width: float) -> np.ndarray:
+    """Where the page shows ``hue`` at all (``bool``): a stamp's small text, too faint for the ink mask.
+
+    Each pixel is divided by its paper (the brightest colour within a few pen
+    widths), so what is left is the tint of what lies on the paper: tinted
+    paper, or paper under warm light, has none.
+    """
+    size = 2 * int(round(_PAPER_PENS * max(pen_width, 1.0))) + 1
+    paper = cv2.dilate(colour, np.ones((size, size), np.uint8)).astype(np.float32)
+    tint = np.clip(colour.astype(np.float32) / np.maximum(paper, 1.0), 0.0, 1.0)
+    chroma = 255.0 * (tint.max(axis=2) - tint.min(axis=2))
+    hues = cv2.cvtColor(np.rint(255.0 * tint).astype(np.uint8), cv2.COLOR_RGB2HSV_FULL)[..., 0] * (360 / 256)
+    return (chroma >= _TINT_CHROMA) & (_angle(hues, hue) <= _HUE_REACH)
 
 
 def _layer(shape: tuple[int, ...], ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
