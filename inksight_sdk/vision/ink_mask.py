@@ -209,8 +209,10 @@ def extract_ink(
         objects |= find_objects(mask, width, colour) | find_holes(mask, width, sheet)
     lines_gone = done.mask & ~mask & ~objects
     mask = mask & ~objects
-    if whole_page:  # (the remnant step then also drops pieces lying along an object)
-        mask = _without_rule_remnants(mask, done.mask & ~mask, done.width)
+    if whole_page:
+        # remnants of printed lines only: an object's rims are its own (objects.py), and the part of a letter
+        # that a sagging string runs beside is writing
+        mask = _without_rule_remnants(mask, lines_gone, done.width)
         mask = _without_stubs(mask, lines_gone, done.width)
     structure = done.mask & ~mask & ~objects if explain else mask
     if not whole_page:

@@ -66,8 +66,8 @@ def test_writing_on_a_string_of_another_colour_stays_ink():
     strokes = load_wacom_strokes(shared("ink", "wacom_digital_ink_is_processable.json"))
     page = render_condition(strokes, "string", pen_width=3.5, scale=0.9, seed=0, rules=(78.0, 488.0), margin=40.0)
     ink = extract_ink(page.image, explain=True)  # the page is small enough to be its own working image
-    # the mask before the string was taken out: what lay on it was dropped with it as a remnant (the page has
-    # no printed lines, so the structure layer holds only those pieces)
+    # the mask before the string was taken out (the page has no printed lines: the structure layer holds
+    # nothing but what may be taken with the string)
     mask, pen = ink.mask | ink.layers["objects"] | ink.layers["structure"], ink.stroke_width
     on_string = (page.ink > 0.7) & (page.distractor > 0.5) & mask
     string = (page.distractor > 0.5) & (page.ink < 0.05) & mask
@@ -220,3 +220,16 @@ def test_a_string_across_one_characters_image_leaves_the_character_whole(seed):
         doc = pipeline.convert(page.image)
     traced = [np.asarray(s.points, np.float64) for s in doc.strokes() if len(s.points)]
     assert compare_ink(page.strokes, traced, 1.5 * page.pen_width).f1 >= 0.95
+
+
+@pytest.mark.parametrize("seed", [0, 13])
+def test_letters_beside_a_string_are_not_taken_for_what_is_left_of_a_printed_line(seed):
+    """With these seeds the string sags close along letters (most of their pixels within a pen width of it).
+    Pieces lying along a removed *printed line* are its remnants; pieces along a string were dropped the same
+    way, with them parts of the letters (recall 0.955 and 0.925 before)."""
+    strokes = load_wacom_strokes(shared("ink", "wacom_digital_ink_is_processable.json"))
+    page = render_condition(strokes, "string", pen_width=3.5, scale=0.9, seed=seed, rules=(78.0, 488.0), margin=40.0)
+    with Pipeline(detector="layout", derenderer="skeleton") as pipeline:
+        doc = pipeline.convert(page.image)
+    traced = [np.asarray(s.points, np.float64) for s in doc.strokes() if len(s.points)]
+    assert compare_ink(page.strokes, traced, 1.5 * page.pen_width).recall >= 0.98
