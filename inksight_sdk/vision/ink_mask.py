@@ -51,7 +51,7 @@ from ..filters import label_any_order, label_members
 from ..filters import median as median_of
 from .holes import find_holes
 from .objects import find_objects
-from .paper import paper_region
+from .paper import paper_region, refine_holes
 from .polarity import page_polarity
 from .rules import remove_printed_lines
 
@@ -276,7 +276,8 @@ def _sheet(work: np.ndarray) -> np.ndarray | None:
     paper = paper_region(small, margin=_CELLS_PER_WINDOW // 2)
     if paper is None:
         return None
-    return cv2.resize(paper.astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST).astype(bool)
+    sheet = cv2.resize(paper.astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST).astype(bool)
+    return refine_holes(sheet, work, factor)
 
 
 def _threshold(work: np.ndarray, window: int, paper: np.ndarray | None = None) -> _Pass:

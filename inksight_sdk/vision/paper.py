@@ -32,7 +32,8 @@ median-filtered so the handwriting and thin printed lines vanish:
    image's whole border (a grey scanner bed around a book) is left out. Small
    holes (a dark logo, dense writing) are filled; large ones (a taped object,
    the strip of a book's cover between the pages and the scanner bed) are not,
-   but their thin outgrowths (writing beside the object) are. A band of cells
+   but their thin outgrowths (writing beside the object) are, and their edges are
+   redrawn at full resolution (:func:`refine_holes`). A band of cells
    unlike paper along the image's border, too thin for the median to keep (a
    cover's edge), and what lies beyond it are left out too.
 
@@ -46,7 +47,7 @@ import math
 import cv2
 import numpy as np
 
-__all__ = ["paper_region"]
+__all__ = ["paper_region", "refine_holes"]
 
 #: the sheet's brightness is at least this (largest channel, 0..255) ...
 _MIN_PAPER_LEVEL = 40
@@ -107,6 +108,8 @@ _BORDER_BAND_MIN_CELLS = 20
 #: a hole in the sheet keeps only what a square this many cells from its centre to its side fits in: thinner
 #: outgrowths are a line of writing beside the object, merged into it by the median filter
 _HOLE_OUTGROWTH = 2
+#: a hole's edge is redrawn from the paper within this many cells around it
+_HOLE_RING = 2
 #: below this share of the image, what is outside the sheet is noise, not a background
 _MIN_OUTSIDE_SHARE = 0.002
 
@@ -370,3 +373,52 @@ def _pieces(sheet: np.ndarray, middle: np.ndarray, lightness: np.ndarray) -> np.
     keep[0] = False
     keep[main] = True
     return keep[labels]
+
+
+def refine_holes(sheet: np.ndarray, image: np.ndarray, cell: int) -> np.ndarray:
+    """``sheet`` with the edges of its holes (a taped object) redrawn at the resolution of ``image``.
+
+    The median over cells that finds the sheet takes the writing beside an
+    object into the object's hole, up to a few cells deep (the line written
+    just under a strip of tape). Within a hole, what is the object is broad
+    and unlike paper: the pixels unlike the paper around the hole, opened
+    with a disk of about a cell (``cell`` pixels: strokes of a pen are
+    thinner, and vanish), and a pixel round that for its soft edge. The rest
+    of the hole (paper and the writing on it) is the sheet's again. Only
+    holes are redrawn; the sheet's outer border is left as found.
+    """
+    holes = ~sheet
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(holes.astype(np.uint8), connectivity=8)
+    height, width = sheet.shape
+    x, y, w, h = (stats[:, i] for i in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
+    enclosed = (x > 0) & (y > 0) & (x + w < width) & (y + h < height)
+    enclosed[0] = False
+    if not enclosed.any():
+        return sheet
+    rgb = image if image.ndim == 3 else cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+    values = rgb.astype(np.float32)
+    hue = values / np.maximum(values.sum(axis=2, keepdims=True), 1.0)
+    lightness = values.max(axis=2)
+    out = sheet.copy()
+    ring = np.ones((2 * _HOLE_RING * cell + 1,) * 2, np.uint8)
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (cell | 1, cell | 1))
+    for k in np.flatnonzero(enclosed):
+        pad = _HOLE_RING * cell + cell
+        top, left = max(0, int(y[k]) - pad), max(0, int(x[k]) - pad)
+        box = (slice(top, int(y[k] + h[k]) + pad), slice(left, int(x[k] + w[k]) + pad))
+        hole = labels[box] == k
+        around = cv2.dilate(hole.astype(np.uint8), ring).astype(bool) & sheet[box]
+        if not around.any():
+            continue
+        # the paper round the hole: the brighter half of the sheet's pixels there (its writing is darker)
+        level_all = lightness[box][around]
+        bright = around & (lightness[box] >= np.median(level_all))
+        paper_hue = np.median(hue[box][bright], axis=0)
+        paper_level = float(np.median(lightness[box][bright]))
+        paper_like = (np.linalg.norm(hue[box] - paper_hue, axis=2) <= _HUE_DISTANCE) & (
+            lightness[box] >= _PAPER_BETWEEN * paper_level
+        )
+        thing = cv2.morphologyEx((hole & ~paper_like).astype(np.uint8), cv2.MORPH_OPEN, disk)
+        thing = cv2.dilate(thing, np.ones((3, 3), np.uint8)).astype(bool)
+        out[box] |= hole & ~thing
+    return out
