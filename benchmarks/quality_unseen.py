@@ -51,8 +51,10 @@ wrongly took for print or a stamp (``hand as print``), which lose their ink.
 keep their surprise): ``chalk`` (the photo inverted and tinted like a green
 board, blurred like chalk: light on dark), ``desk`` (the photo shrunk onto a
 dark wooden desk), ``cutout`` (a band of the photo cut out along a polygon onto
-white), ``shadow`` (a soft, heavy shadow over its right third: light down to 30%). Their
-references are the source photo's, moved with it.
+white), ``shadow`` (a soft, heavy shadow over its right third: light down to 30%), ``cast``
+(a deeper shadow with a steeper edge, as something close to the page casts: light down to
+25% over a tenth of the width, with camera noise and JPEG at 70). Their references are the
+source photo's, moved with it.
 
 Writes ``benchmarks/results/quality_unseen_<set>.md`` and overlays of the
 output on a few of the images (``OVERLAYS``) to ``docs/images/unseen_<photo>.png``.
@@ -115,6 +117,10 @@ SYNTHETIC = [
     ("shadow", "desk_plain_multicolor_de.png"),
     ("shadow", "grid_logbook1947_taped_moth_en.jpg"),
     ("shadow", "ruled_margin_bleedthrough_en.jpg"),
+    ("cast", "testaments_AD78_0054-0.jpg"),
+    ("cast", "desk_plain_multicolor_de.png"),
+    ("cast", "grid_logbook1947_taped_moth_en.jpg"),
+    ("cast", "ruled_margin_bleedthrough_en.jpg"),
 ]
 CLASSES = ("structure", "print", "objects", "outside sheet", "other")
 #: the images whose overlay goes to docs/images (the rest would only make the repository heavy)
@@ -370,11 +376,24 @@ def shadow(rgb: np.ndarray, ref: Reference) -> tuple[np.ndarray, Reference]:
     return np.clip(rgb * light, 0, 255).astype(np.uint8), ref
 
 
+def cast(rgb: np.ndarray, ref: Reference) -> tuple[np.ndarray, Reference]:
+    """A deep shadow with a steep edge over the right third (light down to 25%), warm light, noise, JPEG 70."""
+    rgb, ref = _shrunk(rgb, ref, 1600)
+    h, w = rgb.shape[:2]
+    x = np.arange(w, dtype=np.float32)
+    edge = 1.0 / (1.0 + np.exp(-(x - 0.66 * w) / (0.02 * w)))
+    light = (1.0 - 0.75 * edge)[None, :, None] * np.array([1.0, 0.93, 0.8], np.float32)
+    shaded = rgb * light + np.random.default_rng(7).normal(0.0, 3.0, rgb.shape)
+    ok, buf = cv2.imencode(".jpg", np.clip(shaded, 0, 255).astype(np.uint8)[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 70])
+    return np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1]), ref
+
+
 VARIANTS: dict[str, Callable[[np.ndarray, Reference], tuple[np.ndarray, Reference]]] = {
     "chalk": chalk,
     "desk": desk,
     "cutout": cutout,
     "shadow": shadow,
+    "cast": cast,
 }
 
 

@@ -108,6 +108,14 @@ _BORDER_BAND_MIN_CELLS = 20
 #: a hole in the sheet keeps only what a square this many cells from its centre to its side fits in: thinner
 #: outgrowths are a line of writing beside the object, merged into it by the median filter
 _HOLE_OUTGROWTH = 2
+#: a cell is marked (writing, a printed line) when darker than this share of the median around it
+_MARK_DARKER = 0.85
+#: a darker piece beyond sharp steps is the sheet in a shadow when its cells are marked at least this share
+#: as often as the sheet's, and it lies within this many cells of the sheet (a penumbra too steep to pass for
+#: soft) along at least this many times the square root of its area (its whole edge across the page)
+_SHADOW_MARKS = 0.25
+_SHADOW_GAP = 4
+_SHADOW_EDGE = 1.0
 #: a hole's edge is redrawn from the paper within this many cells around it
 _HOLE_RING = 2
 #: below this share of the image, what is outside the sheet is noise, not a background
@@ -149,6 +157,7 @@ def paper_region(small: np.ndarray, margin: int) -> np.ndarray | None:
     sheet = (np.linalg.norm(hue - paper_hue, axis=2) <= _HUE_DISTANCE) & (lightness >= _SHADOW * paper_level)
     # a sharp step down to something much darker than the sheet parts it from what lies beyond (a scan's
     # dark border of nearly the paper's colour); a line of dense writing darkens the cells less
+    marks = rgb.max(axis=2).astype(np.float32) < _MARK_DARKER * lightness  # writing and printed lines
     darker_side = cv2.erode(lightness, np.ones((3, 3), np.uint8))
     steps = _steps(lightness, paper_level) & (darker_side < _DARK_SIDE * paper_level)
     sheet &= ~fill & ~steps
@@ -156,7 +165,7 @@ def paper_region(small: np.ndarray, margin: int) -> np.ndarray | None:
     # the plateau of a deep shadow is as flat as a digital fill, but the sheet runs into it softly
     fill &= ~shadowed
     sheet |= shadowed
-    chosen = _pieces(sheet, middle, lightness)
+    chosen = _pieces(sheet, middle, lightness, marks)
     if chosen.mean() > 1.0 - _MIN_OUTSIDE_SHARE:
         return None
     raw_hue = rgb.astype(np.float32) / np.maximum(rgb.sum(axis=2, keepdims=True, dtype=np.float32), 1.0)
@@ -354,8 +363,36 @@ def _flat_fill(rgb: np.ndarray, smooth: np.ndarray) -> np.ndarray:
     return fill
 
 
-def _pieces(sheet: np.ndarray, middle: np.ndarray, lightness: np.ndarray) -> np.ndarray:
-    """The connected piece of ``sheet`` with most cells in the middle, and the other large, as bright pieces."""
+def _marked_contact(piece: np.ndarray, sheet: np.ndarray, marks: np.ndarray) -> bool:
+    """Whether ``piece`` meets ``sheet`` across a narrow band and the page's marks go on in it.
+
+    Within ``_SHADOW_GAP`` cells of the sheet along at least ``_SHADOW_EDGE``
+    times the square root of its area, with its cells marked at least
+    ``_SHADOW_MARKS`` as often as the sheet's (``marks``: writing and printed
+    lines). A scanner bed or a desk of the sheet's colour holds no marks.
+    """
+    if not piece.any() or not sheet.any():
+        return False
+    if marks[piece].mean() < _SHADOW_MARKS * marks[sheet].mean():
+        return False
+    near = cv2.dilate(sheet.astype(np.uint8), np.ones((2 * _SHADOW_GAP + 1,) * 2, np.uint8)).astype(bool)
+    return int(np.count_nonzero(near & piece)) >= _SHADOW_EDGE * math.sqrt(float(piece.sum()))
+
+
+def _between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The cells within ``_SHADOW_GAP`` of both ``a`` and ``b``: the band between them."""
+    gap = np.ones((2 * _SHADOW_GAP + 1,) * 2, np.uint8)
+    return cv2.dilate(a.astype(np.uint8), gap).astype(bool) & cv2.dilate(b.astype(np.uint8), gap).astype(bool)
+
+
+def _pieces(sheet: np.ndarray, middle: np.ndarray, lightness: np.ndarray, marks: np.ndarray) -> np.ndarray:
+    """The connected piece of ``sheet`` with most cells in the middle, and the other large, as bright pieces.
+
+    A darker piece is kept too when it is the sheet in a shadow with a sharp edge (cast by something close
+    to the page): it meets the main piece along a long edge, a cell or two of steps apart, and the marks of
+    the page (``marks``: cells darker than the median around them, writing and printed lines) go on in it
+    nearly as densely. A scanner bed or a desk of the sheet's colour beyond the sheet's edge holds none.
+    """
     count, labels, stats, _ = cv2.connectedComponentsWithStats(sheet.astype(np.uint8), connectivity=4)
     if count <= 1:
         return sheet
@@ -369,10 +406,19 @@ def _pieces(sheet: np.ndarray, middle: np.ndarray, lightness: np.ndarray) -> np.
     frame = (x == 0) & (y == 0) & (x + w == width) & (y + h == height) & (central < 0.5 * areas)
     level = np.bincount(labels.ravel(), weights=lightness.ravel().astype(np.float64), minlength=count)
     level /= np.maximum(areas, 1)
-    keep = (areas >= _OTHER_PAGE * areas[main]) & (level >= _OTHER_PAGE_LEVEL * level[main]) & ~frame
+    large = (areas >= _OTHER_PAGE * areas[main]) & ~frame
+    keep = large & (level >= _OTHER_PAGE_LEVEL * level[main])
+    penumbra = np.zeros(sheet.shape, dtype=bool)  # the steps between the sheet and its shadow are sheet too
+    for k in np.flatnonzero(large & ~keep):
+        if k == 0 or k == main:
+            continue
+        piece = labels == k
+        if _marked_contact(piece, labels == main, marks):
+            keep[k] = True
+            penumbra |= _between(piece, labels == main) & (labels == 0)
     keep[0] = False
     keep[main] = True
-    return keep[labels]
+    return keep[labels] | penumbra
 
 
 def refine_holes(sheet: np.ndarray, image: np.ndarray, cell: int) -> np.ndarray:

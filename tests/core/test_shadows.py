@@ -110,3 +110,29 @@ def test_a_desk_of_the_shadows_colour_stays_outside_the_sheet():
     outside = np.ones(image.shape[:2], dtype=bool)
     outside[180 : 220 + h, 180 : 220 + w] = False
     assert sheet[outside].mean() <= 0.02
+
+
+def _cast(rgb: np.ndarray) -> np.ndarray:
+    """A deep shadow with a steep edge over the right third, as something close to the page casts it (light
+    down to 25% over a tenth of the width), camera noise and JPEG at 70 (``cast`` in quality_unseen.py)."""
+    w = rgb.shape[1]
+    x = np.arange(w, dtype=np.float32)
+    edge = 1.0 / (1.0 + np.exp(-(x - 0.66 * w) / (0.02 * w)))
+    light = (1.0 - 0.75 * edge)[None, :, None] * np.array([1.0, 0.93, 0.8], np.float32)
+    shaded = np.clip(rgb * light + np.random.default_rng(7).normal(0.0, 3.0, rgb.shape), 0, 255).astype(np.uint8)
+    ok, buf = cv2.imencode(".jpg", shaded[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 70])
+    return np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1])
+
+
+def test_a_shadow_with_a_steep_edge_is_still_the_sheet():
+    """Its edge steps too sharply to pass for soft, so it parted the shadowed third from the sheet, and that
+    third, a quarter as bright, was no second page: all its writing was lost (a third of the logbook's).
+    The page's marks (its grid and writing) going on into it make it the sheet in a shadow."""
+    rgb = _photo("grid_logbook1947_taped_moth_en.jpg")
+    plain = extract_ink(rgb).mask
+    ink = extract_ink(_cast(rgb), explain=True)
+    w = rgb.shape[1]
+    assert ink.layers["sheet"][:, int(0.75 * w) :].mean() >= 0.9
+    right = np.zeros(plain.shape, bool)
+    right[:, int(0.72 * w) :] = True
+    assert _kept(ink.mask, plain & right) >= 0.9
