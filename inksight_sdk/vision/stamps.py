@@ -71,10 +71,10 @@ _DARKER = 20.0
 #: of the pen's strokes: a stroke crossing a stamp cuts its layer by the stroke and the halo left out round it
 _GROUP_REACH = 0.5
 _BRIDGE_PENS = 4.0
-#: a group joined so runs along at least this share of its outline, its ink or the halo
+#: a group joined so (or one in one piece showing less than _OUTLINE_COVER) runs along at least this share of
+#: its outline, its ink or the halo ...
 _JOINED_COVER = 0.85
-#: a group in one piece may show this little of its outline when, with what the pen's strokes hide, it runs
-#: along _JOINED_COVER of it (a seal over one character is mostly under the character's strokes)
+#: ... and its own ink along at least this share (a seal over one character is mostly under its strokes)
 _HIDDEN_OWN = 0.45
 #: the ink runs along at least this share of the group's fitted outline (ellipse or rectangle) ...
 _OUTLINE_COVER = 0.6
@@ -181,8 +181,8 @@ def _stamps_in(
     A pen stroke crossing a stamp cuts its layer (the stroke and the
     ``halo`` left out round it), so within the halo the ink groups across
     ``_BRIDGE_PENS`` pen widths. A group so joined must run along nearly all
-    of its outline, the halo counting as hidden ink, and along most of it
-    with its own ink: a flourish in pale ink joined to the letters inside
+    of its outline, the halo counting as hidden ink, and along a good part
+    of it with its own ink (:func:`_follows_outline`): a flourish in pale ink joined to the letters inside
     its loop is a ring round text, but an open one, while a stamp's ring is
     missing only where the writing covers it; and a character in a coloured
     pen has the halo all along its strokes.
@@ -243,13 +243,13 @@ def _follows_outline(
     """Whether the ink runs along most of an ellipse or rectangle fitted to it.
 
     ``hidden`` is where the pen's strokes would hide a stamp's ink (the box's
-    shape). A group ``joined`` across them must run along ``_OUTLINE_COVER``
-    of the outline with its own ink and ``_JOINED_COVER`` with what is
-    hidden: a character in a coloured pen is its own layer, with the halo
-    all along its strokes. A group in one piece needs its own ink along
-    ``_OUTLINE_COVER`` of it, or along ``_HIDDEN_OWN`` and ``_JOINED_COVER``
-    with what is hidden: a seal the size of the one character written over
-    it shows little of its ring.
+    shape). A group in one piece that runs along ``_OUTLINE_COVER`` of the
+    outline with its own ink follows it. Otherwise, and always for a group
+    ``joined`` across the pen's strokes, its own ink must run along
+    ``_HIDDEN_OWN`` of it and, with what is hidden, along ``_JOINED_COVER``:
+    a seal the size of the one character written over it shows little of its
+    ring, while a character in a coloured pen, its own layer with the halo
+    all along its strokes, shows its own ink along less of any box round it.
 
     The ellipse is fitted to the group's hull; for a group at the page's edge
     also to its outer ring alone (:func:`_ring_ellipse`), since a stamp cut
@@ -284,9 +284,7 @@ def _follows_outline(
         own = _coverage(near, outline, reach, page)
         if own >= _OUTLINE_COVER and not joined:
             return True
-        if own >= (_OUTLINE_COVER if joined else _HIDDEN_OWN) and (
-            _coverage(near | hidden, outline, reach, page) >= _JOINED_COVER
-        ):
+        if own >= _HIDDEN_OWN and _coverage(near | hidden, outline, reach, page) >= _JOINED_COVER:
             return True
     return False
 

@@ -162,19 +162,22 @@ def test_a_stamp_cut_into_pieces_by_the_lines_written_across_it_is_found(seed):
 def test_a_group_joined_across_the_pens_halo_needs_its_own_ink_along_its_outline():
     """A character in a coloured pen is a layer of its own, and the halo round its dark strokes lies all along
     them: counted as hidden ink, the halo alone would make any boxy group of its soft edges a stamp (鯊 on warm
-    rules). The group's own ink must still run along most of its outline."""
+    rules). The group's own ink must still run along a good part of its outline (``_HIDDEN_OWN``)."""
     from inksight_sdk.vision.stamps import _follows_outline
 
     box = np.zeros((120, 120), bool)
     box[10:110, 10:14] = box[10:110, 106:110] = box[10:14, 10:110] = box[106:110, 10:110] = True
     ink = np.zeros(box.shape, bool)
     ink[10:110, 10:14] = True  # the group's own ink along one side of its box only ...
-    ink[10:14, 10:110] = ink[106:110, 100:110] = True  # ... and the top, and a corner
+    ink[106:110, 100:110] = ink[10:14, 100:110] = True  # ... and two corners
     ink[50:70, 50:70] = True  # and something inside it
     points = np.column_stack(np.nonzero(ink)[::-1]).astype(np.float32)
     page = (-1000, -1000, 1000, 1000)
     assert _follows_outline(box, np.column_stack(np.nonzero(box)[::-1]).astype(np.float32), 3.0, page, box, True)
     assert not _follows_outline(ink, points, 3.0, page, box, True)
+    ink[10:14, 10:110] = True  # with the top too it runs along half of it: a seal mostly under a character
+    points = np.column_stack(np.nonzero(ink)[::-1]).astype(np.float32)
+    assert _follows_outline(ink, points, 3.0, page, box, True)
 
 
 #: 井 and 丰: characters whose strokes cross most of a seal pressed under them
