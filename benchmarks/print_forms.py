@@ -1,0 +1,305 @@
+"""Print or handwriting on phone photos of filled-in forms (issue 13 part 3), drawn here with a known truth.
+
+    python benchmarks/print_forms.py                 # 12 forms (about a minute on 2 cores)
+    python benchmarks/print_forms.py --forms 40 --show 3   # more forms; save 3 overlays to /tmp
+
+A form is drawn at 150 dpi: a heading in bold capitals, rows of printed
+labels (``Date of birth:``) each with a field line that real handwriting fills
+in, a row of tick boxes with a tick in one, and a line of small print at the
+foot. Every form takes its faces and sizes from a seeded draw among the
+TrueType faces of the machine (DejaVu Sans and Serif, Liberation Sans and
+Serif, when installed) and Pillow's own (Aileron), labels 15-26 px high. The
+handwriting is cut into words from *tuning* pen recordings only
+(``docs/quality-split.md``): the Wacom note and the UNIPEN writers ``jwsr102``,
+``wcdr101`` and ``app2200``, in blue or black ink. Then the page is
+photographed: warm uneven light, a slight rotation and perspective, blur,
+sensor noise, reduced to 60-90 % and saved as JPEG at quality 60-85.
+
+Scored per form, from :func:`inksight_sdk.vision.detect_layout` (the
+default detector) and the default pipeline:
+
+- ``print found``: of the detected words whose centre lies on a printed word,
+  the share taken for print (``kind`` printed, kept without strokes);
+- ``hand as print``: of the detected words on handwriting, the share taken
+  for print or a stamp (their ink would be lost);
+- ``ink on print``: the share of the traced ink within a printed word's box.
+
+Writes ``benchmarks/results/print_forms.md``. Nothing here is a judging
+photo: the judging form (``form_patient_intake_phone.jpg``) is measured by
+``quality_unseen.py --set judge`` only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import attrs
+import cv2
+import numpy as np
+from _common import RESULTS, machine_line, markdown_table, save_png, shared
+from PIL import Image, ImageDraw, ImageFont
+
+from inksight_sdk import Pipeline
+from inksight_sdk.evaluation import load_unipen_strokes, load_wacom_strokes, text_lines
+from inksight_sdk.vision import detect_layout
+
+FACES = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf",
+)
+BOLD = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
+)
+HEADINGS = ("PATIENT INTAKE FORM", "MEMBERSHIP APPLICATION", "REGISTRATION FORM", "VISITOR LOG", "ORDER FORM")
+LABELS = (
+    "First name:", "Last name:", "Date of birth:", "Address:", "City and postcode:", "Phone number:",
+    "Email address:", "Emergency contact:", "Relationship:", "Insurance provider:", "Policy number:",
+    "Current medications:", "Allergies:", "Reason for visit:", "Occupation:", "Signature:", "Date:",
+)  # fmt: skip
+TICKS = ("Smoker:", "Returning visitor:", "Newsletter:")
+FOOTERS = (
+    "Please write clearly in ink and complete every field. Office use only below this line.",
+    "Form 12-B rev. 2023. The information you give is kept confidential under our privacy policy.",
+)
+INKS = ((28, 48, 150), (32, 32, 38))
+#: the tuning recordings the handwriting is cut from (docs/quality-split.md)
+UNIPEN = ("jwsr102.dat", "wcdr101.dat", "app2200.dat")
+
+
+@attrs.frozen
+class Form:
+    """A photographed form: the image, and the boxes (x0, y0, x1, y1) of its printed and handwritten words."""
+
+    image: np.ndarray
+    printed: list[tuple[float, float, float, float]]
+    handwritten: list[tuple[float, float, float, float]]
+
+
+def handwritten_words() -> list[list[np.ndarray]]:
+    """Words (lists of strokes, their own frame) cut at wide gaps from the tuning recordings' text lines."""
+    sources = [load_wacom_strokes(shared("ink", "wacom_digital_ink_is_processable.json"))]
+    sources += [load_unipen_strokes(shared("ink", "unipen", name)) for name in UNIPEN]
+    words = []
+    for strokes in sources:
+        strokes = [s for s in strokes if len(s)]
+        height = float(np.median([np.ptp(s[:, 1]) for s in strokes]))
+        for line in text_lines(strokes, 1.5 * height):
+            members = sorted(line, key=lambda i: float(strokes[i][:, 0].min()))
+            word: list[np.ndarray] = []
+            right = -np.inf
+            for i in members:
+                s = strokes[i]
+                if word and s[:, 0].min() - right > 0.6 * height:
+                    words.append(word)
+                    word = []
+                word.append(s)
+                right = max(right, float(s[:, 0].max()))
+            if word:
+                words.append(word)
+    return [w for w in words if sum(len(s) for s in w) >= 20]
+
+
+def _face(path: str | None, size: int) -> ImageFont.FreeTypeFont:
+    if path and Path(path).exists():
+        return ImageFont.truetype(path, size)
+    return ImageFont.load_default(size=size)  # Aileron, shipped with Pillow
+
+
+def draw_form(seed: int, words: list[list[np.ndarray]]) -> Form:
+    """One form, its words' boxes in the photographed image's pixels."""
+    rng = np.random.default_rng(seed)
+    width, height = 1240, 1600
+    page = Image.new("RGB", (width, height), (248, 247, 243))
+    draw = ImageDraw.Draw(page)
+    faces = [f for f in FACES if Path(f).exists()] + [None]
+    face = faces[int(rng.integers(len(faces)))]
+    bold = [f for f in BOLD if Path(f).exists()] + [None]
+    size = int(rng.integers(15, 27))
+    printed: list[tuple[float, float, float, float]] = []
+    handwritten: list[tuple[float, float, float, float]] = []
+    ink_layer = np.zeros((height, width), np.float32)
+
+    def text(x: float, y: float, words_: str, font: ImageFont.FreeTypeFont) -> float:
+        """Print ``words_`` from (x, baseline y); one box per word; return the x after it."""
+        for word in words_.split():
+            box = draw.textbbox((x, y), word, font=font, anchor="ls")
+            draw.text((x, y), word, font=font, fill=(30, 30, 34), anchor="ls")
+            printed.append(tuple(float(v) for v in box))
+            x = box[2] + font.getlength(" ")
+        return x
+
+    def write(x: float, baseline: float, x_end: float, letter: float) -> None:
+        """Handwritten words from ``x`` along ``baseline`` until ``x_end``, ascenders about ``letter`` px."""
+        pen = float(rng.uniform(2.0, 3.2))
+        while True:
+            word = words[int(rng.integers(len(words)))]
+            pts = np.concatenate(word)
+            top, bottom = np.percentile(pts[:, 1], 2), np.percentile(pts[:, 1], 90)
+            scale = letter / max(bottom - top, 1.0) * rng.uniform(0.9, 1.2)
+            w = float(np.ptp(pts[:, 0])) * scale
+            if x + w > x_end:
+                return
+            dy = baseline - bottom * scale + rng.uniform(-2, 2)
+            placed = [(s - [pts[:, 0].min(), 0.0]) * scale + [x, dy] for s in word]
+            for s in placed:
+                cv2.polylines(
+                    ink_layer, [np.rint(s * 16).astype(np.int32)], False, 1.0, int(round(pen)), cv2.LINE_AA, shift=4
+                )
+            every = np.concatenate(placed)
+            handwritten.append((*every.min(axis=0), *every.max(axis=0)))
+            x += w + rng.uniform(0.6, 1.2) * letter
+
+    heading = HEADINGS[int(rng.integers(len(HEADINGS)))]
+    text(80, 120, heading, _face(bold[int(rng.integers(len(bold)))], int(1.6 * size)))
+    font = _face(face, size)
+    labels = list(rng.permutation(LABELS))[: int(rng.integers(8, 12))]
+    y = 200.0
+    spacing = size * rng.uniform(2.6, 3.4)
+    for label in labels:
+        end = text(80, y, label, font)
+        draw.line([(end + 10, y + 3), (width - 80, y + 3)], fill=(60, 60, 66), width=1)
+        if rng.random() < 0.85:
+            write(end + 20, y, width - 100, size * rng.uniform(1.1, 1.6))
+        y += spacing
+    for label in rng.permutation(TICKS)[:2]:
+        x = text(80, y, str(label), font) + 20
+        ticked = int(rng.integers(2))
+        for k, option in enumerate(("Yes", "No")):
+            box = size * 0.9
+            draw.rectangle([x, y - box, x + box, y], outline=(40, 40, 44), width=2)
+            if k == ticked:
+                tick = np.array(
+                    [[x + 0.15 * box, y - 0.5 * box], [x + 0.4 * box, y - 0.1 * box], [x + 1.2 * box, y - 1.3 * box]]
+                )
+                cv2.polylines(ink_layer, [np.rint(tick * 16).astype(np.int32)], False, 1.0, 3, cv2.LINE_AA, shift=4)
+                handwritten.append((*tick.min(axis=0), *tick.max(axis=0)))
+            x = text(x + box + 10, y, option, font) + 40
+        y += spacing
+    text(80, y + spacing, FOOTERS[int(rng.integers(len(FOOTERS)))], _face(face, max(12, int(0.7 * size))))
+    draw.rectangle([50, 60, width - 50, y + 1.5 * spacing], outline=(40, 40, 44), width=2)
+
+    # the pen's ink over the print, then the camera
+    image = np.asarray(page, np.float32)
+    ink = np.asarray(INKS[int(rng.integers(len(INKS)))], np.float32)
+    alpha = np.clip(ink_layer, 0, 1)[..., None] * rng.uniform(0.85, 0.95)
+    image = image * (1 - alpha) + ink * alpha
+    return _photograph(image, printed, handwritten, rng)
+
+
+def _photograph(image: np.ndarray, printed: list, handwritten: list, rng: np.random.Generator) -> Form:
+    """Warm uneven light, a slight rotation and perspective, blur, noise, reduced, JPEG."""
+    h, w = image.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    falloff = 1.0 - 0.25 * (((xx - rng.uniform(0, w)) / w) ** 2 + ((yy - rng.uniform(0, h)) / h) ** 2)
+    image = image * falloff[..., None] * np.array([1.0, 0.95, 0.86], np.float32)
+    corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    moved = corners + rng.uniform(-0.02, 0.02, (4, 2)).astype(np.float32) * [w, h]
+    scale = float(rng.uniform(0.6, 0.9))
+    warp = cv2.getPerspectiveTransform(corners, (moved * scale).astype(np.float32))
+    size = (int(w * scale), int(h * scale))
+    image = cv2.warpPerspective(image, warp, size, flags=cv2.INTER_LINEAR, borderValue=(70, 60, 50))
+    image = cv2.GaussianBlur(image, (0, 0), float(rng.uniform(0.5, 1.1)))
+    image = image + rng.normal(0, 2.5, image.shape)
+    ok, buf = cv2.imencode(
+        ".jpg",
+        np.clip(image, 0, 255).astype(np.uint8)[..., ::-1],
+        [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 86))],
+    )
+    photo = np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1])
+
+    def boxes(items: list) -> list[tuple[float, float, float, float]]:
+        out = []
+        for x0, y0, x1, y1 in items:
+            pts = np.float32([[[x0, y0]], [[x1, y0]], [[x1, y1]], [[x0, y1]]])
+            p = cv2.perspectiveTransform(pts, warp).reshape(-1, 2)
+            out.append((*p.min(axis=0), *p.max(axis=0)))
+        return out
+
+    return Form(photo, boxes(printed), boxes(handwritten))
+
+
+def score(form: Form, pipeline: Pipeline) -> tuple[dict[str, float], list]:
+    """The form's scores, and its traced strokes."""
+
+    def inside(point: np.ndarray, items: list) -> bool:
+        return any(x0 - 2 <= point[0] <= x1 + 2 and y0 - 2 <= point[1] <= y1 + 2 for x0, y0, x1, y1 in items)
+
+    on_print = on_hand = found = wrong = 0
+    for word in detect_layout(form.image).words:
+        centre = np.asarray(word.quad, np.float64).mean(axis=0)
+        if inside(centre, form.printed):
+            on_print += 1
+            found += word.kind == "printed"
+        elif inside(centre, form.handwritten):
+            on_hand += 1
+            wrong += word.kind in ("printed", "stamp")
+    strokes = [np.asarray(s.points, np.float64) for s in pipeline.convert(form.image).strokes() if len(s.points)]
+    points = np.concatenate(strokes) if strokes else np.zeros((0, 2))
+    ink_on_print = float(np.mean([inside(p, form.printed) for p in points[::3]])) if len(points) else 0.0
+    return {
+        "printed words": on_print,
+        "print found": found / max(on_print, 1),
+        "handwritten words": on_hand,
+        "hand as print": wrong / max(on_hand, 1),
+        "ink on print": ink_on_print,
+    }, strokes
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--forms", type=int, default=12)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--show", type=int, default=0, help="save this many overlays to /tmp/print_forms_<k>.png")
+    parser.add_argument("--out", type=Path, default=RESULTS / "print_forms.md")
+    args = parser.parse_args()
+    words = handwritten_words()
+    pipeline = Pipeline(detector="layout", derenderer="skeleton")
+    rows = []
+    start = time.perf_counter()
+    for k in range(args.forms):
+        form = draw_form(args.seed + k, words)
+        r, strokes = score(form, pipeline)
+        rows.append([args.seed + k] + list(r.values()))
+        print(f"form {args.seed + k}: " + " ".join(f"{key}={v:.3f}" for key, v in r.items()), flush=True)
+        if k < args.show:
+            shown = form.image.copy()
+            for x0, y0, x1, y1 in form.printed:
+                cv2.rectangle(shown, (int(x0), int(y0)), (int(x1), int(y1)), (255, 160, 0), 1)
+            for s in strokes:
+                cv2.polylines(shown, [np.rint(s).astype(np.int32)], False, (220, 0, 0), 1)
+            save_png(shown, Path(f"/tmp/print_forms_{k}.png"), max_bytes=3_000_000)
+    header = ["form", "printed words", "print found", "handwritten words", "hand as print", "ink on print"]
+    total_print = sum(r[1] for r in rows)
+    total_hand = sum(r[3] for r in rows)
+    found = sum(r[1] * r[2] for r in rows) / max(total_print, 1)
+    wrong = sum(r[3] * r[4] for r in rows) / max(total_hand, 1)
+    ink = float(np.mean([r[5] for r in rows]))
+    text = [
+        "# Print or handwriting on photographed forms",
+        "",
+        f"Generated by `python benchmarks/print_forms.py --forms {args.forms} --seed {args.seed}` (definitions in its "
+        "docstring). Synthetic forms: printed labels in the machine's TrueType faces, handwriting cut from tuning "
+        "pen recordings, photographed (light, perspective, blur, noise, JPEG).",
+        f"Machine: {machine_line()}. Wall time: {time.perf_counter() - start:.0f} s.",
+        "",
+        markdown_table(header, rows),
+        "",
+        f"All forms: print found {found:.3f} of {total_print} printed words; hand as print {wrong:.3f} of "
+        f"{total_hand} handwritten words; mean ink on print {ink:.3f}.",
+        "",
+    ]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(text))
+    print(text[-2])
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
