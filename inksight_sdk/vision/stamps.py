@@ -100,10 +100,8 @@ def find_stamps(mask: np.ndarray, colour: np.ndarray, letter_height: float, pen_
     smallest = min(_MIN_SIZE * letter_height, _MIN_PENS * pen_width)
     layers, halo = _layers(mask, colour, smallest, pen_width)
     for layer in layers:
-        tint = None if layer.hue is None else _tinted(colour, layer.hue, pen_width) & ~halo
-        found |= _stamps_in(
-            layer.ink, halo, letter_height, pen_width, smallest if layer.pale else _MIN_SIZE * letter_height, tint
-        )
+        least = smallest if layer.pale else _MIN_SIZE * letter_height
+        found |= _stamps_in(layer.ink, layer.hue, halo, colour, letter_height, pen_width, least)
     if not found.any():
         return found
     # the stamp's paler, greyer pixels (its edges, its thin spots) fall outside its colour's layer: the ink
@@ -164,11 +162,12 @@ def _layers(mask: np.ndarray, colour: np.ndarray, smallest: float, pen_width: fl
 
 def _stamps_in(
     layer: np.ndarray,
+    hue: float | None,
     halo: np.ndarray,
+    colour: np.ndarray,
     letter_height: float,
     pen_width: float,
     smallest: float,
-    tint: np.ndarray | None,
 ) -> np.ndarray:
     """The ink of each group of ``layer`` at least ``smallest`` across that follows a regular outline.
 
@@ -188,9 +187,10 @@ def _stamps_in(
     pen has the halo all along its strokes.
 
     A stamp holds text; a hole or a ring drawn round a word does not hold
-    any of the ring's colour. ``tint`` (where the page shows the layer's hue
-    at all, None for the light layer) counts as text: a stamp's small
-    letters are often too faint for the ink mask.
+    any of the ring's colour. Where the layer has a ``hue`` of its own (the
+    light layer has none), what shows that hue at all in ``colour`` (the
+    page, :func:`_tinted`; off the pen's halo) counts as text: a stamp's
+    small letters are often too faint for the ink mask.
     """
     found = np.zeros(layer.shape, bool)
     total = np.count_nonzero(layer)
@@ -225,9 +225,12 @@ def _stamps_in(
         cv2.fillConvexPoly(inside, cv2.convexHull(points).astype(np.int32), 1)
         depth = 2 * int(round(_OUTLINE_REACH * max(pen_width, 1.0))) + 3
         core = cv2.erode(inside, np.ones((depth, depth), np.uint8)).astype(bool)
-        text = np.count_nonzero(core & (here if tint is None else here | tint[box]))
         free = np.count_nonzero(core & ~halo[box])  # the inside not hidden by the pen's strokes
-        if text >= min(_INNER_SHARE * len(points), _FREE_SHARE * free):  # it holds text; a hole does not
+        needed = min(_INNER_SHARE * len(points), _FREE_SHARE * free)
+        text = np.count_nonzero(core & here)
+        if text < needed and hue is not None:
+            text = np.count_nonzero(core & (here | (_tinted(colour, box, hue, pen_width) & ~halo[box])))
+        if text >= needed:  # it holds text; a hole does not
             found[box] |= (inside > 0) & here
     return found
 
@@ -368,16 +371,20 @@ def _coverage(near: np.ndarray, outline: np.ndarray, reach: float, page: tuple[i
     return float(hit.any(axis=1).mean())
 
 
-def _tinted(colour: np.ndarray, hue: float, pen_width: float) -> np.ndarray:
-    """Where the page shows ``hue`` at all (``bool``): a stamp's small text, too faint for the ink mask.
+def _tinted(colour: np.ndarray, box: tuple[slice, slice], hue: float, pen_width: float) -> np.ndarray:
+    """Where the page shows ``hue`` at all within ``box`` (``bool``): a stamp's small text, too faint for the mask.
 
     Each pixel is divided by its paper (the brightest colour within a few pen
     widths), so what is left is the tint of what lies on the paper: tinted
     paper, or paper under warm light, has none.
     """
-    size = 2 * int(round(_PAPER_PENS * max(pen_width, 1.0))) + 1
-    paper = cv2.dilate(colour, np.ones((size, size), np.uint8)).astype(np.float32)
-    tint = np.clip(colour.astype(np.float32) / np.maximum(paper, 1.0), 0.0, 1.0)
+    reach = int(round(_PAPER_PENS * max(pen_width, 1.0)))
+    rows, cols = box
+    top, left = max(0, rows.start - reach), max(0, cols.start - reach)
+    around = colour[top : rows.stop + reach, left : cols.stop + reach]
+    paper = cv2.dilate(around, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)).astype(np.float32)
+    inner = (slice(rows.start - top, rows.stop - top), slice(cols.start - left, cols.stop - left))
+    tint = np.clip(around[inner].astype(np.float32) / np.maximum(paper[inner], 1.0), 0.0, 1.0)
     chroma = 255.0 * (tint.max(axis=2) - tint.min(axis=2))
     hues = cv2.cvtColor(np.rint(255.0 * tint).astype(np.uint8), cv2.COLOR_RGB2HSV_FULL)[..., 0] * (360 / 256)
     return (chroma >= _TINT_CHROMA) & (_angle(hues, hue) <= _HUE_REACH)
