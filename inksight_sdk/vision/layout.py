@@ -43,13 +43,15 @@ import numpy as np
 from ..filters import gaussian_1d
 from ..stages import DetectedWord, Layout
 from .ink_mask import InkMask, extract_ink
-from .printed import printed_words
+from .printed import printed_words, profile_printed
 from .stamps import find_stamps
 
 __all__ = ["detect_layout"]
 
 #: components lower than this share of the text height (and not long) are dots, accents, punctuation
 _MAIN_HEIGHT = 0.45
+#: a component this many times as long as it is tall is a line (an underline), not letters blurred together
+_LINE_LIKE = 8.0
 #: blocks: ink closer than this many text heights belongs together
 _BLOCK_REACH = 0.6
 #: line peaks are at least this many text heights apart and this prominent (share of the highest)
@@ -251,9 +253,19 @@ def _upright_corners(box: np.ndarray) -> np.ndarray:
 
 
 def _printed(plan: _LinePlan, words: Sequence[Sequence[int]]) -> list[bool]:
-    """Which words of a line are set in type (:mod:`.printed`), from their main components."""
+    """Which words of a line are set in type (:mod:`.printed`), from their main components and their outline."""
     boxes = [[plan.components[i].extent(plan.angle) for i in members if plan.components[i].main] for members in words]
-    return printed_words(boxes, plan.scale)
+    outlines = []
+    for members, main_boxes in zip(words, boxes):
+        # letters, not lines: a double underline is flat and straight too
+        if not main_boxes or all(u1 - u0 >= _LINE_LIKE * (v1 - v0 + 1) for u0, u1, v0, v1 in main_boxes):
+            outlines.append(False)
+            continue
+        main = [plan.components[i].project(plan.angle) for i in members if plan.components[i].main]
+        u = np.concatenate([m[0] for m in main])
+        v = np.concatenate([m[1] for m in main])
+        outlines.append(profile_printed(u, v, plan.scale))
+    return printed_words(boxes, plan.scale, outlines)
 
 
 def _components(mask: np.ndarray, stroke_width: float) -> tuple[list[_Component], float]:

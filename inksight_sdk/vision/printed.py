@@ -20,6 +20,15 @@ are outliers that the share-based test tolerates. A phone photo's blur joins
 letters of small type and moves their bottoms by about a pixel: a long word
 may hold one joined blob, and a short word beside print may sit within two
 tolerances of its baseline (a hand filling in a form misses by more).
+
+Small type in a phone photo is blurred into a blob or two per word: no
+letters to count. Its outline still shows what type is. Along the word,
+column by column, the lowest ink lies on the baseline in most columns (all
+but the round bottoms' flanks and the descenders) and the highest ink on two
+levels (x-height, and capitals and ascenders); a hand's columns wander, up
+and down its joins and loops (:func:`profile_printed`). Only words several
+letter heights long and as tall as letters are judged so: a dash, a rule's
+remnant or a short word holds too few columns to tell.
 """
 
 from __future__ import annotations
@@ -29,7 +38,7 @@ from collections.abc import Sequence
 import attrs
 import numpy as np
 
-__all__ = ["PrintEvidence", "print_evidence", "printed_words"]
+__all__ = ["PrintEvidence", "print_evidence", "printed_words", "profile_printed"]
 
 #: a word needs this many separate letters to show a baseline of its own
 _MIN_LETTERS = 5
@@ -69,6 +78,20 @@ _WINDOW_LETTERS = 8
 _WINDOW = 2
 #: ... and judged with those two words away only when this share of the letters are on the type's levels
 _WIDE_WINDOW_SHARE = 0.8
+#: a word's column profile (lowest and highest ink per column along the line) is type's when at least this share
+#: of its columns end on one baseline and this share start on two top levels, within _PROFILE_SHARE of the
+#: letter height (at least _PROFILE_PIXELS) ...
+_PROFILE_BASE = 0.65
+_PROFILE_TOPS = 0.9
+_PROFILE_SHARE = 0.06
+_PROFILE_PIXELS = 1.0
+#: ... for a word at least this many pixels tall (smaller handwriting is as flat within a pixel) and this many
+#: times as long, whose columns hold at least this many pixels of ink up and down in the middle (this share of
+#: the word's height): letters, not a dash, a line, or two lines merged by blur
+_PROFILE_TALL = 8.0
+_PROFILE_LENGTH = 2.0
+_PROFILE_COLUMN = 3.0
+_PROFILE_COLUMN_SHARE = 0.4
 #: a word next to a printed word of its line is printed when its letters (at least this many) sit on
 #: the printed words' baseline and top levels
 _MIN_LETTERS_BESIDE_PRINT = 1
@@ -131,7 +154,43 @@ def _sized(boxes: np.ndarray) -> bool:
     return bool(heights.max() <= _TALLEST * usual and widths.max() <= widest * usual)
 
 
-def printed_words(words: Sequence[Sequence[Box]], letter_height: float) -> list[bool]:
+def profile_printed(u: np.ndarray, v: np.ndarray, letter_height: float) -> bool:
+    """Whether a word's ink pixels (``u`` along its line, ``v`` across it, downwards) have type's outline.
+
+    Per whole column along the line, the lowest ink (``v`` largest) and the
+    highest; with the baseline's slope taken out (Theil-Sen over the
+    bottoms), most bottoms lie on one level and nearly all tops on two,
+    within a share of the smaller of the line's ``letter_height`` and the
+    word's own height (a short cursive word of x-height letters in a line of
+    tall ones is held to its own size).
+    """
+    if len(u) == 0:
+        return False
+    cols = np.rint(u - u.min()).astype(np.int64)
+    n = int(cols.max()) + 1
+    bottom = np.full(n, -np.inf)
+    top = np.full(n, np.inf)
+    np.maximum.at(bottom, cols, v)
+    np.minimum.at(top, cols, v)
+    inked = np.isfinite(bottom)
+    tall = float(np.ptp(v))
+    along = np.flatnonzero(inked).astype(np.float64)
+    bottom, top = bottom[inked], top[inked]
+    column = float(np.median(bottom - top))
+    if tall < _PROFILE_TALL or len(along) < _PROFILE_LENGTH * tall:
+        return False
+    if column < max(_PROFILE_COLUMN, _PROFILE_COLUMN_SHARE * tall):
+        return False
+    step = max(1, len(along) // 60)  # the pairwise slopes of 60 columns are plenty
+    slope = _slope(along[::step], bottom[::step])
+    tolerance = max(_PROFILE_PIXELS, _PROFILE_SHARE * min(letter_height, tall))
+    on_base = _levels(bottom - slope * along, tolerance, 1)
+    return on_base >= _PROFILE_BASE and _levels(top - slope * along, tolerance, _TOP_LEVELS) >= _PROFILE_TOPS
+
+
+def printed_words(
+    words: Sequence[Sequence[Box]], letter_height: float, outlines: Sequence[bool] | None = None
+) -> list[bool]:
     """Which words of one line (in order along it) are printed: by their own evidence, or beside print.
 
     A word too short to show a baseline on its own may show it with its
@@ -141,9 +200,15 @@ def printed_words(words: Sequence[Sequence[Box]], letter_height: float) -> list[
     words away) and its letters sit on that line's baseline and reach its top
     levels (at least the share a word of its own needs): type set in one line
     shares them, a hand filling in a form beside a label does not.
+
+    ``outlines`` says per word whether its column profile is type's
+    (:func:`profile_printed`): a word blurred into too few letters to count
+    is printed by it.
     """
     tolerance = _tolerance(letter_height)
     out = [print_evidence(boxes, letter_height).printed for boxes in words]
+    if outlines is not None:
+        out = [own or bool(outline) for own, outline in zip(out, outlines)]
     for k, boxes in enumerate(words):
         # short words of type side by side show together what none shows alone: first with the words next to
         # it, then, held to a stricter share, with those two away (more words hold more chance alignments)

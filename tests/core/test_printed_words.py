@@ -273,3 +273,42 @@ def test_a_heading_in_capitals_is_print_not_a_row_of_characters(seed):
     ]
     assert 2 <= len(heading) <= 3  # MEETING (its wide M may stand apart), RECORD: not one word per capital
     assert all(w.kind == "printed" and w.script == "latin" for w in heading)
+
+
+def _blurred_labels(size: int, sigma: float) -> np.ndarray:
+    """Form labels in type, photographed small: blurred until their letters run together, saved as JPEG."""
+    import cv2
+
+    page = _typed(["Emergency contact:", "Insurance provider:", "Current medications:"], size=size, width=700)
+    blurred = cv2.GaussianBlur(page, (0, 0), sigma)
+    _, encoded = cv2.imencode(".jpg", blurred[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 70])
+    return np.ascontiguousarray(cv2.imdecode(encoded, cv2.IMREAD_COLOR)[..., ::-1])
+
+
+@pytest.mark.parametrize(("size", "sigma"), [(16, 1.2), (18, 1.4), (20, 1.5)])
+def test_small_type_blurred_into_blobs_is_print_by_its_outline(size, sigma):
+    """Too few separate letters to count, but along each word the ink still ends on one baseline and starts on
+    the x-height or the capitals' line, column by column."""
+    image = _blurred_labels(size, sigma)
+    words = detect_layout(image).words
+    assert len(words) >= 5
+    assert sum(w.kind == "printed" for w in words) >= 0.8 * len(words)
+
+
+def test_an_outline_needs_letters_not_lines():
+    """Flat and level like type, but no letters: a slanting double underline merged by blur (its columns hold
+    a third of its height), and a word smaller than the pixel can tell from type."""
+    from inksight_sdk.vision.printed import profile_printed
+
+    u, v = np.meshgrid(np.arange(120.0), np.arange(2.0))
+    u, v = u.ravel(), v.ravel() + u.ravel() * 0.12  # a line 2 px thick rising 14 px over its length ...
+    double = np.concatenate([v, v + 6.0])  # ... and another 6 px under it: level in the line's frame
+    assert not profile_printed(np.concatenate([u, u]), double, 20.0)
+    letters_u, letters_v = [], []
+    for k in range(6):  # six upright letters 10 px tall, on one baseline: type
+        uu, vv = np.meshgrid(np.arange(k * 8.0, k * 8.0 + 5.0), np.arange(10.0))
+        letters_u.append(uu.ravel())
+        letters_v.append(vv.ravel())
+    assert profile_printed(np.concatenate(letters_u), np.concatenate(letters_v), 10.0)
+    # the same at 6 px: a hand's small word is that level within a pixel
+    assert not profile_printed(np.concatenate(letters_u), np.concatenate(letters_v) * 0.6, 6.0)
