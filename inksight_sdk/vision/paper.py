@@ -389,7 +389,7 @@ def _pieces(sheet: np.ndarray, middle: np.ndarray, lightness: np.ndarray, marks:
     """The connected piece of ``sheet`` with most cells in the middle, and the other large, as bright pieces.
 
     A darker piece is kept too when it is the sheet in a shadow with a sharp edge (cast by something close
-    to the page): it meets the main piece along a long edge, a cell or two of steps apart, and the marks of
+    to the page): it meets the main piece along a long edge, a few cells of steps apart, and the marks of
     the page (``marks``: cells darker than the median around them, writing and printed lines) go on in it
     nearly as densely. A scanner bed or a desk of the sheet's colour beyond the sheet's edge holds none.
     """

@@ -80,7 +80,7 @@ _WINDOW = 2
 _WIDE_WINDOW_SHARE = 0.8
 #: a word's column profile (lowest and highest ink per column along the line) is type's when at least this share
 #: of its columns end on one baseline and this share start on two top levels, within _PROFILE_SHARE of the
-#: letter height (at least _PROFILE_PIXELS) ...
+#: smaller of the line's letter height and the word's own height (at least _PROFILE_PIXELS) ...
 _PROFILE_BASE = 0.65
 _PROFILE_TOPS = 0.9
 _PROFILE_SHARE = 0.06
