@@ -366,24 +366,24 @@ def cutout(rgb: np.ndarray, ref: Reference) -> tuple[np.ndarray, Reference]:
     return out.astype(np.uint8), moved
 
 
+def _right_third_in_shadow(rgb: np.ndarray, depth: float, edge: float) -> np.ndarray:
+    """``rgb`` (float) under warm light, its right third darkened by ``depth`` across an edge ``edge`` of its width."""
+    w = rgb.shape[1]
+    x = np.arange(w, dtype=np.float32)
+    side = 1.0 / (1.0 + np.exp(-(x - 0.66 * w) / (edge * w)))
+    return rgb * (1.0 - depth * side)[None, :, None] * np.array([1.0, 0.93, 0.8], np.float32)
+
+
 def shadow(rgb: np.ndarray, ref: Reference) -> tuple[np.ndarray, Reference]:
     """A soft heavy shadow (light down to 30%) over the right third, and a warm tint over all."""
     rgb, ref = _shrunk(rgb, ref, 1600)
-    h, w = rgb.shape[:2]
-    x = np.arange(w, dtype=np.float32)
-    edge = 1.0 / (1.0 + np.exp(-(x - 0.66 * w) / (0.03 * w)))
-    light = (1.0 - 0.7 * edge)[None, :, None] * np.array([1.0, 0.93, 0.8], np.float32)
-    return np.clip(rgb * light, 0, 255).astype(np.uint8), ref
+    return np.clip(_right_third_in_shadow(rgb, 0.7, 0.03), 0, 255).astype(np.uint8), ref
 
 
 def cast(rgb: np.ndarray, ref: Reference) -> tuple[np.ndarray, Reference]:
     """A deep shadow with a steep edge over the right third (light down to 25%), warm light, noise, JPEG 70."""
     rgb, ref = _shrunk(rgb, ref, 1600)
-    h, w = rgb.shape[:2]
-    x = np.arange(w, dtype=np.float32)
-    edge = 1.0 / (1.0 + np.exp(-(x - 0.66 * w) / (0.02 * w)))
-    light = (1.0 - 0.75 * edge)[None, :, None] * np.array([1.0, 0.93, 0.8], np.float32)
-    shaded = rgb * light + np.random.default_rng(7).normal(0.0, 3.0, rgb.shape)
+    shaded = _right_third_in_shadow(rgb, 0.75, 0.02) + np.random.default_rng(7).normal(0.0, 3.0, rgb.shape)
     ok, buf = cv2.imencode(".jpg", np.clip(shaded, 0, 255).astype(np.uint8)[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 70])
     return np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1]), ref
 
