@@ -47,9 +47,10 @@ _ALONE = 0.5
 #: a stamp is round or boxy: its rotated box at most this many times as long as wide
 _MAX_ASPECT = 3.0
 #: at least this share of a stamp's ink lies well inside its outline (its text), or its text covers this share
-#: of the inside that the pen's strokes leave bare (a character written over a seal hides most of its text)
+#: of the inside that the pen's strokes leave bare (a character written over a seal hides most of its text; what
+#: shows is a few of its letters)
 _INNER_SHARE = 0.1
-_FREE_SHARE = 0.03
+_FREE_SHARE = 0.015
 #: coloured ink: chroma (max - min channel, 0..255) at least this
 _MIN_CHROMA = 45.0
 #: a stamp's text too faint for the ink mask still shows its hue at this chroma against its paper, the

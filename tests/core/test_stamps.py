@@ -186,7 +186,18 @@ _FENG = _drawn([(200, 250), (820, 250)], [(240, 480), (780, 480)], [(150, 720), 
 
 
 @pytest.mark.parametrize(
-    ("name", "seed"), [("jing", 3), ("jing", 6), ("jing", 9), ("feng", 2), ("feng", 3), ("feng", 7), ("feng", 11)]
+    ("name", "seed"),
+    [
+        ("jing", 3),
+        ("jing", 6),
+        ("jing", 9),
+        ("feng", 2),
+        ("feng", 3),
+        ("feng", 7),
+        ("feng", 11),
+        ("feng", 9),
+        ("feng", 20),
+    ],
 )
 def test_a_seal_mostly_hidden_by_the_character_over_it_is_left_out(name, seed):
     """The character covers much of the seal's ring and nearly all of its text: the ring is judged with what
