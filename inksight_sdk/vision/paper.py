@@ -139,7 +139,7 @@ def paper_region(small: np.ndarray, margin: int) -> np.ndarray | None:
     smooth = cv2.medianBlur(rgb, 2 * margin + 1)
     lightness = smooth.max(axis=2).astype(np.float32)
     # chromaticity: a shadow scales all three channels alike and leaves it as it is (CIELAB's a*b* shrink)
-    hue = smooth.astype(np.float32) / np.maximum(smooth.sum(axis=2, keepdims=True, dtype=np.float32), 1.0)
+    hue = _chromaticity(smooth)
     height, width = lightness.shape
     middle = np.zeros((height, width), dtype=bool)
     dy, dx = int(height * (1 - _MIDDLE) / 2), int(width * (1 - _MIDDLE) / 2)
@@ -168,7 +168,7 @@ def paper_region(small: np.ndarray, margin: int) -> np.ndarray | None:
     chosen = _pieces(sheet, middle, lightness, marks)
     if chosen.mean() > 1.0 - _MIN_OUTSIDE_SHARE:
         return None
-    raw_hue = rgb.astype(np.float32) / np.maximum(rgb.sum(axis=2, keepdims=True, dtype=np.float32), 1.0)
+    raw_hue = _chromaticity(rgb)
     # paper between the marks is as bright as the sheet around it: near a shadow, as the shadow's brightest
     # cell nearby (and tinted as deep), so a line of dense writing in the shadow is filled like one in the light
     level = np.full(lightness.shape, paper_level, dtype=np.float32)
@@ -363,26 +363,31 @@ def _flat_fill(rgb: np.ndarray, smooth: np.ndarray) -> np.ndarray:
     return fill
 
 
-def _marked_contact(piece: np.ndarray, sheet: np.ndarray, marks: np.ndarray) -> bool:
+def _marked_contact(piece: np.ndarray, sheet: np.ndarray, near_sheet: np.ndarray, marks: np.ndarray) -> bool:
     """Whether ``piece`` meets ``sheet`` across a narrow band and the page's marks go on in it.
 
-    Within ``_SHADOW_GAP`` cells of the sheet along at least ``_SHADOW_EDGE``
-    times the square root of its area, with its cells marked at least
-    ``_SHADOW_MARKS`` as often as the sheet's (``marks``: writing and printed
-    lines). A scanner bed or a desk of the sheet's colour holds no marks.
+    Within ``_SHADOW_GAP`` cells of the sheet (``near_sheet``) along at least
+    ``_SHADOW_EDGE`` times the square root of its area, with its cells marked
+    at least ``_SHADOW_MARKS`` as often as the sheet's (``marks``: writing and
+    printed lines). A scanner bed or a desk of the sheet's colour holds no marks.
     """
     if not piece.any() or not sheet.any():
         return False
     if marks[piece].mean() < _SHADOW_MARKS * marks[sheet].mean():
         return False
-    near = cv2.dilate(sheet.astype(np.uint8), np.ones((2 * _SHADOW_GAP + 1,) * 2, np.uint8)).astype(bool)
-    return int(np.count_nonzero(near & piece)) >= _SHADOW_EDGE * math.sqrt(float(piece.sum()))
+    return int(np.count_nonzero(near_sheet & piece)) >= _SHADOW_EDGE * math.sqrt(float(piece.sum()))
 
 
-def _between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The cells within ``_SHADOW_GAP`` of both ``a`` and ``b``: the band between them."""
+def _near(cells: np.ndarray) -> np.ndarray:
+    """The cells within ``_SHADOW_GAP`` of ``cells``."""
     gap = np.ones((2 * _SHADOW_GAP + 1,) * 2, np.uint8)
-    return cv2.dilate(a.astype(np.uint8), gap).astype(bool) & cv2.dilate(b.astype(np.uint8), gap).astype(bool)
+    return cv2.dilate(cells.astype(np.uint8), gap).astype(bool)
+
+
+def _chromaticity(rgb: np.ndarray) -> np.ndarray:
+    """``(r, g, b) / (r + g + b)`` per pixel (float32): a shadow scales the channels alike and leaves it as it is."""
+    values = rgb.astype(np.float32)
+    return values / np.maximum(values.sum(axis=2, keepdims=True), 1.0)
 
 
 def _pieces(sheet: np.ndarray, middle: np.ndarray, lightness: np.ndarray, marks: np.ndarray) -> np.ndarray:
@@ -409,13 +414,15 @@ def _pieces(sheet: np.ndarray, middle: np.ndarray, lightness: np.ndarray, marks:
     large = (areas >= _OTHER_PAGE * areas[main]) & ~frame
     keep = large & (level >= _OTHER_PAGE_LEVEL * level[main])
     penumbra = np.zeros(sheet.shape, dtype=bool)  # the steps between the sheet and its shadow are sheet too
+    main_piece = labels == main
+    near_main = _near(main_piece)
     for k in np.flatnonzero(large & ~keep):
         if k == 0 or k == main:
             continue
         piece = labels == k
-        if _marked_contact(piece, labels == main, marks):
+        if _marked_contact(piece, main_piece, near_main, marks):
             keep[k] = True
-            penumbra |= _between(piece, labels == main) & (labels == 0)
+            penumbra |= near_main & _near(piece) & (labels == 0)
     keep[0] = False
     keep[main] = True
     return keep[labels] | penumbra
@@ -442,9 +449,6 @@ def refine_holes(sheet: np.ndarray, image: np.ndarray, cell: int) -> np.ndarray:
     if not enclosed.any():
         return sheet
     rgb = image if image.ndim == 3 else cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
-    values = rgb.astype(np.float32)
-    hue = values / np.maximum(values.sum(axis=2, keepdims=True), 1.0)
-    lightness = values.max(axis=2)
     out = sheet.copy()
     ring = np.ones((2 * _HOLE_RING * cell + 1,) * 2, np.uint8)
     disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (cell | 1, cell | 1))
@@ -456,13 +460,13 @@ def refine_holes(sheet: np.ndarray, image: np.ndarray, cell: int) -> np.ndarray:
         around = cv2.dilate(hole.astype(np.uint8), ring).astype(bool) & sheet[box]
         if not around.any():
             continue
+        hue, lightness = _chromaticity(rgb[box]), rgb[box].max(axis=2).astype(np.float32)
         # the paper round the hole: the brighter half of the sheet's pixels there (its writing is darker)
-        level_all = lightness[box][around]
-        bright = around & (lightness[box] >= np.median(level_all))
-        paper_hue = np.median(hue[box][bright], axis=0)
-        paper_level = float(np.median(lightness[box][bright]))
-        paper_like = (np.linalg.norm(hue[box] - paper_hue, axis=2) <= _HUE_DISTANCE) & (
-            lightness[box] >= _PAPER_BETWEEN * paper_level
+        bright = around & (lightness >= np.median(lightness[around]))
+        paper_hue = np.median(hue[bright], axis=0)
+        paper_level = float(np.median(lightness[bright]))
+        paper_like = (np.linalg.norm(hue - paper_hue, axis=2) <= _HUE_DISTANCE) & (
+            lightness >= _PAPER_BETWEEN * paper_level
         )
         thing = cv2.morphologyEx((hole & ~paper_like).astype(np.uint8), cv2.MORPH_OPEN, disk)
         thing = cv2.dilate(thing, np.ones((3, 3), np.uint8)).astype(bool)

@@ -129,7 +129,7 @@ def _layers(mask: np.ndarray, colour: np.ndarray, smallest: float, pen_width: fl
     pixels = colour[mask]
     p = pixels.astype(np.float64)
     chroma = p.max(axis=1) - p.min(axis=1)
-    hue = cv2.cvtColor(pixels.reshape(-1, 1, 3), cv2.COLOR_RGB2HSV_FULL).reshape(-1, 3)[:, 0] * (360 / 256)
+    hue = _hue_degrees(pixels.reshape(-1, 1, 3)).reshape(-1)
     coloured = chroma >= _MIN_CHROMA
     ys, xs = np.nonzero(mask)
     lightness = cv2.cvtColor(pixels.reshape(-1, 1, 3), cv2.COLOR_RGB2LAB).reshape(-1, 3)[:, 0]
@@ -387,8 +387,13 @@ def _tinted(colour: np.ndarray, box: tuple[slice, slice], hue: float, pen_width:
     inner = (slice(rows.start - top, rows.stop - top), slice(cols.start - left, cols.stop - left))
     tint = np.clip(around[inner].astype(np.float32) / np.maximum(paper[inner], 1.0), 0.0, 1.0)
     chroma = 255.0 * (tint.max(axis=2) - tint.min(axis=2))
-    hues = cv2.cvtColor(np.rint(255.0 * tint).astype(np.uint8), cv2.COLOR_RGB2HSV_FULL)[..., 0] * (360 / 256)
+    hues = _hue_degrees(np.rint(255.0 * tint).astype(np.uint8))
     return (chroma >= _TINT_CHROMA) & (_angle(hues, hue) <= _HUE_REACH)
+
+
+def _hue_degrees(rgb: np.ndarray) -> np.ndarray:
+    """The hue of each pixel of an ``(h, w, 3)`` RGB uint8 array, in degrees."""
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV_FULL)[..., 0] * (360 / 256)
 
 
 def _layer(shape: tuple[int, ...], ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
