@@ -5,8 +5,10 @@
 
 A form is drawn at 150 dpi: a heading in bold capitals, rows of printed
 labels (``Date of birth:``) each with a field line that real handwriting fills
-in, a row of tick boxes with a tick in one, and a line of small print at the
-foot. Every form takes its faces and sizes from a seeded draw among the
+in (some rows hold two fields side by side), on most forms a bordered table
+(a printed header row, cells partly written in), rows of tick boxes with a
+tick in one, a line of small print at the foot, and a frame round it all.
+Field lines and table borders are 1 or 2 px wide. Every form takes its faces and sizes from a seeded draw among the
 TrueType faces of the machine (DejaVu Sans and Serif, Liberation Sans and
 Serif, when installed) and Pillow's own (Aileron), labels 15-26 px high. The
 handwriting is cut into words from *tuning* pen recordings only
@@ -22,7 +24,14 @@ default detector) and the default pipeline:
   the share taken for print (``kind`` printed, kept without strokes);
 - ``hand as print``: of the detected words on handwriting, the share taken
   for print or a stamp (their ink would be lost);
-- ``ink on print``: the share of the traced ink within a printed word's box.
+- ``ink on print``: the share of the traced ink within a printed word's box;
+- ``ink on lines``: the share of the traced ink (drawn 1 px wide) on a printed
+  line (field lines, table borders, tick boxes, the frame; 2 px either side)
+  and not within 2 px of the handwriting;
+- ``hand covered``: the share of the handwriting's pixels within 3 px of the
+  traced ink. Letters drawn small with a broad pen fill their loops (an ``o``
+  becomes a dot), which the tracer cannot follow: this stays below 1 even for
+  a perfect detector.
 
 Writes ``benchmarks/results/print_forms.md``. Nothing here is a judging
 photo: the judging form (``form_patient_intake_phone.jpg``) is measured by
@@ -62,6 +71,7 @@ LABELS = (
     "Email address:", "Emergency contact:", "Relationship:", "Insurance provider:", "Policy number:",
     "Current medications:", "Allergies:", "Reason for visit:", "Occupation:", "Signature:", "Date:",
 )  # fmt: skip
+TABLES = (("Medication", "Dose", "How often"), ("Name", "Relationship", "Phone"), ("Item", "Quantity", "Price"))
 TICKS = ("Smoker:", "Returning visitor:", "Newsletter:")
 FOOTERS = (
     "Please write clearly in ink and complete every field. Office use only below this line.",
@@ -79,6 +89,9 @@ class Form:
     image: np.ndarray
     printed: list[tuple[float, float, float, float]]
     handwritten: list[tuple[float, float, float, float]]
+    #: where the printed lines (field lines, table borders, tick boxes, the frame) and the handwriting lie
+    structure: np.ndarray = attrs.field(eq=False)
+    hand: np.ndarray = attrs.field(eq=False)
 
 
 def handwritten_words() -> list[list[np.ndarray]]:
@@ -124,6 +137,16 @@ def draw_form(seed: int, words: list[list[np.ndarray]]) -> Form:
     printed: list[tuple[float, float, float, float]] = []
     handwritten: list[tuple[float, float, float, float]] = []
     ink_layer = np.zeros((height, width), np.float32)
+    lines = Image.new("L", (width, height), 0)
+    lines_draw = ImageDraw.Draw(lines)
+
+    def line(points: list[tuple[float, float]], thickness: int) -> None:
+        draw.line(points, fill=(60, 60, 66), width=thickness)
+        lines_draw.line(points, fill=255, width=thickness)
+
+    def rectangle(box: list[float], thickness: int) -> None:
+        draw.rectangle(box, outline=(40, 40, 44), width=thickness)
+        lines_draw.rectangle(box, outline=255, width=thickness)
 
     def text(x: float, y: float, words_: str, font: ImageFont.FreeTypeFont) -> float:
         """Print ``words_`` from (x, baseline y); one box per word; return the x after it."""
@@ -155,24 +178,53 @@ def draw_form(seed: int, words: list[list[np.ndarray]]) -> Form:
             handwritten.append((*every.min(axis=0), *every.max(axis=0)))
             x += w + rng.uniform(0.6, 1.2) * letter
 
+    def table(top: float, font: ImageFont.FreeTypeFont, thickness: int) -> float:
+        """A bordered table: a printed header row, then rows some of whose cells are written in; its bottom."""
+        titles = TABLES[int(rng.integers(len(TABLES)))]
+        row = font.size * rng.uniform(2.0, 2.6)
+        rows = int(rng.integers(3, 6))
+        left, right = 80.0, width - 80.0
+        edges = [left] + [left + (right - left) * f for f in (0.45, 0.7)] + [right]
+        bottom = top + row * (rows + 1)
+        for k in range(rows + 2):
+            line([(left, top + k * row), (right, top + k * row)], thickness)
+        for x in edges:
+            line([(x, top), (x, bottom)], thickness)
+        for x, title in zip(edges, titles):
+            text(x + 10, top + 0.7 * row, title, font)
+        for r in range(1, rows + 1):
+            for x0, x1 in zip(edges, edges[1:]):
+                if rng.random() < 0.6:
+                    write(x0 + 10, top + (r + 0.72) * row, x1 - 10, font.size * rng.uniform(1.1, 1.4))
+        return bottom + 1.2 * font.size * 2.6
+
     heading = HEADINGS[int(rng.integers(len(HEADINGS)))]
     text(80, 120, heading, _face(bold[int(rng.integers(len(bold)))], int(1.6 * size)))
     font = _face(face, size)
     labels = list(rng.permutation(LABELS))[: int(rng.integers(8, 12))]
     y = 200.0
     spacing = size * rng.uniform(2.6, 3.4)
-    for label in labels:
-        end = text(80, y, label, font)
-        draw.line([(end + 10, y + 3), (width - 80, y + 3)], fill=(60, 60, 66), width=1)
-        if rng.random() < 0.85:
-            write(end + 20, y, width - 100, size * rng.uniform(1.1, 1.6))
+    rule = int(rng.integers(1, 3))
+    for k, label in enumerate(labels):
+        # some rows hold two fields side by side, each with its own short line
+        if k + 1 < len(labels) and rng.random() < 0.25:
+            fields = [(80, width / 2 - 20, label), (width / 2 + 20, width - 80, labels[k + 1])]
+        else:
+            fields = [(80, width - 80, label)]
+        for x0, x1, name in fields:
+            end = text(x0, y, name, font)
+            line([(end + 10, y + 3), (x1, y + 3)], rule)
+            if rng.random() < 0.85:
+                write(end + 20, y, x1 - 20, size * rng.uniform(1.1, 1.6))
         y += spacing
+    if rng.random() < 0.7:
+        y = table(y, font, rule)
     for label in rng.permutation(TICKS)[:2]:
         x = text(80, y, str(label), font) + 20
         ticked = int(rng.integers(2))
         for k, option in enumerate(("Yes", "No")):
             box = size * 0.9
-            draw.rectangle([x, y - box, x + box, y], outline=(40, 40, 44), width=2)
+            rectangle([x, y - box, x + box, y], 2)
             if k == ticked:
                 tick = np.array(
                     [[x + 0.15 * box, y - 0.5 * box], [x + 0.4 * box, y - 0.1 * box], [x + 1.2 * box, y - 1.3 * box]]
@@ -182,17 +234,24 @@ def draw_form(seed: int, words: list[list[np.ndarray]]) -> Form:
             x = text(x + box + 10, y, option, font) + 40
         y += spacing
     text(80, y + spacing, FOOTERS[int(rng.integers(len(FOOTERS)))], _face(face, max(12, int(0.7 * size))))
-    draw.rectangle([50, 60, width - 50, y + 1.5 * spacing], outline=(40, 40, 44), width=2)
+    rectangle([50, 60, width - 50, y + 1.5 * spacing], 2)
 
     # the pen's ink over the print, then the camera
     image = np.asarray(page, np.float32)
     ink = np.asarray(INKS[int(rng.integers(len(INKS)))], np.float32)
     alpha = np.clip(ink_layer, 0, 1)[..., None] * rng.uniform(0.85, 0.95)
     image = image * (1 - alpha) + ink * alpha
-    return _photograph(image, printed, handwritten, rng)
+    return _photograph(image, printed, handwritten, np.asarray(lines) > 0, ink_layer > 0.3, rng)
 
 
-def _photograph(image: np.ndarray, printed: list, handwritten: list, rng: np.random.Generator) -> Form:
+def _photograph(
+    image: np.ndarray,
+    printed: list,
+    handwritten: list,
+    structure: np.ndarray,
+    hand: np.ndarray,
+    rng: np.random.Generator,
+) -> Form:
     """Warm uneven light, a slight rotation and perspective, blur, noise, reduced, JPEG."""
     h, w = image.shape[:2]
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -221,7 +280,10 @@ def _photograph(image: np.ndarray, printed: list, handwritten: list, rng: np.ran
             out.append((*p.min(axis=0), *p.max(axis=0)))
         return out
 
-    return Form(photo, boxes(printed), boxes(handwritten))
+    def mask(m: np.ndarray) -> np.ndarray:
+        return cv2.warpPerspective(m.astype(np.uint8), warp, size, flags=cv2.INTER_NEAREST) > 0
+
+    return Form(photo, boxes(printed), boxes(handwritten), mask(structure), mask(hand))
 
 
 def score(form: Form, pipeline: Pipeline) -> tuple[dict[str, float], list]:
@@ -242,12 +304,26 @@ def score(form: Form, pipeline: Pipeline) -> tuple[dict[str, float], list]:
     strokes = [np.asarray(s.points, np.float64) for s in pipeline.convert(form.image).strokes() if len(s.points)]
     points = np.concatenate(strokes) if strokes else np.zeros((0, 2))
     ink_on_print = float(np.mean([inside(p, form.printed) for p in points[::3]])) if len(points) else 0.0
+    # a printed line is traced where the output lies on it (two pixels either side) away from the handwriting
+    near = np.ones((5, 5), np.uint8)
+    structure = cv2.dilate(form.structure.astype(np.uint8), near) > 0
+    hand = cv2.dilate(form.hand.astype(np.uint8), near) > 0
+    traced = np.zeros(form.hand.shape, np.uint8)
+    for s in strokes:
+        cv2.polylines(traced, [np.rint(s).astype(np.int32)], False, 1, 1)
+    on = np.nonzero(traced)
+    ink_on_lines = float(np.mean(structure[on] & ~hand[on])) if len(on[0]) else 0.0
+    # the handwriting covered: its pixels within three pixels of the output
+    distance = cv2.distanceTransform((1 - traced).astype(np.uint8), cv2.DIST_L2, 3)
+    covered = float(np.mean(distance[form.hand] <= 3.0)) if form.hand.any() else 1.0
     return {
         "printed words": on_print,
         "print found": found / max(on_print, 1),
         "handwritten words": on_hand,
         "hand as print": wrong / max(on_hand, 1),
         "ink on print": ink_on_print,
+        "ink on lines": ink_on_lines,
+        "hand covered": covered,
     }, strokes
 
 
@@ -274,12 +350,17 @@ def main() -> int:
             for s in strokes:
                 cv2.polylines(shown, [np.rint(s).astype(np.int32)], False, (220, 0, 0), 1)
             save_png(shown, Path(f"/tmp/print_forms_{k}.png"), max_bytes=3_000_000)
-    header = ["form", "printed words", "print found", "handwritten words", "hand as print", "ink on print"]
+    header = [
+        "form", "printed words", "print found", "handwritten words", "hand as print", "ink on print", "ink on lines",
+        "hand covered",
+    ]  # fmt: skip
     total_print = sum(r[1] for r in rows)
     total_hand = sum(r[3] for r in rows)
     found = sum(r[1] * r[2] for r in rows) / max(total_print, 1)
     wrong = sum(r[3] * r[4] for r in rows) / max(total_hand, 1)
     ink = float(np.mean([r[5] for r in rows]))
+    on_lines = float(np.mean([r[6] for r in rows]))
+    covered = float(np.mean([r[7] for r in rows]))
     text = [
         "# Print or handwriting on photographed forms",
         "",
@@ -291,7 +372,8 @@ def main() -> int:
         markdown_table(header, rows),
         "",
         f"All forms: print found {found:.3f} of {total_print} printed words; hand as print {wrong:.3f} of "
-        f"{total_hand} handwritten words; mean ink on print {ink:.3f}.",
+        f"{total_hand} handwritten words; mean ink on print {ink:.3f}; mean ink on lines {on_lines:.3f}; "
+        f"mean handwriting covered {covered:.3f}.",
         "",
     ]
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -11,9 +11,12 @@ What tells a printed rule from a hand-drawn line or an underline:
 
 A line as dark as the ink is kept unless one piece of it crosses (nearly)
 the whole sheet, so underlines, strike-throughs and hand-drawn fill lines
-survive. Where handwriting crosses a removed rule, the pixels are kept when
-they are clearly darker than the rule or continue a stroke that runs across
-it, so a letter is not cut in two.
+survive. A table's or a frame's upright lines are often shorter than that:
+a long straight line that ends on removed printed lines at both ends (a
+cell's side between its top and bottom borders) is printed too. Where
+handwriting crosses a removed rule, the pixels are kept when they are
+clearly darker than the rule or continue a stroke that runs across it, so a
+letter is not cut in two.
 """
 
 from __future__ import annotations
@@ -59,6 +62,14 @@ _HEAVY_SPAN = 0.5
 _HEAVY_PAGE_PENS = 150
 #: a line whose median darkness is below this share of the ink's is fainter than handwriting
 _FAINT_RATIO = 0.45
+#: a piece ends on a removed line across it when that line's pixels run at least this many pen widths (plus 2 px)
+#: off the piece's centre line, within three times as far along it from the piece's end (a faint line's corner
+#: may have a gap)
+_FRAME_REACH = 2.0
+#: ... and its pieces, broken where it fades, leave gaps of at most this many pen widths, or of this many where a
+#: removed line crosses it (both pieces end on it)
+_FRAME_GAP = 2.0
+_FRAME_CROSSING = 8.0
 
 
 @attrs.frozen
@@ -87,6 +98,8 @@ class _Line:
     chroma: np.ndarray = attrs.field(eq=False)
     wobble: float = 0.0  # RMS distance of the centre line's points from the fitted straight line (pixels)
     core: float = 0.0  # what "darker than the line" means: its median darkness, or a thin line's darkest row
+    starts_on: bool = False  # it starts on a removed printed line across it (a table's or a frame's side) ...
+    ends_on: bool = False  # ... and ends on one
 
     def y_at(self, x: float) -> float:
         return self.slope * x + self.offset
@@ -119,8 +132,10 @@ def remove_printed_lines(
         sheet=whole_page,
     )
     horizontal = _remove(mask, darkness, normalized, ink)
-    # vertical lines: the same on transposed views (no copies of the page, only of each line's box)
-    vertical = _remove(horizontal.T, darkness.T, np.swapaxes(normalized, 0, 1), ink)
+    # vertical lines: the same on transposed views (no copies of the page, only of each line's box); the
+    # horizontal ones removed are what a table's or a frame's sides end on
+    removed = (mask & ~horizontal).T if horizontal is not mask else None
+    vertical = _remove(horizontal.T, darkness.T, np.swapaxes(normalized, 0, 1), ink, removed)
     return horizontal if vertical.base is horizontal else vertical.T
 
 
@@ -135,8 +150,14 @@ def _chroma(normalized_pixels: np.ndarray) -> np.ndarray:
     return density / max(float(density.sum()), 1e-9)
 
 
-def _remove(mask: np.ndarray, darkness: np.ndarray, normalized: np.ndarray, ink: _Ink) -> np.ndarray:
-    """Remove horizontal printed lines (the caller transposes for vertical ones)."""
+def _remove(
+    mask: np.ndarray, darkness: np.ndarray, normalized: np.ndarray, ink: _Ink, removed: np.ndarray | None = None
+) -> np.ndarray:
+    """Remove horizontal printed lines (the caller transposes for vertical ones).
+
+    ``removed``: the pixels of printed lines already removed across these (vertical ones, in this frame), or
+    ``None``.
+    """
     width = mask.shape[1]
     run = int(np.clip(0.05 * width, 20, 80))
     if width < run:
@@ -161,9 +182,14 @@ def _remove(mask: np.ndarray, darkness: np.ndarray, normalized: np.ndarray, ink:
         np.bincount(pieces, minlength=count), 1
     )
     worth = (stats[:, cv2.CC_STAT_WIDTH] >= _LONG_PIECE * width) | (mean_darkness < _FAINT_PIECE * ink.darkness)
+    # pieces starting or ending on a removed line across them may be a table's or a frame's sides
+    on = np.zeros((count, 2), dtype=bool)
+    if removed is not None and ink.sheet:
+        for index in range(1, count):
+            on[index] = _ends_on_lines(stats[index], labels, index, removed, ink)
     lines = [
-        line
-        for index in np.nonzero(worth[1:])[0] + 1
+        attrs.evolve(line, starts_on=bool(on[index, 0]), ends_on=bool(on[index, 1]))
+        for index in np.nonzero((worth | on.any(axis=1))[1:])[0] + 1
         if (line := _measure(int(index), stats[index], labels, mask, darkness, normalized, ink)) is not None
     ]
     out = mask
@@ -190,7 +216,8 @@ def _remove(mask: np.ndarray, darkness: np.ndarray, normalized: np.ndarray, ink:
             top, bottom, x, w = max(0, line.y - context), line.y + line.h + context, line.x, line.w
             band = (labels[top:bottom, x : x + w] == line.index) & mask[top:bottom, x : x + w]
             region = out[top:bottom, x : x + w]
-            region &= ~_rule_pixels(band, region, darkness[top:bottom, x : x + w], line, ink)
+            crossed = None if removed is None else removed[top:bottom, x : x + w]
+            region &= ~_rule_pixels(band, region, darkness[top:bottom, x : x + w], line, ink, crossed)
     return out
 
 
@@ -246,6 +273,53 @@ def _measure(
         wobble=wobble,
         core=core,
     )
+
+
+def _ends_on_lines(stat: np.ndarray, labels: np.ndarray, index: int, removed: np.ndarray, ink: _Ink) -> list[bool]:
+    """Whether the piece ``index`` ends on a removed line across it (``removed``), at its start and at its end.
+
+    At an end, the removed line's pixels must run a few pen widths off the
+    piece's centre (to one side at a frame's corner, to both at a T); a faint
+    line's corner may have a small gap.
+    """
+    x, y, w, h = (int(v) for v in stat[:4])
+    reach = int(np.ceil(_FRAME_REACH * ink.width)) + 2
+    on = []
+    for end in (x, x + w - 1):
+        ends = labels[y : y + h, max(x, end - 2) : min(x + w, end + 3)] == index
+        rows = np.flatnonzero(ends.any(axis=1))
+        if rows.size == 0:
+            on.append(False)
+            continue
+        centre = y + int(rows.mean())
+        window = removed[
+            max(0, centre - 2 * reach) : centre + 2 * reach + 1, max(0, end - 3 * reach) : end + 3 * reach + 1
+        ]
+        on.append(np.count_nonzero(window.any(axis=1)) >= reach)
+    return on
+
+
+def _framed(group: list[_Line], ink: _Ink) -> bool:
+    """A table's or a frame's side: straight, long, from a removed line across it to another.
+
+    Its pieces may be broken where other removed lines cross it (both sides of
+    a short gap end on that line) or where a faint line fades for a pen width
+    or two: not the long gaps between a letter's stem on one rule and
+    another's further down the page. A letter's stroke may end on a rule, but
+    is neither that long nor that straight from one rule to another.
+    """
+    pieces = sorted(group, key=lambda line: line.x)
+    straight = max(_RULED_WOBBLE_PX, _RULED_WOBBLE * ink.width)
+    if not (pieces[0].starts_on and pieces[-1].ends_on) or any(line.wobble > straight for line in pieces):
+        return False
+    if pieces[-1].x + pieces[-1].w - pieces[0].x < _FORM_LINE_PENS * ink.width:
+        return False
+    for before, after in zip(pieces, pieces[1:]):
+        gap = after.x - (before.x + before.w)
+        crossing = before.ends_on and after.starts_on and gap <= _FRAME_CROSSING * ink.width
+        if gap > _FRAME_GAP * ink.width and not crossing:
+            return False
+    return True
 
 
 def _heavy_rule(counts: np.ndarray, thickness: float, length: int, side: int, ink: _Ink) -> bool:
@@ -330,6 +404,8 @@ def _is_printed(group: list[_Line], width: int, ink: _Ink, table: bool = False) 
     # (the pen's width; its colour varies with the pressure) and by standing alone, where a table's borders
     # come several to a side, each across half the sheet (``table``)
     longest = _longest(group)
+    if _framed(group, ink):
+        return True
     if _ruled(group, width, ink) and (
         (table and longest.w >= _TABLE_SPAN * width) or abs(longest.thickness - ink.width) > _OTHER_WIDTH * ink.width
     ):
@@ -345,12 +421,28 @@ def _is_printed(group: list[_Line], width: int, ink: _Ink, table: bool = False) 
     return bool((span >= _FAINT_SPAN and faint) or (span >= _COLOURED_SPAN and other_colour))
 
 
-def _rule_pixels(band: np.ndarray, region: np.ndarray, darkness: np.ndarray, line: _Line, ink: _Ink) -> np.ndarray:
-    """The pixels of the rule in ``band`` that belong to no handwriting stroke (line frame: the rule runs along x)."""
+def _rule_pixels(
+    band: np.ndarray,
+    region: np.ndarray,
+    darkness: np.ndarray,
+    line: _Line,
+    ink: _Ink,
+    crossed: np.ndarray | None = None,
+) -> np.ndarray:
+    """The pixels of the rule in ``band`` that belong to no handwriting stroke (line frame: the rule runs along x).
+
+    ``crossed``: printed lines removed across this one. Where two printed
+    lines cross, their inks add up: the crossing is darker than either, but it
+    is no stroke of the pen.
+    """
     band, region = np.ascontiguousarray(band), np.ascontiguousarray(region)
     # the rule with its anti-aliased fringe, a pixel above and below
     rule = cv2.dilate(band.astype(np.uint8), np.ones((3, 1), np.uint8)).astype(bool) & region
     darker = darkness >= max(1.4 * line.core, 0.6 * ink.darkness)
+    if crossed is not None and crossed.any():
+        # the removed line stops on either side of this one: bridge the gap its crossing left
+        gap = 2 * int(np.ceil(line.thickness)) + 7
+        darker &= ~cv2.dilate(np.ascontiguousarray(crossed).astype(np.uint8), np.ones((gap, 1), np.uint8)).astype(bool)
     # strokes leaving the rule above or below: ink outside the rule with some vertical extent
     reach = max(1, int(round(ink.width / 2)))
     outside = (region & ~rule).astype(np.uint8)
