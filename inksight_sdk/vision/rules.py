@@ -47,7 +47,7 @@ _FAINT_SPAN = 0.35
 #: a line of another colour than the ink spanning this share of the sheet is printed
 _COLOURED_SPAN = 0.6
 #: pieces shorter than this share of the sheet are measured only when fainter than this share of the ink
-_LONG_PIECE = 0.3
+_LONG_PIECE = 0.25
 _FAINT_PIECE = 0.65
 #: chroma (share of optical density per channel) differing by more than this is another colour
 _COLOUR_DIFFERENCE = 0.1
@@ -70,6 +70,10 @@ _FRAME_REACH = 2.0
 #: removed line crosses it (both pieces end on it)
 _FRAME_GAP = 2.0
 _FRAME_CROSSING = 8.0
+#: on a page with a table, ruled lines whose ends lie within this many pen widths (at least 3 px) of another's
+_ALIGNED_PENS = 1.5
+#: a gap of at most this many pixels along a line, where a removed line crosses it, is bridged when looking for runs
+_BRIDGE = 7
 
 
 @attrs.frozen
@@ -167,6 +171,13 @@ def _remove(
     transposed = not mask.flags.c_contiguous
     m = np.ascontiguousarray(mask.T if transposed else mask).astype(np.uint8)
     along, across = ((run, 1), (1, 5)) if transposed else ((1, run), (5, 1))
+    if removed is not None and ink.sheet:
+        # a line crossing a removed one lost a row or two there: bridged for finding runs (a table's side is
+        # broken at every row's border), only where the removed line was
+        crossings = np.ascontiguousarray(removed.T if transposed else removed).astype(np.uint8)
+        crossings = cv2.dilate(crossings, np.ones((3, 3), np.uint8))
+        gap = (_BRIDGE, 1) if transposed else (1, _BRIDGE)
+        m = m | (cv2.morphologyEx(m, cv2.MORPH_CLOSE, np.ones(gap, np.uint8)) & crossings)
     thick = cv2.dilate(m, np.ones(across, np.uint8))
     opened = cv2.morphologyEx(thick, cv2.MORPH_OPEN, np.ones(along, np.uint8))
     if not cv2.countNonZero(opened):  # no run that long (most word crops, one way or both): nothing to measure
@@ -205,8 +216,9 @@ def _remove(
         )
         >= 2
     )
-    for group in groups:
-        if not _is_printed(group, width, ink, table):
+    aligned = _aligned_ends(groups, width, ink) if table else [False] * len(groups)
+    for group, in_line in zip(groups, aligned):
+        if not _is_printed(group, width, ink, table, in_line):
             continue
         if out is mask:
             out = mask.copy()
@@ -386,7 +398,29 @@ def _ruled(group: list[_Line], width: int, ink: _Ink) -> bool:
     )
 
 
-def _is_printed(group: list[_Line], width: int, ink: _Ink, table: bool = False) -> bool:
+def _aligned_ends(groups: list[list[_Line]], width: int, ink: _Ink) -> list[bool]:
+    """For each group: ruled, and starting or ending where another ruled line does (within a pen width or two).
+
+    A form's field lines end on its right margin, or on a column's edge when
+    two fields share a row, to the pixel; a line the writer draws along a
+    ruler starts and ends where the hand stops.
+    """
+    ruled = [_ruled(group, width, ink) for group in groups]
+    ends = [(min(line.x for line in g), max(line.x + line.w for line in g)) for g in groups]
+    tolerance = max(3.0, _ALIGNED_PENS * ink.width)
+    out = []
+    for k, (start, end) in enumerate(ends):
+        out.append(
+            ruled[k]
+            and any(
+                ruled[j] and j != k and (abs(start - other[0]) <= tolerance or abs(end - other[1]) <= tolerance)
+                for j, other in enumerate(ends)
+            )
+        )
+    return out
+
+
+def _is_printed(group: list[_Line], width: int, ink: _Ink, table: bool = False, aligned: bool = False) -> bool:
     """Printed: a line across the sheet, or a long line (maybe in pieces) fainter than or unlike the ink.
 
     Across the sheet means one piece, or pieces covering nearly all of it (a
@@ -402,12 +436,14 @@ def _is_printed(group: list[_Line], width: int, ink: _Ink, table: bool = False) 
     # a form line); a hand-drawn divider across the page wanders by a pen width or more. A line drawn by the
     # writer along a ruler (or with a tablet's pen) is as straight: it is told by being drawn with the pen
     # (the pen's width; its colour varies with the pressure) and by standing alone, where a table's borders
-    # come several to a side, each across half the sheet (``table``)
+    # come several to a side, each across half the sheet (``table``); on such a page, a shorter ruled line
+    # starting or ending where another does is a field line (``aligned``)
     longest = _longest(group)
     if _framed(group, ink):
         return True
     if _ruled(group, width, ink) and (
-        (table and longest.w >= _TABLE_SPAN * width) or abs(longest.thickness - ink.width) > _OTHER_WIDTH * ink.width
+        (table and (longest.w >= _TABLE_SPAN * width or aligned))
+        or abs(longest.thickness - ink.width) > _OTHER_WIDTH * ink.width
     ):
         return True
     # judged by most of its length: a letter crossing the rule may add a short, dark piece

@@ -13,11 +13,12 @@ import numpy as np
 import pytest
 
 from inksight_sdk import Pipeline
-from inksight_sdk.evaluation import load_wacom_strokes
+from inksight_sdk.evaluation import load_wacom_strokes, stroke_coverage
 from inksight_sdk.evaluation.conditions import CONDITIONS, render_condition
+from inksight_sdk.evaluation.render import over
 from inksight_sdk.vision import extract_ink
 from tests.conftest import shared
-from tests.drawing import write
+from tests.drawing import INK, write
 
 
 @pytest.fixture(scope="module")
@@ -153,3 +154,45 @@ def test_letter_stems_between_rules_are_no_tables_sides():
     )
     ink = extract_ink(page.image)
     assert ink.mask[_truth(page, 0)].mean() > 0.995
+
+
+def _form_with_short_fields() -> tuple[np.ndarray, np.ndarray, dict[str, tuple[int, int, int]]]:
+    """A form: full-width field lines, then rows holding two fields each, and a line the writer drew.
+
+    Every line is as dark as the ink and about as wide as the pen; the short
+    ones cover under a third of the page. Returns the page, the writing, and
+    each line's ``(y, x0, x1)``.
+    """
+    page = np.full((1400, 1000, 3), 240, np.uint8)
+    writing = np.zeros(page.shape[:2], bool)
+    lines = {}
+    for k in range(4):
+        y = 150 + 90 * k
+        lines[f"full {k}"] = (y, 80, 920)
+        writing |= write(page, "the quick brown fox", (120, y - 8), size=34, pen=2.5)
+    for k in range(2):
+        y = 600 + 90 * k
+        lines[f"left {k}"] = (y, 200, 480)
+        lines[f"right {k}"] = (y, 640, 920)
+    writing |= write(page, "jumps over", (660, 600 - 8), size=34, pen=2.5)
+    for y, x0, x1 in lines.values():
+        cv2.line(page, (x0, y), (x1, y), (50, 50, 56), 2)
+    # the writer's own line along a ruler, below the form, with the pen: it starts and ends where the hand stopped
+    drawn = stroke_coverage([np.array([[150.0, 1000.0], [457.0, 1000.0]])], 2.5, page.shape[:2])
+    page[...] = np.rint(over(page.astype(np.float32), drawn, np.array(INK, np.float32))).astype(np.uint8)
+    writing |= write(page, "lazy dog", (160, 980), size=34, pen=2.5)
+    lines["drawn"] = (1000, 150, 457)
+    return cv2.GaussianBlur(page, (3, 3), 0.8), writing, lines
+
+
+def test_short_field_lines_of_a_form_go_and_the_writers_line_stays():
+    page, writing, lines = _form_with_short_fields()
+    ink = extract_ink(page)
+    near_writing = cv2.dilate(writing.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    for name, (y, x0, x1) in lines.items():
+        kept = (ink.mask[y - 3 : y + 4, x0:x1] & ~near_writing[y - 3 : y + 4, x0:x1]).any(axis=0)
+        if name == "drawn":
+            assert kept.mean() > 0.8, name
+        else:
+            assert kept.mean() < 0.05, name
+    assert ink.mask[writing].mean() > 0.9
