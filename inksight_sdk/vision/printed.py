@@ -92,6 +92,9 @@ _PROFILE_TALL = 8.0
 _PROFILE_LENGTH = 2.0
 _PROFILE_COLUMN = 3.0
 _PROFILE_COLUMN_SHARE = 0.4
+#: ... and the tops of a word with this many times as many inked columns as it is tall on three levels (x-height,
+#: capitals, ascenders)
+_PROFILE_LONG = 6.0
 #: a word next to a printed word of its line is printed when its letters (at least this many) sit on
 #: the printed words' baseline and top levels
 _MIN_LETTERS_BESIDE_PRINT = 1
@@ -162,7 +165,9 @@ def profile_printed(u: np.ndarray, v: np.ndarray, letter_height: float) -> bool:
     bottoms), most bottoms lie on one level and nearly all tops on two,
     within a share of the smaller of the line's ``letter_height`` and the
     word's own height (a short cursive word of x-height letters in a line of
-    tall ones is held to its own size).
+    tall ones is held to its own size). A long word's tops may fall on three
+    (x-height, capitals, ascenders: a serif face's differ); a short word of
+    neat handwriting (``ana``, ``look``) finds three levels by chance.
     """
     if len(u) == 0:
         return False
@@ -185,7 +190,8 @@ def profile_printed(u: np.ndarray, v: np.ndarray, letter_height: float) -> bool:
     slope = _slope(along[::step], bottom[::step])
     tolerance = max(_PROFILE_PIXELS, _PROFILE_SHARE * min(letter_height, tall))
     on_base = _levels(bottom - slope * along, tolerance, 1)
-    return on_base >= _PROFILE_BASE and _levels(top - slope * along, tolerance, _TOP_LEVELS) >= _PROFILE_TOPS
+    levels = _TOP_LEVELS_MANY if len(along) >= _PROFILE_LONG * tall else _TOP_LEVELS
+    return on_base >= _PROFILE_BASE and _levels(top - slope * along, tolerance, levels) >= _PROFILE_TOPS
 
 
 def printed_words(

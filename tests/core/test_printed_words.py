@@ -312,3 +312,25 @@ def test_an_outline_needs_letters_not_lines():
     assert profile_printed(np.concatenate(letters_u), np.concatenate(letters_v), 10.0)
     # the same at 6 px: a hand's small word is that level within a pixel
     assert not profile_printed(np.concatenate(letters_u), np.concatenate(letters_v) * 0.6, 6.0)
+
+
+def _three_level_word(letters: int) -> tuple[np.ndarray, np.ndarray]:
+    """A word's pixels as a serif face sets them: one baseline, tops on the x-height, capital and ascender lines."""
+    us, vs = [], []
+    for k in range(letters):
+        top = (6.0, 2.0, 0.0)[k % 3]  # x-height, capital, ascender
+        u, v = np.meshgrid(np.arange(k * 7.0, k * 7.0 + 6.0), np.arange(top, 15.0))
+        us.append(u.ravel())
+        vs.append(v.ravel())
+    return np.concatenate(us), np.concatenate(vs)
+
+
+def test_a_long_words_outline_may_show_three_top_levels():
+    """A serif face's capitals stand lower than its ascenders: a long label's tops fall on three levels. A
+    short word of neat handwriting may show three by chance (``ana`` and ``look`` on a tuning photo)."""
+    from inksight_sdk.vision.printed import profile_printed
+
+    u, v = _three_level_word(15)  # 90 columns, 15 px tall
+    assert profile_printed(u, v, 15.0)
+    u, v = _three_level_word(9)  # 54 columns: under six times as long as tall
+    assert not profile_printed(u, v, 15.0)
