@@ -42,7 +42,7 @@ import numpy as np
 
 from ..filters import gaussian_1d
 from ..stages import DetectedWord, Layout
-from .ink_mask import InkMask, extract_ink
+from .ink_mask import InkMask, extract_ink, stroke_width
 from .printed import printed_words, profile_printed
 from .stamps import find_stamps
 
@@ -673,7 +673,8 @@ def _cjk_statistics(plans: Sequence[_LinePlan], pen_width: float) -> bool | None
     size test. A capital is drawn with two or three of its heights of stroke
     (E: a post and three arms, O: a ring) and is narrower than high; a
     character is drawn with four or more across a square (我: seven strokes).
-    Kana, with little stroke, are as wide as high.
+    Kana, with little stroke, are as wide as high. A bold heading's capitals
+    are as wide as high too, but drawn with a broader pen than the page's.
     """
     ratios, aspects, strokes = [], [], []
     for plan in plans:
@@ -692,8 +693,23 @@ def _cjk_statistics(plans: Sequence[_LinePlan], pen_width: float) -> bool | None
         return None
     # nearly all units full height (no x-height letters) and none narrow (no l, i, t)
     sized = np.percentile(ratios, 25) >= 0.85 and np.percentile(aspects, 25) >= 0.65 and np.median(aspects) <= 1.6
-    capitals = np.median(strokes) < _CAPITAL_STROKE and np.median(aspects) < _CAPITAL_ASPECT
-    return bool(sized and not capitals)
+    if not sized:
+        return False
+    if np.median(strokes) < _CAPITAL_STROKE and np.median(aspects) < _CAPITAL_ASPECT:
+        return False
+    # a bold heading's capitals are drawn with a broader pen than the page's handwriting, and wide: counted in
+    # the page's pen width, they pass for characters of many strokes
+    own = _own_pen_width(plans)
+    return not (own >= _BOLD * pen_width and np.median(strokes) * pen_width / own < _CAPITAL_STROKE)
+
+
+def _own_pen_width(plans: Sequence[_LinePlan]) -> float:
+    """The median pen width of the lines' ink alone (pixels)."""
+    xs = np.concatenate([c.xs for plan in plans for c in plan.components]).astype(np.int64)
+    ys = np.concatenate([c.ys for plan in plans for c in plan.components]).astype(np.int64)
+    mask = np.zeros((int(ys.max() - ys.min()) + 3, int(xs.max() - xs.min()) + 3), bool)
+    mask[ys - ys.min() + 1, xs - xs.min() + 1] = True
+    return stroke_width(mask)
 
 
 #: a glyph is square when its width / height lies in this range
@@ -702,6 +718,9 @@ _SQUARE = (0.65, 1.6)
 #: is below this and their median width below this share of their height
 _CAPITAL_STROKE = 3.0
 _CAPITAL_ASPECT = 0.9
+#: ... or, whatever their width, when drawn with a pen this many times the page's (a bold heading) and their stroke
+#: counted in its width is below _CAPITAL_STROKE
+_BOLD = 1.5
 #: a glyph with one long bar has at least this many long posts (亻 and the parts of 义 beside it)
 _SIDE_BY_SIDE_POSTS = 3
 #: a long straight stroke spans at least this share of the glyph's width (horizontal) or height (vertical)

@@ -334,3 +334,23 @@ def test_a_long_words_outline_may_show_three_top_levels():
     assert profile_printed(u, v, 15.0)
     u, v = _three_level_word(9)  # 54 columns: under six times as long as tall
     assert not profile_printed(u, v, 15.0)
+
+
+def test_a_bold_heading_in_wide_capitals_is_print_not_a_row_of_characters():
+    """Bold capitals (O, D, R, M) are as wide as high, and counted in the handwriting's finer pen width their
+    broad strokes pass for a character's many. Counted in their own pen width, they are capitals."""
+    from tests.drawing import write
+
+    page = Image.new("RGB", (1000, 700), (246, 244, 238))
+    draw, font, x = ImageDraw.Draw(page), ImageFont.load_default(size=34), 60.0
+    for letter in "ORDER FORM":  # spaced a little, as a heading's capitals are
+        draw.text((x, 40), letter, font=font, fill=(25, 25, 30), stroke_width=2, stroke_fill=(25, 25, 30))
+        x += font.getlength(letter) + 5
+    image = np.array(page)
+    for row in range(5):
+        write(image, "the quick brown fox jumps", (60, 180 + 90 * row), size=34, pen=2.0)
+    words = detect_layout(image).words
+    heading = [w for w in words if np.asarray(w.quad)[:, 1].max() < 110]
+    assert 2 <= len(heading) <= 3
+    assert all(w.kind == "printed" and w.script == "latin" for w in heading)
+    assert all(w.script == "latin" for w in words)
