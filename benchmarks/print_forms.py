@@ -29,9 +29,10 @@ default detector) and the default pipeline:
   line (field lines, table borders, tick boxes, the frame; 2 px either side)
   and not within 2 px of the handwriting;
 - ``hand covered``: the share of the handwriting's pixels within 3 px of the
-  traced ink. Letters drawn small with a broad pen fill their loops (an ``o``
-  becomes a dot), which the tracer cannot follow: this stays below 1 even for
-  a perfect detector.
+  traced ink that lies on handwriting (within 2 px of it: a printed line
+  traced beside a letter covers none of it). Letters drawn small with a
+  broad pen fill their loops (an ``o`` becomes a dot), which the tracer
+  cannot follow: this stays below 1 even for a perfect detector.
 
 Writes ``benchmarks/results/print_forms.md``. Nothing here is a judging
 photo: the judging form (``form_patient_intake_phone.jpg``) is measured by
@@ -313,8 +314,10 @@ def score(form: Form, pipeline: Pipeline) -> tuple[dict[str, float], list]:
         cv2.polylines(traced, [np.rint(s).astype(np.int32)], False, 1, 1)
     on = np.nonzero(traced)
     ink_on_lines = float(np.mean(structure[on] & ~hand[on])) if len(on[0]) else 0.0
-    # the handwriting covered: its pixels within three pixels of the output
-    distance = cv2.distanceTransform((1 - traced).astype(np.uint8), cv2.DIST_L2, 3)
+    # the handwriting covered: its pixels within three pixels of the output that lies on handwriting (a printed
+    # line traced beside a letter covers none of it)
+    on_writing = traced & hand.astype(np.uint8)
+    distance = cv2.distanceTransform((1 - on_writing).astype(np.uint8), cv2.DIST_L2, 3)
     covered = float(np.mean(distance[form.hand] <= 3.0)) if form.hand.any() else 1.0
     return {
         "printed words": on_print,
