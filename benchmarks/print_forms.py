@@ -1,6 +1,6 @@
 """Print or handwriting on phone photos of filled-in forms (issue 13 part 3), drawn here with a known truth.
 
-    python benchmarks/print_forms.py                 # 12 forms (about a minute on 2 cores)
+    python benchmarks/print_forms.py                 # 12 forms (about 30 s on 2 cores)
     python benchmarks/print_forms.py --forms 40 --show 3   # more forms; save 3 overlays to /tmp
 
 A form is drawn at 150 dpi: a heading in bold capitals, rows of printed

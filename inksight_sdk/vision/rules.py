@@ -171,10 +171,12 @@ def _remove(
     transposed = not mask.flags.c_contiguous
     m = np.ascontiguousarray(mask.T if transposed else mask).astype(np.uint8)
     along, across = ((run, 1), (1, 5)) if transposed else ((1, run), (5, 1))
-    if removed is not None and ink.sheet:
+    # a table's or a frame's sides are looked for on whole pages only
+    frames = removed if ink.sheet else None
+    if frames is not None:
         # a line crossing a removed one lost a row or two there: bridged for finding runs (a table's side is
         # broken at every row's border), only where the removed line was
-        crossings = np.ascontiguousarray(removed.T if transposed else removed).astype(np.uint8)
+        crossings = np.ascontiguousarray(frames.T if transposed else frames).astype(np.uint8)
         crossings = cv2.dilate(crossings, np.ones((3, 3), np.uint8))
         gap = (_BRIDGE, 1) if transposed else (1, _BRIDGE)
         m = m | (cv2.morphologyEx(m, cv2.MORPH_CLOSE, np.ones(gap, np.uint8)) & crossings)
@@ -195,9 +197,9 @@ def _remove(
     worth = (stats[:, cv2.CC_STAT_WIDTH] >= _LONG_PIECE * width) | (mean_darkness < _FAINT_PIECE * ink.darkness)
     # pieces starting or ending on a removed line across them may be a table's or a frame's sides
     on = np.zeros((count, 2), dtype=bool)
-    if removed is not None and ink.sheet:
+    if frames is not None:
         for index in range(1, count):
-            on[index] = _ends_on_lines(stats[index], labels, index, removed, ink)
+            on[index] = _ends_on_lines(stats[index], labels, index, frames, ink)
     lines = [
         attrs.evolve(line, starts_on=bool(on[index, 0]), ends_on=bool(on[index, 1]))
         for index in np.nonzero((worth | on.any(axis=1))[1:])[0] + 1
