@@ -15,10 +15,9 @@ import os
 from collections.abc import Callable
 
 import attrs
-import cv2
 import numpy as np
 
-from ..filters import label_any_order, median
+from ..filters import distance_to_paper, label_any_order, median
 
 __all__ = ["Skeleton", "skeletonize_mask"]
 
@@ -87,24 +86,18 @@ def skeletonize_mask(mask: np.ndarray, stroke_width: float | None = None) -> Ske
     mask = np.asarray(mask, dtype=bool)
     if stroke_width:  # the width is known: clean first, and thin only the cleaned mask
         mask = _clean(mask, float(stroke_width))
-        distance = _distance(mask)
+        distance = distance_to_paper(mask)
         return Skeleton(mask=mask, skeleton=skeletonize(mask), distance=distance, width=float(stroke_width))
-    distance = _distance(mask)
+    distance = distance_to_paper(mask)
     skeleton = skeletonize(mask)
     width = _median_width(distance, skeleton)
     cleaned = _clean(mask, width)
     if not np.array_equal(cleaned, mask):
         mask = cleaned
-        distance = _distance(mask)
+        distance = distance_to_paper(mask)
         skeleton = skeletonize(mask)
         width = _median_width(distance, skeleton)
     return Skeleton(mask=mask, skeleton=skeleton, distance=distance, width=width)
-
-
-def _distance(mask: np.ndarray) -> np.ndarray:
-    # pad so that ink touching the border is measured against the paper beyond it, not as infinite
-    padded = np.pad(mask, 1).astype(np.uint8)
-    return cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[1:-1, 1:-1]
 
 
 def _median_width(distance: np.ndarray, skeleton: np.ndarray) -> float:

@@ -47,7 +47,7 @@ import attrs
 import cv2
 import numpy as np
 
-from ..filters import label_any_order, label_members
+from ..filters import distance_to_paper, label_any_order, label_members
 from ..filters import median as median_of
 from .holes import find_holes
 from .objects import find_objects
@@ -342,8 +342,7 @@ def _without_hairlines(mask: np.ndarray, darkness: np.ndarray, width: float) -> 
     if count < 2:  # one piece (or none) is the ink itself
         return mask
     ink_darkness = median_of(darkness[mask])
-    distance = cv2.distanceTransform(np.pad(mask, 1).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-    flat_distance, flat_darkness = distance[1:-1, 1:-1].ravel(), darkness.ravel()
+    flat_distance, flat_darkness = distance_to_paper(mask).ravel(), darkness.ravel()
     hairline = np.zeros(count + 1, dtype=bool)
     for k, piece in enumerate(label_members(labels, count), start=1):
         hairline[k] = (

@@ -37,6 +37,7 @@ import math
 import cv2
 import numpy as np
 
+from ..filters import distance_to_paper
 from ..filters import median as median_of
 from ..tracing.skeleton import skeletonize  # the compiled thinning, without importing all of scikit-image
 
@@ -216,11 +217,10 @@ def _is_object(
     x, y, w, h, area = (int(v) for v in stats[:5])
     pad = min(w, h) // 2 + 2
     top, left = max(0, y - pad), max(0, x - pad)
-    around = np.pad(mask[top : y + h + pad, left : x + w + pad], 1).astype(np.uint8)  # the page's edge is paper
-    distance = cv2.distanceTransform(around, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[1:-1, 1:-1]
+    distance = distance_to_paper(mask[top : y + h + pad, left : x + w + pad])  # the page's edge is paper
     ridge = distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8))
     piece = labels[y : y + h, x : x + w] == k
-    box = (slice(y - top, y - top + h), slice(x - left, x - left + w))  # the piece's box within ``around``
+    box = (slice(y - top, y - top + h), slice(x - left, x - left + w))  # the piece's box within the distance map
     widths = 2.0 * distance[box][piece & ridge[box]]
     if widths.size == 0:
         return False, 0.0

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy import ndimage
 
-from inksight_sdk.filters import gaussian_1d, label, label_members, median_1d
+from inksight_sdk.filters import distance_to_paper, gaussian_1d, label, label_members, median_1d
+from inksight_sdk.tracing.skeleton import skeletonize_mask
 
 masks = arrays(bool, st.tuples(st.integers(1, 24), st.integers(1, 24)))
 series = arrays(np.float64, st.integers(1, 40), elements=st.floats(-1e3, 1e3))
@@ -52,6 +53,33 @@ def test_label_members_lists_each_component_in_raster_order(mask: np.ndarray) ->
 def test_gaussian_matches_gaussian_filter1d(values: np.ndarray, sigma: float, mode: str) -> None:
     expected = ndimage.gaussian_filter1d(values, sigma, mode=mode)
     np.testing.assert_allclose(gaussian_1d(values, sigma, mode=mode), expected, rtol=1e-9, atol=1e-6)
+
+
+@settings(max_examples=100, deadline=None)
+@given(masks)
+def test_distance_to_paper_matches_distance_transform_edt(mask: np.ndarray) -> None:
+    expected = ndimage.distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]  # the image's edge is paper
+    np.testing.assert_allclose(distance_to_paper(mask), expected, atol=1e-4)
+
+
+def _blobs() -> list[np.ndarray]:
+    """Pen-blot masks on which OpenCV's exact distance transform once read differently by buffer alignment."""
+    blobs = []
+    for seed in range(10):
+        noise = np.random.default_rng(seed).random((50, 33))
+        blobs.append(ndimage.gaussian_filter(noise, 3) > 0.5)
+    return blobs
+
+
+def test_the_distance_to_paper_does_not_depend_on_where_arrays_lie_in_memory() -> None:
+    """The same mask gives the same bits, whatever the heap holds (a word traced in a helper and here agree)."""
+    for mask in _blobs():
+        seen = set()
+        held = []  # allocations of assorted sizes, kept alive, move where the next arrays start
+        for size in np.random.default_rng(0).integers(1, 100_000, 40):
+            held.append(np.empty(int(size), np.uint8))
+            seen.add(skeletonize_mask(mask).distance.tobytes())
+        assert len(seen) == 1
 
 
 def test_gaussian_filters_each_column_of_points() -> None:
