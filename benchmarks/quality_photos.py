@@ -53,8 +53,14 @@ ALTO_NS = {"a": "http://www.loc.gov/standards/alto/ns-v4#"}
 CLASSES = ("handwriting", "rules", "other marks", "off page", "paper")
 # The sheet of paper in photos that show the table around it: corners measured on the image
 # (where the pale, unsaturated paper begins and ends, glare on the table excluded), moved 25 px
-# inwards so the dark shadow along the sheet's edge is not taken for handwriting.
-SHEETS = {"breta_page09.jpg": [(275, 251), (2305, 253), (2258, 3109), (261, 3108)]}
+# inwards so the dark shadow along the sheet's edge is not taken for handwriting. The Testaments
+# scan's ALTO page is the whole image, its black border too, and its writing runs up to the paper's
+# right edge: its corners (where the gray level rises above 150) are moved 3 px inwards, so the
+# paper's edge against the border is not handwriting either.
+SHEETS = {
+    "breta_page09.jpg": [(275, 251), (2305, 253), (2258, 3109), (261, 3108)],
+    "testaments_AD78_0054-0.jpg": [(48, 39), (1484, 53), (1472, 2165), (48, 2152)],
+}
 OVERLAYS = ("inksight_page.jpg", "simplehtr_line.png", "testaments_AD78_0054-0.jpg", "breta_page09.jpg")
 
 
@@ -142,8 +148,8 @@ def reference(name: str, rgb: np.ndarray) -> Reference:
     alto = SHARED_DATA / "photos" / (Path(name).stem + ".alto.xml")
     if alto.exists():
         page, lines = alto_regions(alto, shape)
-    elif name in SHEETS:
-        page = polygon_mask(shape, np.array(SHEETS[name], dtype=np.float64))
+    if name in SHEETS:
+        page &= polygon_mask(shape, np.array(SHEETS[name], dtype=np.float64))
     text = page
     if lines:
         # line polygons hug the x-height band; ascenders and descenders reach ~40% of a line height out
