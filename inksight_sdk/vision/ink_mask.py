@@ -51,7 +51,7 @@ from ..filters import distance_to_paper, label_any_order, label_members
 from ..filters import median as median_of
 from .holes import find_holes
 from .objects import find_objects
-from .paper import paper_region, refine_holes
+from .paper import paper_region, refine_fill_edge, refine_holes
 from .polarity import page_polarity
 from .rules import remove_printed_lines
 
@@ -187,7 +187,7 @@ def extract_ink(
     # a word crop is handed over dark on light by the pipeline (DetectedWord.polarity); a page is judged here
     polarity = page_polarity(original) if whole_page else "dark"
     work = cv2.bitwise_not(original) if polarity == "light" else original
-    sheet = _sheet(work) if whole_page else None
+    sheet, cut = _sheet(work) if whole_page else (None, None)
     done = _threshold(work, _BASE_WINDOW, sheet)
     if done.width * 3 > _BASE_WINDOW:
         # a broad pen (marker, or a large word crop): the window must hold paper beside each stroke
@@ -218,7 +218,7 @@ def extract_ink(
     if not whole_page:
         mask = _without_edge_bands(mask)
     elif sheet is not None:
-        mask = _without_sheet_edge(mask, sheet, width)
+        mask = _without_sheet_edge(mask, sheet, width, cut)
     if footprint and mask.any():
         mask = _footprint(mask, darkness, width)
         width = stroke_width(mask)
@@ -263,8 +263,9 @@ class _Pass:
     paper: np.ndarray | None
 
 
-def _sheet(work: np.ndarray) -> np.ndarray | None:
-    """The sheet (:mod:`.paper`) at working resolution, ``None`` when it is the whole image.
+def _sheet(work: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The sheet (:mod:`.paper`) at working resolution, ``None`` when it is the whole image; and the digital
+    fill around a cut-out, where the sheet's outline is exact (``None``: no fill).
 
     Found once, on cells of a fixed size (the base window's), whatever
     window the thresholds use after: a narrow window's cells are too fine for
@@ -273,11 +274,15 @@ def _sheet(work: np.ndarray) -> np.ndarray | None:
     height, width = work.shape[:2]
     factor = _BASE_WINDOW // _CELLS_PER_WINDOW
     small = cv2.resize(work, (max(1, width // factor), max(1, height // factor)), interpolation=cv2.INTER_AREA)
-    paper = paper_region(small, margin=_CELLS_PER_WINDOW // 2)
-    if paper is None:
-        return None
+    found = paper_region(small, margin=_CELLS_PER_WINDOW // 2)
+    if found is None:
+        return None, None
+    paper, fill = found
     sheet = cv2.resize(paper.astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST).astype(bool)
-    return refine_holes(sheet, work, factor)
+    # the median's reach and the cell the outline was shrunk by: how far short of its edge the sheet stops
+    reach = (_CELLS_PER_WINDOW // 2 + 2) * factor
+    sheet = refine_holes(sheet, work, factor)
+    return refine_fill_edge(sheet, work, fill, factor, reach)
 
 
 def _threshold(work: np.ndarray, window: int, paper: np.ndarray | None = None) -> _Pass:
@@ -412,7 +417,7 @@ def _without_stubs(mask: np.ndarray, lines: np.ndarray, width: float) -> np.ndar
     return mask & ~stub[labels] if stub.any() else mask
 
 
-def _without_sheet_edge(mask: np.ndarray, sheet: np.ndarray, width: float) -> np.ndarray:
+def _without_sheet_edge(mask: np.ndarray, sheet: np.ndarray, width: float, cut: np.ndarray | None) -> np.ndarray:
     """``mask`` without what runs along the sheet's edge.
 
     The sheet is found on coarse cells, so its outline wanders a few pixels
@@ -421,7 +426,9 @@ def _without_sheet_edge(mask: np.ndarray, sheet: np.ndarray, width: float) -> np
     along the outline, and where writing reaches the edge it joins the lines
     of writing into one piece: its run within the band along the outline is
     cut out, and pieces lying mostly in that band are dropped. Writing near
-    the edge only crosses the band here and there.
+    the edge only crosses the band here and there. Against a digital fill
+    (``cut``: its pixels) the outline is exact: the short pieces the cut
+    leaves of the letters along it stay.
     """
     reach = 3 * (_BASE_WINDOW // _CELLS_PER_WINDOW) + 1  # the band: a cell and a half inside the outline
     inner = cv2.erode(sheet.astype(np.uint8), np.ones((reach, reach), np.uint8), borderType=cv2.BORDER_REPLICATE)
@@ -439,6 +446,9 @@ def _without_sheet_edge(mask: np.ndarray, sheet: np.ndarray, width: float) -> np
     # what the cut leaves of the edge: thin streaks lying wholly within three times the band's width
     wider = np.ones((2 * reach, 2 * reach), np.uint8)
     wide = sheet & ~cv2.erode(inner, wider, borderType=cv2.BORDER_REPLICATE).astype(bool)
+    if cut is not None:
+        exact = ~cv2.dilate(cut.astype(np.uint8), np.ones((2 * reach + 1,) * 2, np.uint8)).astype(bool)
+        band, wide = band & exact, wide & exact
     # counted over the bands' pixels only: they are a thin frame of a large page
     on_band = np.bincount(labels[band], minlength=count)
     on_wide = np.bincount(labels[wide], minlength=count)

@@ -9,7 +9,9 @@ median-filtered so the handwriting and thin printed lines vanish:
 
 1. **Flat fill**: cells without any grain (all their pixels alike) that form a
    large region are a digital background (a line cut out onto white), never
-   the sheet, as long as something else has grain.
+   the sheet, as long as something else has grain. A fill has one colour, so
+   its edge is then redrawn pixel by pixel (:func:`refine_fill_edge`): the
+   letters a cut runs through are kept up to the cut.
 2. **The sheet's colour**: the lighter half of the cells in the middle of the
    image (the sheet is what the photo is of; a board has been turned over
    before this, :mod:`.polarity`, so it is light here too).
@@ -47,7 +49,7 @@ import math
 import cv2
 import numpy as np
 
-__all__ = ["paper_region", "refine_holes"]
+__all__ = ["paper_region", "refine_fill_edge", "refine_holes"]
 
 #: the sheet's brightness is at least this (largest channel, 0..255) ...
 _MIN_PAPER_LEVEL = 40
@@ -120,15 +122,20 @@ _SHADOW_EDGE = 1.0
 _HOLE_RING = 2
 #: below this share of the image, what is outside the sheet is noise, not a background
 _MIN_OUTSIDE_SHARE = 0.002
+#: a pixel of a digital fill differs from the fill's colour by at most this much in every channel (JPEG's
+#: ripples), and the fill's edge is blurred over this many pixels beyond it
+_FILL_PIXEL = 12
+_FILL_HALO = 2
 
 
-def paper_region(small: np.ndarray, margin: int) -> np.ndarray | None:
-    """Sheet mask at the resolution of ``small``, or ``None`` when the image is all sheet.
+def paper_region(small: np.ndarray, margin: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(sheet, fill)`` masks at the resolution of ``small``, or ``None`` when the image is all sheet.
 
     ``small`` is the working image reduced to cells of a few pixels (RGB or
     gray, uint8); ``margin`` is the median filter's reach in cells, enough to
-    erase handwriting. An all-False mask means nothing looks like a sheet (a
-    black image).
+    erase handwriting. An all-False sheet means nothing looks like a sheet (a
+    black image). ``fill`` is the digital fill around a cut-out (all False
+    where there is none), whose exact edge :func:`refine_fill_edge` redraws.
     """
     if min(small.shape[:2]) <= 2 * margin or small.shape[0] * small.shape[1] < _MIN_CELLS:
         # too few cells for the median to erase the handwriting (a word crop a few cells high, a character
@@ -152,7 +159,7 @@ def paper_region(small: np.ndarray, margin: int) -> np.ndarray | None:
     lighter = reference & (lightness >= level)
     paper_level = float(np.median(lightness[lighter]))
     if paper_level < _MIN_PAPER_LEVEL:
-        return np.zeros((height, width), dtype=bool)
+        return np.zeros((height, width), dtype=bool), np.zeros((height, width), dtype=bool)
     paper_hue = np.median(hue[lighter], axis=0)
     sheet = (np.linalg.norm(hue - paper_hue, axis=2) <= _HUE_DISTANCE) & (lightness >= _SHADOW * paper_level)
     # a sharp step down to something much darker than the sheet parts it from what lies beyond (a scan's
@@ -196,7 +203,7 @@ def paper_region(small: np.ndarray, margin: int) -> np.ndarray | None:
     size = 2 * _HOLE_OUTGROWTH + 1
     kept = cv2.morphologyEx(hole.astype(np.uint8), cv2.MORPH_OPEN, np.ones((size, size), np.uint8)).astype(bool)
     filled = filled.astype(bool) | (hole & ~kept)
-    return cv2.erode(whole, np.ones((3, 3), np.uint8)).astype(bool) & filled
+    return cv2.erode(whole, np.ones((3, 3), np.uint8)).astype(bool) & filled, fill
 
 
 def _shadowed(sheet: np.ndarray, offset: np.ndarray, lightness: np.ndarray, paper_level: float) -> np.ndarray:
@@ -460,15 +467,64 @@ def refine_holes(sheet: np.ndarray, image: np.ndarray, cell: int) -> np.ndarray:
         around = cv2.dilate(hole.astype(np.uint8), ring).astype(bool) & sheet[box]
         if not around.any():
             continue
-        hue, lightness = _chromaticity(rgb[box]), rgb[box].max(axis=2).astype(np.float32)
-        # the paper round the hole: the brighter half of the sheet's pixels there (its writing is darker)
-        bright = around & (lightness >= np.median(lightness[around]))
-        paper_hue = np.median(hue[bright], axis=0)
-        paper_level = float(np.median(lightness[bright]))
-        paper_like = (np.linalg.norm(hue - paper_hue, axis=2) <= _HUE_DISTANCE) & (
-            lightness >= _PAPER_BETWEEN * paper_level
-        )
+        paper_like = _like_paper_around(rgb[box], around)
         thing = cv2.morphologyEx((hole & ~paper_like).astype(np.uint8), cv2.MORPH_OPEN, disk)
         thing = cv2.dilate(thing, np.ones((3, 3), np.uint8)).astype(bool)
         out[box] |= hole & ~thing
     return out
+
+
+def _like_paper_around(rgb: np.ndarray, around: np.ndarray) -> np.ndarray:
+    """Pixels of ``rgb`` like the paper of the sheet's pixels ``around``: their brighter half (the writing is
+    darker) gives the paper's chromaticity and brightness."""
+    hue, lightness = _chromaticity(rgb), rgb.max(axis=2).astype(np.float32)
+    bright = around & (lightness >= np.median(lightness[around]))
+    paper_hue = np.median(hue[bright], axis=0)
+    paper_level = float(np.median(lightness[bright]))
+    return (np.linalg.norm(hue - paper_hue, axis=2) <= _HUE_DISTANCE) & (lightness >= _PAPER_BETWEEN * paper_level)
+
+
+def refine_fill_edge(
+    sheet: np.ndarray, image: np.ndarray, fill: np.ndarray, cell: int, reach: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """``sheet`` grown to the exact edge of a digital fill (``fill``: its cells), at the resolution of ``image``.
+
+    The cells along a cut-out's edge hold both the fill and the paper. Where
+    a line of writing runs along the cut, the median takes them for neither,
+    and the sheet stops a line's height short of the edge, losing the
+    writing there. A fill has one colour, so its edge can be found pixel by
+    pixel. Within ``reach`` pixels of the fill and of the sheet, what is
+    like the sheet's paper is the sheet, and so are the strokes that paper
+    and fill close round (a disk of about a cell, ``cell`` pixels); the
+    fill (its pixels of its colour joined to its cells), the blur of its
+    edge and anything broad unlike paper (a scan's dark border the cut-out
+    kept) are not. Also returned: the fill's pixels and the blur of its
+    edge, where the sheet's outline is exact (``None`` without a fill).
+    """
+    if not fill.any() or not sheet.any():
+        return sheet, None
+    height, width = sheet.shape
+    fill_cells = cv2.resize(fill.astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST).astype(bool)
+    band = np.ones((2 * reach + 1,) * 2, np.uint8)
+    by_fill = cv2.dilate(fill_cells.astype(np.uint8), band).astype(bool)
+    near = by_fill & ~sheet & ~fill_cells & cv2.dilate(sheet.astype(np.uint8), band).astype(bool)
+    around = sheet & cv2.dilate(near.astype(np.uint8), band).astype(bool)  # the sheet's paper along the cut
+    if not near.any() or not around.any():
+        return sheet, None
+    rgb = image if image.ndim == 3 else cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+    colour = np.median(rgb[fill_cells], axis=0).astype(np.int16)
+    like = (np.abs(rgb.astype(np.int16) - colour).max(axis=2) <= _FILL_PIXEL).astype(np.uint8)
+    count, labels = cv2.connectedComponents(like, connectivity=8)
+    joined = np.zeros(count, dtype=bool)
+    joined[labels[fill_cells & like.astype(bool)]] = True  # paper as light elsewhere on the sheet is no fill
+    joined[0] = False
+    exact = joined[labels] & by_fill  # (bright paper beyond a washed-out margin may join it)
+    edge = cv2.dilate(exact.astype(np.uint8), np.ones((2 * _FILL_HALO + 1,) * 2, np.uint8)).astype(bool)
+    rows, cols = np.nonzero(near | around)
+    box = (slice(int(rows.min()), int(rows.max()) + 1), slice(int(cols.min()), int(cols.max()) + 1))
+    paper = (_like_paper_around(rgb[box], around[box]) & near[box]) | sheet[box] | exact[box]
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (cell | 1, cell | 1))
+    closed = cv2.morphologyEx(paper.astype(np.uint8), cv2.MORPH_CLOSE, disk).astype(bool)
+    out = sheet.copy()
+    out[box] |= closed & near[box] & ~edge[box]
+    return out, edge

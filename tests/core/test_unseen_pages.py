@@ -132,6 +132,34 @@ def test_a_line_cut_out_onto_white_is_read():
     assert _near(ink.mask, truth) > 0.97, "the cut edge makes no ink"
 
 
+def test_writing_cut_through_by_the_edge_of_a_cut_out_is_kept_up_to_the_cut():
+    """A page's top cut out along a jagged polygon that runs through its second line, on a flat white fill.
+
+    The median over cells stops the sheet a line's height short of such a cut:
+    the halves of the letters left above it were lost. The fill's edge is exact.
+    """
+    page = np.full((420, 1400, 3), 255, np.uint8)
+    rng = np.random.default_rng(5)
+    aged = np.clip(np.array([222, 200, 160], np.float32) + rng.normal(0, 4, page.shape[:2])[:, :, None], 0, 255)
+    cut = np.array([[0, 20], [1399, 20], [1399, 300], [1000, 285], [600, 305], [200, 290], [0, 300]])
+    inside = np.zeros(page.shape[:2], np.uint8)
+    cv2.fillPoly(inside, [cut], 1)
+    paper = np.where(inside[:, :, None] > 0, aged, 255).astype(np.uint8)
+    drawn = np.full(page.shape, 255, np.uint8)
+    truth = write(drawn, "first line kept", (100, 140), font="scripts", size=60, pen=5, color=(0, 0, 0))
+    truth |= write(drawn, "second line cut", (100, 320), font="scripts", size=60, pen=5, color=(0, 0, 0))
+    truth &= inside > 0
+    ink_colour = np.array([70, 45, 30], np.uint8)
+    photo = np.where((truth & (inside > 0))[:, :, None], ink_colour, paper)
+    ink = extract_ink(photo, explain=True)
+    kept = truth.copy()
+    kept[:200] = False  # the halves of the second line's letters above the cut
+    assert kept.sum() > 500
+    assert _recall(ink.mask, kept) > 0.9, "the letters cut through are kept up to the cut"
+    assert _near(ink.mask, truth) > 0.97, "the cut edge makes no ink"
+    assert not ink.layers["sheet"][inside == 0].any(), "the white fill is not the sheet"
+
+
 def test_two_pages_side_by_side_are_both_sheet():
     left = np.full((500, 420, 3), PAPER, np.uint8)
     right = np.full((500, 420, 3), PAPER, np.uint8)
