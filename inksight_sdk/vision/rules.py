@@ -211,9 +211,9 @@ def _remove(
     # writer's (a divider), and faint ruling beside it does not make it a table's
     table = (
         sum(
-            _ruled(group, width, ink)
-            and _longest(group).w >= _TABLE_SPAN * width
-            and _longest(group).darkness >= _FAINT_RATIO * ink.darkness
+            (piece := _ruled(group, width, ink)) is not None
+            and piece.w >= _TABLE_SPAN * width
+            and piece.darkness >= _FAINT_RATIO * ink.darkness
             for group in groups
         )
         >= 2
@@ -385,19 +385,23 @@ def _collinear_groups(lines: list[_Line]) -> list[list[_Line]]:
     return list(groups.values())
 
 
-def _longest(group: list[_Line]) -> _Line:
-    return max(group, key=lambda line: line.w)
+def _ruled(group: list[_Line], width: int, ink: _Ink) -> _Line | None:
+    """The group's longest piece that is long and straighter than any hand holds a pen over that length (or a
+    writer along a ruler); ``None`` when there is none.
 
-
-def _ruled(group: list[_Line], width: int, ink: _Ink) -> bool:
-    """Long, and straighter than any hand holds a pen over that length (or a writer along a ruler)."""
-    longest = _longest(group)
-    return (
-        ink.sheet
-        and longest.w >= _RULED_SPAN * width
-        and longest.w >= _FORM_LINE_PENS * ink.width
-        and longest.wobble <= max(_RULED_WOBBLE_PX, _RULED_WOBBLE * ink.width)
-    )
+    Any piece will do: where two fields share a row, the writing on one field line merges into its piece,
+    which then wanders, while the other piece shows the row's line as ruled.
+    """
+    if not ink.sheet:
+        return None
+    ruled = [
+        line
+        for line in group
+        if line.w >= _RULED_SPAN * width
+        and line.w >= _FORM_LINE_PENS * ink.width
+        and line.wobble <= max(_RULED_WOBBLE_PX, _RULED_WOBBLE * ink.width)
+    ]
+    return max(ruled, key=lambda line: line.w) if ruled else None
 
 
 def _aligned_ends(groups: list[list[_Line]], width: int, ink: _Ink) -> list[bool]:
@@ -407,7 +411,7 @@ def _aligned_ends(groups: list[list[_Line]], width: int, ink: _Ink) -> list[bool
     two fields share a row, to the pixel; a line the writer draws along a
     ruler starts and ends where the hand stops.
     """
-    ruled = [_ruled(group, width, ink) for group in groups]
+    ruled = [_ruled(group, width, ink) is not None for group in groups]
     ends = [(min(line.x for line in g), max(line.x + line.w for line in g)) for g in groups]
     tolerance = max(3.0, _ALIGNED_PENS * ink.width)
     out = []
@@ -440,12 +444,12 @@ def _is_printed(group: list[_Line], width: int, ink: _Ink, table: bool = False, 
     # (the pen's width; its colour varies with the pressure) and by standing alone, where a table's borders
     # come several to a side, each across half the sheet (``table``); on such a page, a shorter ruled line
     # starting or ending where another does is a field line (``aligned``)
-    longest = _longest(group)
     if _framed(group, ink):
         return True
-    if _ruled(group, width, ink) and (
-        (table and (longest.w >= _TABLE_SPAN * width or aligned))
-        or abs(longest.thickness - ink.width) > _OTHER_WIDTH * ink.width
+    piece = _ruled(group, width, ink)
+    if piece is not None and (
+        (table and (piece.w >= _TABLE_SPAN * width or aligned))
+        or abs(piece.thickness - ink.width) > _OTHER_WIDTH * ink.width
     ):
         return True
     # judged by most of its length: a letter crossing the rule may add a short, dark piece

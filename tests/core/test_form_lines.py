@@ -196,3 +196,23 @@ def test_short_field_lines_of_a_form_go_and_the_writers_line_stays():
         else:
             assert kept.mean() < 0.05, name
     assert ink.mask[writing].mean() > 0.9
+
+
+def test_a_row_of_two_fields_is_ruled_when_one_of_its_pieces_is():
+    """Two field lines share a row; the writing on the right one merges into its piece, which then wanders.
+
+    The row is judged by its straight piece (a synthetic form of print_forms.py, form 4, showed it: the
+    written field's line was traced with the words). Pieces measured as the rule finder measures them.
+    """
+    from inksight_sdk.vision.rules import _Ink, _is_printed, _Line
+
+    chroma = np.array([0.31, 0.33, 0.36])
+    ink = _Ink(chroma=chroma, darkness=168.0, width=2.0, sheet=True)
+
+    def piece(x: int, w: int, wobble: float, thickness: float) -> _Line:
+        return _Line(0, x, 215, w, 10, 0.0, 220.0, thickness, 150.0, chroma, wobble=wobble, core=158.0)
+
+    empty, written = piece(206, 251, 0.3, 2.0), piece(602, 274, 1.22, 4.0)
+    assert _is_printed([written, empty], 930, ink, table=True, aligned=True)
+    # no straight piece: a hand's long stroke along the row, not a ruled line
+    assert not _is_printed([written, piece(206, 251, 1.3, 2.0)], 930, ink, table=True, aligned=True)
