@@ -354,3 +354,28 @@ def test_a_bold_heading_in_wide_capitals_is_print_not_a_row_of_characters():
     assert 2 <= len(heading) <= 3
     assert all(w.kind == "printed" and w.script == "latin" for w in heading)
     assert all(w.script == "latin" for w in words)
+
+
+def _blurred_tops_word(low_letters: tuple[int, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
+    """Eleven letters 7 columns wide, tops on the x-height or the ascender line but one column per letter
+    rounded off between them (blur); bottoms on one baseline, but for ``low_letters`` (3 px below it)."""
+    us, vs = [], []
+    for k in range(11):
+        top, bottom = (6.0, 0.0)[k % 2], 18.0 if k in low_letters else 15.0
+        for c in range(7):
+            column_top = 3.0 if c == 0 else top
+            v = np.arange(column_top, bottom)
+            us.append(np.full(v.shape, k * 8.0 + c))
+            vs.append(v)
+    return np.concatenate(us), np.concatenate(vs)
+
+
+def test_a_blurred_labels_tops_may_round_off_over_a_firm_baseline():
+    """Blur rounds a small label's tops off between its two levels (here one column in seven); over a firm
+    baseline that is still type. Over a wandering one (three letters of eleven off it) it is not."""
+    from inksight_sdk.vision.printed import profile_printed
+
+    u, v = _blurred_tops_word()
+    assert profile_printed(u, v, 15.0)
+    u, v = _blurred_tops_word(low_letters=(2, 5, 8))
+    assert not profile_printed(u, v, 15.0)
