@@ -27,9 +27,7 @@ a line ``line_length`` pixels long on the ink thickened by a few pixels across,
 so a line tilted by a degree or two still counts): runs of faint ink (ratio
 below ``structure_threshold``, default 0.93) that is not the pen's ink (rules
 and grids fainter than the pen), and runs of the ink itself outside
-``hand_lines`` (form lines and table borders as dark as the pen), and pieces
-of ink lying wholly on a run of faint ink (a squared pad's darker every fifth
-line passes the ink threshold in pieces too short for a run);
+``hand_lines`` (form lines and table borders as dark as the pen);
 *handwriting* is ink inside the handwriting polygons and the sheet, minus
 structure. Tick boxes (``boxes``): the box's border (the rows and columns of
 the marked rectangle most filled with ink) is structure, the rest handwriting.
@@ -183,15 +181,6 @@ def line_runs(ink: np.ndarray, length: int) -> np.ndarray:
     return cv2.dilate((found & ink).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) & ink
 
 
-def wholly_within(mask: np.ndarray, band: np.ndarray) -> np.ndarray:
-    """The 8-connected pieces of ``mask`` that lie entirely inside ``band``."""
-    count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
-    outside = np.zeros(count, bool)
-    outside[labels[mask & ~band]] = True
-    outside[0] = True
-    return ~outside[labels]
-
-
 def box_borders(ink: np.ndarray, boxes: list[list[float]], scale: float) -> np.ndarray:
     """The border of each marked tick box: its rows and columns most filled with ink, grown by 2 px."""
     out = np.zeros(ink.shape, bool)
@@ -237,13 +226,8 @@ def marked_reference(name: str, rgb: np.ndarray) -> Reference:
         # printed lines fainter than the pen: runs of faint ink that is not the pen's; printed lines as dark
         # as the pen: runs of the ink itself, except long straight strokes drawn by hand
         faint = ink_of(small, marks.get("polarity", "dark"), sheet, marks.get("structure_threshold", 0.93))
-        faint_lines = line_runs(faint & sheet, length)
-        hand_lines = polygons(shape, marks.get("hand_lines", []), scale)
-        structure = faint_lines & ~ink
-        structure |= line_runs(ink & sheet, length) & ~hand_lines
-        # a printed line a little darker in places (a squared pad's every fifth line) passes the ink
-        # threshold in short pieces, too short for a run of ink: ink lying wholly on a faint line is the line
-        structure |= wholly_within(ink & ~structure & ~hand_lines, faint_lines)
+        structure = line_runs(faint & sheet, length) & ~ink
+        structure |= line_runs(ink & sheet, length) & ~polygons(shape, marks.get("hand_lines", []), scale)
     if marks.get("boxes"):
         structure |= box_borders(ink, marks["boxes"], scale)
     objects = polygons(shape, marks.get("objects", []), scale)
