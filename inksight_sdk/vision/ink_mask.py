@@ -446,9 +446,9 @@ def _without_sheet_edge(mask: np.ndarray, sheet: np.ndarray, width: float, cut: 
     # what the cut leaves of the edge: thin streaks lying wholly within three times the band's width
     wider = np.ones((2 * reach, 2 * reach), np.uint8)
     wide = sheet & ~cv2.erode(inner, wider, borderType=cv2.BORDER_REPLICATE).astype(bool)
-    if cut is not None:
-        exact = ~cv2.dilate(cut.astype(np.uint8), np.ones((2 * reach + 1,) * 2, np.uint8)).astype(bool)
-        band, wide = band & exact, wide & exact
+    if cut is not None:  # along an exact cut, what is in the bands is what the cut left of letters
+        off_cut = ~cv2.dilate(cut.astype(np.uint8), np.ones((2 * reach + 1,) * 2, np.uint8)).astype(bool)
+        band, wide = band & off_cut, wide & off_cut
     # counted over the bands' pixels only: they are a thin frame of a large page
     on_band = np.bincount(labels[band], minlength=count)
     on_wide = np.bincount(labels[wide], minlength=count)
