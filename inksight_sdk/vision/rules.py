@@ -209,16 +209,15 @@ def _remove(
     groups = _collinear_groups(lines)
     # a table has several long ruled lines each way, as dark as print; one long straight line alone is the
     # writer's (a divider), and faint ruling beside it does not make it a table's
+    ruled = [_ruled(group, width, ink) for group in groups]
     table = (
         sum(
-            (piece := _ruled(group, width, ink)) is not None
-            and piece.w >= _TABLE_SPAN * width
-            and piece.darkness >= _FAINT_RATIO * ink.darkness
-            for group in groups
+            piece is not None and piece.w >= _TABLE_SPAN * width and piece.darkness >= _FAINT_RATIO * ink.darkness
+            for piece in ruled
         )
         >= 2
     )
-    aligned = _aligned_ends(groups, width, ink) if table else [False] * len(groups)
+    aligned = _aligned_ends(groups, ruled, ink) if table else [False] * len(groups)
     for group, in_line in zip(groups, aligned):
         if not _is_printed(group, width, ink, table, in_line):
             continue
@@ -404,22 +403,24 @@ def _ruled(group: list[_Line], width: int, ink: _Ink) -> _Line | None:
     return max(ruled, key=lambda line: line.w) if ruled else None
 
 
-def _aligned_ends(groups: list[list[_Line]], width: int, ink: _Ink) -> list[bool]:
-    """For each group: ruled, and starting or ending where another ruled line does (within a pen width or two).
+def _aligned_ends(groups: list[list[_Line]], ruled: list[_Line | None], ink: _Ink) -> list[bool]:
+    """For each group: ruled (``ruled``: its ruled piece, if any), and starting or ending where another ruled line
+    does (within a pen width or two).
 
     A form's field lines end on its right margin, or on a column's edge when
     two fields share a row, to the pixel; a line the writer draws along a
     ruler starts and ends where the hand stops.
     """
-    ruled = [_ruled(group, width, ink) is not None for group in groups]
     ends = [(min(line.x for line in g), max(line.x + line.w for line in g)) for g in groups]
     tolerance = max(3.0, _ALIGNED_PENS * ink.width)
     out = []
     for k, (start, end) in enumerate(ends):
         out.append(
-            ruled[k]
+            ruled[k] is not None
             and any(
-                ruled[j] and j != k and (abs(start - other[0]) <= tolerance or abs(end - other[1]) <= tolerance)
+                ruled[j] is not None
+                and j != k
+                and (abs(start - other[0]) <= tolerance or abs(end - other[1]) <= tolerance)
                 for j, other in enumerate(ends)
             )
         )
