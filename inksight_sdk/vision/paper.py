@@ -513,10 +513,11 @@ def refine_fill_edge(
         return sheet, None
     rgb = image if image.ndim == 3 else cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
     colour = np.median(rgb[fill_cells], axis=0).astype(np.int16)
-    like = (np.abs(rgb.astype(np.int16) - colour).max(axis=2) <= _FILL_PIXEL).astype(np.uint8)
+    # within _FILL_PIXEL of the fill's colour in every channel (OpenCV's range test: a whole image's worth)
+    like = cv2.inRange(rgb, np.clip(colour - _FILL_PIXEL, 0, 255), np.clip(colour + _FILL_PIXEL, 0, 255))
     count, labels = cv2.connectedComponents(like, connectivity=8)
     joined = np.zeros(count, dtype=bool)
-    joined[labels[fill_cells & like.astype(bool)]] = True  # paper as light elsewhere on the sheet is no fill
+    joined[labels[fill_cells & (like > 0)]] = True  # paper as light elsewhere on the sheet is no fill
     joined[0] = False
     exact = joined[labels] & by_fill  # (bright paper beyond a washed-out margin may join it)
     edge = cv2.dilate(exact.astype(np.uint8), np.ones((2 * _FILL_HALO + 1,) * 2, np.uint8)).astype(bool)
