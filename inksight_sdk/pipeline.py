@@ -335,21 +335,30 @@ class Pipeline:
         height, width = raster.image.shape[:2]
         check_pixels(f"page {raster.index + 1}", width, height, self.limits.max_pixels)
         timeout = self.limits.page_timeout
+        if timeout is not None and self.isolation == "process":
+            return self._convert_in_process(raster, problems, used, timeout)
+        self._warm_derenderer()
         if timeout is None:
             return self._convert_raster(raster, problems, used, detected=detected)
-        if self.isolation == "process":
-            return self._convert_in_process(raster, problems, used, timeout)
         return self._convert_in_thread(raster, problems, used, timeout)
+
+    def _warm_derenderer(self) -> None:
+        """Build the derenderer and let it start its helpers, so they come up while the detector reads the page.
+
+        Called on the thread that owns the pipeline: a helper process dies
+        with the thread that started it (see :mod:`inksight_sdk.children`),
+        and a page thread under ``page_timeout`` ends with its page.
+        """
+        warm = getattr(self._stage("derenderer")[1], "warm", None)
+        if callable(warm):
+            warm()
 
     def _convert_in_thread(
         self, raster: RasterPage, problems: list[str], used: dict[str, str], timeout: float
     ) -> Page | None:
-        # stages are built here, outside the clock: loading a model is not the page's time; a derenderer with
-        # helper processes starts them now, so they come up while the detector reads the page
+        # stages are built here, outside the clock: loading a model is not the page's time (the derenderer
+        # was built, and its helpers started, by the caller)
         self._stage("detector")
-        warm = getattr(self._stage("derenderer")[1], "warm", None)
-        if callable(warm):
-            warm()
         box: dict[str, Any] = {"stage": "detector"}
         local_problems: list[str] = []
         local_used: dict[str, str] = {}
@@ -822,7 +831,7 @@ def _worker_main(inbox: Any, outbox: Any) -> None:
         registry = PluginRegistry.from_recipe(recipe)
         pipeline = Pipeline(registry=registry, **pipeline_args)
         pipeline._stage("detector")
-        pipeline._stage("derenderer")
+        pipeline._warm_derenderer()
     except BaseException as exc:
         outbox.send(("error", _portable_error(exc)))
         return

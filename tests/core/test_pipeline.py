@@ -239,3 +239,60 @@ def test_the_dpi_of_an_image_survives_its_conversion_to_rgb_and_ink_pages_carry_
     doc.save(str(tmp_path / "page.json"), registry=test_registry)
     again = convert(str(tmp_path / "page.json"), registry=test_registry)  # ink pages: no detector, same DPI
     assert again.metadata.dpi == pytest.approx(150, abs=0.05)
+
+
+class _Warmable:
+    """A derenderer with helpers to start (like ``skeleton``): it notes when it was warmed and on which thread."""
+
+    def __init__(self, events):
+        self.events = events
+        self.crop_spec = None
+
+    def warm(self):
+        self.events.append(("warm", threading.current_thread().name))
+
+    def derender(self, crops, mode):
+        from inksight_sdk.stages import DerenderedWord
+
+        return [DerenderedWord(strokes=[]) for _ in crops]
+
+
+class _Noting:
+    def __init__(self, events):
+        self.events = events
+
+    def detect(self, image):
+        self.events.append(("detect", threading.current_thread().name))
+        return _PagesAtOnce._layout(image)
+
+
+@pytest.mark.parametrize("limits", [None, {"page_timeout": 60}])
+def test_the_derenderer_is_warmed_on_the_callers_thread_before_the_page_is_read(limits):
+    # the skeleton derenderer's word helpers start in warm(); they come up while the detector reads the page,
+    # and a helper dies with the thread that started it, so that must be the caller's, not a page thread
+    from inksight_sdk import PluginRegistry, StageSpec, hookimpl
+    from inksight_sdk.stages import CropSpec
+
+    events: list[tuple[str, str]] = []
+
+    class Plugin:
+        @hookimpl
+        def register_detectors(self, register):
+            register(StageSpec(name="noting", description="test", factory=lambda o: _Noting(events)))
+
+        @hookimpl
+        def register_derenderers(self, register):
+            def make(options):
+                derenderer = _Warmable(events)
+                derenderer.crop_spec = CropSpec(size=None, scale=1.0, margin=0)
+                return derenderer
+
+            register(StageSpec(name="warmable", description="test", factory=make))
+
+    registry = PluginRegistry([Plugin()])
+    with Pipeline(detector="noting", derenderer="warmable", registry=registry, limits=limits) as pipeline:
+        pipeline.convert(line_image())
+        pipeline.convert(line_image())
+    caller = threading.current_thread().name
+    assert [kind for kind, _ in events] == ["warm", "detect", "warm", "detect"]
+    assert all(thread == caller for kind, thread in events if kind == "warm")
