@@ -169,7 +169,9 @@ class PageWarnings(logging.Handler):
             text = " ".join(record.getMessage().split())
         except Exception:  # a bad log call must not stop the batch
             text = str(record.msg)
-        self.messages.append(f"page {self.page}: {text}")
+        prefix = f"page {self.page}: "
+        # the pipeline's own warnings already name their page
+        self.messages.append(text if text.startswith(prefix) else prefix + text)
 
     def progress(self, done: int, total: int | None) -> None:
         self.page = done + 1

@@ -166,6 +166,15 @@ def test_a_page_of_type_only_is_a_valid_document_with_a_warning(caplog):
     assert any("only print found" in r.getMessage() and "--trace-printed" in r.getMessage() for r in caplog.records)
 
 
+def test_the_cli_says_a_page_of_type_only_once_naming_its_page(tmp_path):
+    source = tmp_path / "typed.png"
+    Image.fromarray(_typed(["Registre des jugements prononcant", "Signature of the examining physician"])).save(source)
+    result = run_cli("convert", str(source), "-o", str(tmp_path / "out.json"), "--detector", "layout")
+    assert result.returncode == 0, result.stderr.decode()
+    lines = [ln for ln in result.stderr.decode().splitlines() if "only print found" in ln]
+    assert len(lines) == 1 and lines[0].startswith(f"inksight: warning: {source}: page 1: only print found"), lines
+
+
 def test_the_cli_keeps_print_untraced_unless_asked(tmp_path):
     page, _ = _with_label(_photo("simplehtr_line.png"), 26)
     source = tmp_path / "form.png"
