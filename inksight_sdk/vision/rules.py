@@ -13,7 +13,9 @@ A line as dark as the ink is kept unless one piece of it crosses (nearly)
 the whole sheet, so underlines, strike-throughs and hand-drawn fill lines
 survive. A table's or a frame's upright lines are often shorter than that:
 a long straight line that ends on removed printed lines at both ends (a
-cell's side between its top and bottom borders) is printed too. Where
+cell's side between its top and bottom borders) is printed too; once the
+upright lines are out, the horizontal ones are looked at again for the same
+(a table's row, broken into short pieces at every column it crosses). Where
 handwriting crosses a removed rule, the pixels are kept when they are
 clearly darker than the rule or continue a stroke that runs across it, so a
 letter is not cut in two.
@@ -140,7 +142,15 @@ def remove_printed_lines(
     # horizontal ones removed are what a table's or a frame's sides end on
     removed = (mask & ~horizontal).T if horizontal is not mask else None
     vertical = _remove(horizontal.T, darkness.T, np.swapaxes(normalized, 0, 1), ink, removed)
-    return horizontal if vertical.base is horizontal else vertical.T
+    if vertical.base is horizontal:
+        return horizontal
+    out = vertical.T
+    if not whole_page:
+        return out
+    # and horizontal lines once more, now ending on the upright ones removed: a table's rows are broken into
+    # short pieces at every column it crosses, each too short to measure on its own (a register's header rule
+    # across one page of a two-page spread)
+    return _remove(out, darkness, normalized, ink, horizontal & ~out, framed_only=True)
 
 
 def _chroma(normalized_pixels: np.ndarray) -> np.ndarray:
@@ -155,12 +165,19 @@ def _chroma(normalized_pixels: np.ndarray) -> np.ndarray:
 
 
 def _remove(
-    mask: np.ndarray, darkness: np.ndarray, normalized: np.ndarray, ink: _Ink, removed: np.ndarray | None = None
+    mask: np.ndarray,
+    darkness: np.ndarray,
+    normalized: np.ndarray,
+    ink: _Ink,
+    removed: np.ndarray | None = None,
+    *,
+    framed_only: bool = False,
 ) -> np.ndarray:
     """Remove horizontal printed lines (the caller transposes for vertical ones).
 
     ``removed``: the pixels of printed lines already removed across these (vertical ones, in this frame), or
-    ``None``.
+    ``None``. ``framed_only``: remove only the lines running from one removed line to another (a table's rows,
+    looked for again once its columns are out).
     """
     width = mask.shape[1]
     run = int(np.clip(0.05 * width, 20, 80))
@@ -219,7 +236,7 @@ def _remove(
     )
     aligned = _aligned_ends(groups, ruled, ink) if table else [False] * len(groups)
     for group, in_line in zip(groups, aligned):
-        if not _is_printed(group, width, ink, table, in_line):
+        if not (_framed(group, ink) if framed_only else _is_printed(group, width, ink, table, in_line)):
             continue
         if out is mask:
             out = mask.copy()
@@ -317,22 +334,28 @@ def _framed(group: list[_Line], ink: _Ink) -> bool:
 
     Its pieces may be broken where other removed lines cross it (both sides of
     a short gap end on that line) or where a faint line fades for a pen width
-    or two: not the long gaps between a letter's stem on one rule and
-    another's further down the page. A letter's stroke may end on a rule, but
+    or two. Across a longer gap (a book's gutter between the same rule on two
+    pages) each run of pieces must be such a side on its own: long, and
+    running from one removed line to another; a letter's stems on rules one
+    below another are each short. A letter's stroke may end on a rule, but
     is neither that long nor that straight from one rule to another.
     """
     pieces = sorted(group, key=lambda line: line.x)
     straight = max(_RULED_WOBBLE_PX, _RULED_WOBBLE * ink.width)
-    if not (pieces[0].starts_on and pieces[-1].ends_on) or any(line.wobble > straight for line in pieces):
+    if any(line.wobble > straight for line in pieces):
         return False
-    if pieces[-1].x + pieces[-1].w - pieces[0].x < _FORM_LINE_PENS * ink.width:
-        return False
+    # the runs of pieces joined across short gaps: each must be a side on its own
+    runs = [[pieces[0]]]
     for before, after in zip(pieces, pieces[1:]):
         gap = after.x - (before.x + before.w)
         crossing = before.ends_on and after.starts_on and gap <= _FRAME_CROSSING * ink.width
         if gap > _FRAME_GAP * ink.width and not crossing:
-            return False
-    return True
+            runs.append([])
+        runs[-1].append(after)
+    return all(
+        run[0].starts_on and run[-1].ends_on and run[-1].x + run[-1].w - run[0].x >= _FORM_LINE_PENS * ink.width
+        for run in runs
+    )
 
 
 def _heavy_rule(counts: np.ndarray, thickness: float, length: int, side: int, ink: _Ink) -> bool:

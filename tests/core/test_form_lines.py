@@ -216,3 +216,37 @@ def test_a_row_of_two_fields_is_ruled_when_one_of_its_pieces_is():
     assert _is_printed([written, empty], 930, ink, table=True, aligned=True)
     # no straight piece: a hand's long stroke along the row, not a ruled line
     assert not _is_printed([written, piece(206, 251, 1.3, 2.0)], 930, ink, table=True, aligned=True)
+
+
+def _spread_with_tables() -> tuple[np.ndarray, np.ndarray, list[tuple[int, int, int]]]:
+    """An open register: two pages side by side, each a table with a header row, its cells written in.
+
+    Every line is as dark as the ink and drawn with the pen's width. The
+    columns run down most of each page; each page's borders and header rule
+    cover under half of the spread, so no row alone is a table's. Returns the
+    page, the writing, and the rows' ``(y, x0, x1)``.
+    """
+    page = np.full((1400, 2000, 3), 240, np.uint8)
+    writing = np.zeros(page.shape[:2], bool)
+    rows = []
+    for left, right, columns in ((60, 940, (60, 300, 600, 940)), (1060, 1940, (1060, 1400, 1700, 1940))):
+        for y in (100, 200):
+            cv2.line(page, (left, y), (right, y), (50, 50, 56), 2)
+            rows.append((y, left, right))
+        for x in columns:
+            cv2.line(page, (x, 100), (x, 1300), (50, 50, 56), 2)
+        for k, text in enumerate(["lamp oil", "twelve", "held back", "dull", "the quick", "brown fox"]):
+            writing |= write(page, text, (columns[k % 3] + 30, 300 + 150 * k), size=34, pen=2.5)
+    return cv2.GaussianBlur(page, (3, 3), 0.8), writing, rows
+
+
+def test_a_tables_rows_go_once_its_columns_have_gone():
+    """Each row of a page of a two-page spread is too short to be a table's on its own, but it runs from one of
+    the table's removed columns to another (the 1903 register's header rules)."""
+    page, writing, rows = _spread_with_tables()
+    ink = extract_ink(page)
+    near_writing = cv2.dilate(writing.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    for y, x0, x1 in rows:
+        kept = (ink.mask[y - 3 : y + 4, x0:x1] & ~near_writing[y - 3 : y + 4, x0:x1]).any(axis=0)
+        assert kept.mean() < 0.05, (y, x0)
+    assert ink.mask[writing].mean() > 0.9
