@@ -149,8 +149,13 @@ def remove_printed_lines(
         return out
     # and horizontal lines once more, now ending on the upright ones removed: a table's rows are broken into
     # short pieces at every column it crosses, each too short to measure on its own (a register's header rule
-    # across one page of a two-page spread)
-    return _remove(out, darkness, normalized, ink, horizontal & ~out, framed_only=True)
+    # across one page of a two-page spread); then upright ones once more, ending on those rows (the header's
+    # cell sides, between its top border and that rule)
+    rows = _remove(out, darkness, normalized, ink, horizontal & ~out, framed_only=True)
+    if rows is out:
+        return out
+    sides = _remove(rows.T, darkness.T, np.swapaxes(normalized, 0, 1), ink, (out & ~rows).T, framed_only=True)
+    return rows if sides.base is rows else sides.T
 
 
 def _chroma(normalized_pixels: np.ndarray) -> np.ndarray:

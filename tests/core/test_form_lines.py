@@ -223,30 +223,37 @@ def _spread_with_tables() -> tuple[np.ndarray, np.ndarray, list[tuple[int, int, 
 
     Every line is as dark as the ink and drawn with the pen's width. The
     columns run down most of each page; each page's borders and header rule
-    cover under half of the spread, so no row alone is a table's. Returns the
-    page, the writing, and the rows' ``(y, x0, x1)``.
+    cover under half of the spread, so no row alone is a table's; a divider
+    splits each header cell. Returns the page, the writing, the rows'
+    ``(y, x0, x1)`` and the dividers' x.
     """
     page = np.full((1400, 2000, 3), 240, np.uint8)
     writing = np.zeros(page.shape[:2], bool)
-    rows = []
+    rows, dividers = [], []
     for left, right, columns in ((60, 940, (60, 300, 600, 940)), (1060, 1940, (1060, 1400, 1700, 1940))):
-        for y in (100, 200):
+        for y in (100, 300):
             cv2.line(page, (left, y), (right, y), (50, 50, 56), 2)
             rows.append((y, left, right))
         for x in columns:
             cv2.line(page, (x, 100), (x, 1300), (50, 50, 56), 2)
+        header_divider = (columns[1] + columns[2]) // 2
+        cv2.line(page, (header_divider, 100), (header_divider, 300), (50, 50, 56), 2)
+        dividers.append(header_divider)
         for k, text in enumerate(["lamp oil", "twelve", "held back", "dull", "the quick", "brown fox"]):
-            writing |= write(page, text, (columns[k % 3] + 30, 300 + 150 * k), size=34, pen=2.5)
-    return cv2.GaussianBlur(page, (3, 3), 0.8), writing, rows
+            writing |= write(page, text, (columns[k % 3] + 30, 400 + 140 * k), size=34, pen=2.5)
+    return cv2.GaussianBlur(page, (3, 3), 0.8), writing, rows, dividers
 
 
 def test_a_tables_rows_go_once_its_columns_have_gone():
     """Each row of a page of a two-page spread is too short to be a table's on its own, but it runs from one of
-    the table's removed columns to another (the 1903 register's header rules)."""
-    page, writing, rows = _spread_with_tables()
+    the table's removed columns to another (the 1903 register's header rules); then the header's dividers, from
+    one removed row to another, go too."""
+    page, writing, rows, dividers = _spread_with_tables()
     ink = extract_ink(page)
     near_writing = cv2.dilate(writing.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
     for y, x0, x1 in rows:
         kept = (ink.mask[y - 3 : y + 4, x0:x1] & ~near_writing[y - 3 : y + 4, x0:x1]).any(axis=0)
         assert kept.mean() < 0.05, (y, x0)
+    for x in dividers:
+        assert ink.mask[105:296, x - 3 : x + 4].any(axis=1).mean() < 0.05, x
     assert ink.mask[writing].mean() > 0.9
