@@ -8,7 +8,8 @@ writing is its shape against the pen's:
 - a **band** (a string, a cable, a pencil, the edge of tape): much wider than
   the pen, of a nearly constant width, and long: many times as long as it is
   wide. No pen stroke is that wide; a broad marker word is as wide but short
-  and turns at every letter;
+  and turns at every letter. A band of another colour than the pen's may
+  bend more (a cord waving across a character's small image);
 - a **blob** (a fingertip, a clip, a moth under tape): far thicker than any
   stroke.
 
@@ -57,6 +58,8 @@ _BAND_WIDTH_SPREAD = 0.3
 #: line's local spread across its direction is at most _BAND_BEND of its spread along it (letters turn)
 _BAND_STRAIGHT = 0.8
 _BAND_BEND = 0.1
+#: ... or this share for a band of another colour than the pen's (at least _COLOUR_APART from it)
+_BAND_STRAIGHT_COLOURED = 0.6
 #: the local straightness is measured within this many of the band's own widths
 _BAND_REACH = 2.0
 #: the writing within this many of a band's widths of it ...
@@ -122,8 +125,16 @@ def find_objects(
     # a band is _BAND_PENS pen widths long and at least two pixels wide; a blob is far bigger: most pieces of
     # the opening (a loop filled in, strokes crossing) are too small to measure
     least = 2.0 * _BAND_PENS * pen_width
-    for k in np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= least) + 1:
-        objects[k], widths[k] = _is_object(stats[k], labels, k, mask, pen_width, printed_lines)
+    candidates = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= least) + 1
+    coloured = colour is not None and np.asarray(colour).ndim == 3 and len(candidates) > 0
+    lab = cv2.cvtColor(np.asarray(colour), cv2.COLOR_RGB2LAB) if coloured else None
+    pen = None if lab is None else _pen_lab(lab, mask & ~thick.astype(bool))
+    for k in candidates:
+        # a band of its own colour may bend more: a cord's waves across a character's small image
+        straight = _BAND_STRAIGHT
+        if pen is not None and _apart(lab, labels, stats[k], k, pen):
+            straight = _BAND_STRAIGHT_COLOURED
+        objects[k], widths[k] = _is_object(stats[k], labels, k, mask, pen_width, printed_lines, straight)
     if not objects.any():
         return found
     # the writing around each candidate, without any candidate (a string cut in two by a word is two)
@@ -148,11 +159,11 @@ def _pen_coloured(colour: np.ndarray, ink: np.ndarray, found: np.ndarray) -> np.
     the pen's own colour (a blue cord under blue ink) gives nothing back: its
     shading spans the pen's colour.
     """
-    middle = ink & (cv2.distanceTransform(ink.astype(np.uint8), cv2.DIST_L2, 3) >= 2)
-    if not middle.any():
-        return np.zeros(found.shape, dtype=bool)
     lab = cv2.cvtColor(colour, cv2.COLOR_RGB2LAB).astype(np.float32)
-    pen, thing = np.median(lab[middle], axis=0), np.median(lab[found], axis=0)
+    pen = _pen_lab(lab, ink)
+    if pen is None:
+        return np.zeros(found.shape, dtype=bool)
+    thing = np.median(lab[found], axis=0)
     if float(np.linalg.norm(pen - thing)) < _COLOUR_APART:
         return np.zeros(found.shape, dtype=bool)
     to_pen = np.linalg.norm(lab - pen, axis=2)
@@ -204,8 +215,27 @@ def _wider_than_its_neighbours(writing: np.ndarray, stats: np.ndarray, width: fl
     return float(broad.sum()) <= _NEIGHBOUR_BROAD * float(others.sum())
 
 
+def _pen_lab(lab: np.ndarray, strokes: np.ndarray) -> np.ndarray | None:
+    """The pen's colour (CIELAB, 8-bit): the median of the middle of its strokes, ``None`` without any."""
+    middle = strokes & (cv2.distanceTransform(strokes.astype(np.uint8), cv2.DIST_L2, 3) >= 2)
+    return np.median(lab[middle].astype(np.float32), axis=0) if middle.any() else None
+
+
+def _apart(lab: np.ndarray, labels: np.ndarray, stat: np.ndarray, k: int, pen: np.ndarray) -> bool:
+    """Whether piece ``k``'s median colour lies at least _COLOUR_APART from the pen's."""
+    x, y, w, h = (int(v) for v in stat[:4])
+    pixels = lab[y : y + h, x : x + w][labels[y : y + h, x : x + w] == k].astype(np.float32)
+    return float(np.linalg.norm(np.median(pixels, axis=0) - pen)) >= _COLOUR_APART
+
+
 def _is_object(
-    stats: np.ndarray, labels: np.ndarray, k: int, mask: np.ndarray, pen_width: float, printed_lines: bool = False
+    stats: np.ndarray,
+    labels: np.ndarray,
+    k: int,
+    mask: np.ndarray,
+    pen_width: float,
+    printed_lines: bool = False,
+    straight: float = _BAND_STRAIGHT,
 ) -> tuple[bool, float]:
     """Whether piece ``k`` of the opening is a long even band or a thick blob, and its median width.
 
@@ -233,7 +263,7 @@ def _is_object(
         return False, width
     if printed_lines and _along_rows_or_columns(piece, width):
         return False, width
-    return _straight_share(piece, width) >= _BAND_STRAIGHT and not _printed_line(piece, width), width
+    return _straight_share(piece, width) >= straight and not _printed_line(piece, width), width
 
 
 def _along_rows_or_columns(piece: np.ndarray, width: float) -> bool:
