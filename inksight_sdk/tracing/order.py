@@ -194,7 +194,8 @@ def _bowl_and_tail(path: Path) -> Path:
     a stem on the left of the bowl comes first (b, p: down it and back up
     before the bowl, which the skeleton shows as one pass); a tail ending on
     the left of the loop without hanging below it is a lead-in (an r or a
-    t-bar joined to an a or o). Otherwise the bowl comes first and the tail
+    t-bar joined to an a or o; its foot stands on the baseline with the
+    bowl's bottom, within a pen width). Otherwise the bowl comes first and the tail
     runs on from it (a, g, q, e, 9). The loop turns counter-clockwise like an
     o, except a bowl hanging on the right of a stem (b, p, D, P): that one
     turns clockwise.
@@ -207,7 +208,7 @@ def _bowl_and_tail(path: Path) -> Path:
     rise = tail_end - pts[k]
     stem = abs(float(rise[1])) > abs(float(rise[0])) and not top <= end_y <= bottom
     ascender = stem and end_y < top - 0.5 * (bottom - top)
-    lead_in = end_x < centre_x and end_y <= bottom
+    lead_in = end_x < centre_x and end_y <= bottom + 2.0 * median(radii)
     stem_on_left = stem and end_x < centre_x
     tail_first = ascender or lead_in or stem_on_left
     # the loop as given here is run backwards when the tail comes first: turn it the other way now

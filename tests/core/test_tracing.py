@@ -192,6 +192,8 @@ def _turn(points: np.ndarray) -> float:
         ("b", 200.0, (28.0, 5.0), False, True),  # ascender on the left: down the stem, then a clockwise bowl
         ("p", 160.0, (28.0, 80.0), False, True),  # descender on the left, written first; a clockwise bowl
         ("ra", 120.0, (10.0, 40.0), False, False),  # a lead-in from the left joins the top of the bowl
+        # the r's foot on the baseline a pixel below the bowl's bottom (57): still a lead-in, not a bowl's tail
+        ("ra foot", 150.0, (6.0, 58.0), False, False),
     ],
 )
 def test_a_bowl_with_a_tail_starts_and_turns_like_the_letter(
