@@ -76,8 +76,6 @@ _FRAME_CROSSING = 8.0
 _ALIGNED_PENS = 1.5
 #: a gap of at most this many pixels along a line, where a removed line crosses it, is bridged when looking for runs
 _BRIDGE = 7
-#: a piece shorter than this (pixels) is extended at the page's tilt, not its own slope, to find its rule's pieces
-_TRUSTED_SLOPE_PX = 200
 
 
 @attrs.frozen
@@ -230,7 +228,7 @@ def _remove(
         if (line := _measure(int(index), stats[index], labels, mask, darkness, normalized, ink)) is not None
     ]
     out = mask
-    groups = _collinear_groups(lines, _tilt(lines, width))
+    groups = _collinear_groups(lines)
     # a table has several long ruled lines each way, as dark as print; one long straight line alone is the
     # writer's (a divider), and faint ruling beside it does not make it a table's
     ruled = [_ruled(group, width, ink) for group in groups]
@@ -386,29 +384,8 @@ def _heavy_rule(counts: np.ndarray, thickness: float, length: int, side: int, in
     return bool(low >= (1 - _SOLID_SPREAD) * thickness and high <= (1 + _SOLID_SPREAD) * thickness)
 
 
-def _tilt(lines: list[_Line], width: int) -> float | None:
-    """The lines' common slope (median over the long pieces, by length); ``None`` when no piece is long.
-
-    A phone photo tilts every rule alike. A short piece (a faint table border
-    broken every few letters' width) lies on one row of pixels, its own
-    slope flat: from one piece to the next along a tilted rule its flat line
-    misses the next by a few pixels.
-    """
-    long = [line for line in lines if line.w >= _LONG_PIECE * width]
-    if not long:
-        return None
-    slopes = np.array([line.slope for line in long])
-    order = np.argsort(slopes)
-    lengths = np.array([line.w for line in long], dtype=np.float64)[order]
-    return float(slopes[order][np.searchsorted(np.cumsum(lengths), lengths.sum() / 2)])
-
-
-def _collinear_groups(lines: list[_Line], tilt: float | None = None) -> list[list[_Line]]:
-    """Pieces of one rule (broken where it fades) lie on one straight line and look alike: group them.
-
-    A short piece's own slope says little (it lies on one row of pixels): it is extended at the page's
-    ``tilt`` (:func:`_tilt`) when there is one.
-    """
+def _collinear_groups(lines: list[_Line]) -> list[list[_Line]]:
+    """Pieces of one rule (broken where it fades) lie on one straight line and look alike: group them."""
     parent = list(range(len(lines)))
 
     def root(i: int) -> int:
@@ -423,13 +400,8 @@ def _collinear_groups(lines: list[_Line], tilt: float | None = None) -> list[lis
             # and the two must look alike (a baseline stroke in line with a rule is not part of it)
             long, short = (a, lines[j]) if a.w >= lines[j].w else (lines[j], a)
             centre = short.x + short.w / 2
-            expected, slack = long.y_at(centre), 0.0
-            if tilt is not None and long.w < _TRUSTED_SLOPE_PX:
-                # each piece's row is half a pixel off its rule either way
-                middle = long.x + long.w / 2
-                expected, slack = long.y_at(middle) + tilt * (centre - middle), 1.0
             if (
-                abs(expected - short.y_at(centre)) <= max(2.0, long.thickness, short.thickness) + slack
+                abs(long.y_at(centre) - short.y_at(centre)) <= max(2.0, long.thickness, short.thickness)
                 and float(np.abs(long.chroma - short.chroma).max()) <= _COLOUR_DIFFERENCE / 2
                 and 0.7 <= long.darkness / max(short.darkness, 1.0) <= 1.4
             ):

@@ -257,26 +257,3 @@ def test_a_tables_rows_go_once_its_columns_have_gone():
     for x in dividers:
         assert ink.mask[105:296, x - 3 : x + 4].any(axis=1).mean() < 0.05, x
     assert ink.mask[writing].mean() > 0.9
-
-
-def test_a_faint_rows_short_pieces_go_together_at_the_pages_tilt():
-    """A phone photo's faint table border breaks into short pieces, each on one row of pixels, its own slope flat.
-
-    Extended at the page's tilt (shown by its long lines), they are one rule;
-    the next rule, a row of cells further down, stays apart. The pieces are
-    those of print_forms.py's form 0 (its table's top border, 0.85 degrees off).
-    """
-    from inksight_sdk.vision.rules import _collinear_groups, _Line, _tilt
-
-    chroma = np.array([0.31, 0.33, 0.36])
-
-    def piece(x: int, y: int, w: int, slope: float = 0.0) -> _Line:
-        return _Line(0, x, y, w, 1, slope, y - slope * x, 1.0, 60.0, chroma)
-
-    field_line = piece(60, 300, 700, 0.0148)
-    border = [piece(82, 614, 46), piece(254, 617, 50), piece(374, 619, 46), piece(488, 621, 50)]
-    next_row = [piece(298, 654, 58), piece(486, 657, 49)]
-    lines = [field_line, *border, *next_row]
-    groups = _collinear_groups(lines, _tilt(lines, 878))
-    assert sorted(len(g) for g in groups) == [1, 2, 4]
-    assert any(len(g) == 4 and all(p.y < 630 for p in g) for g in groups)
