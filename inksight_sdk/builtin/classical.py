@@ -181,10 +181,6 @@ def derender_crop(job: tuple[WordCrop, SkeletonOptions]) -> DerenderedWord:
 #: a crop keeping less than this share of the page's ink there misread it (on real pages and the rendered
 #: conditions a crop keeps 0.43 of it or more)
 _CROP_AGREES = 0.2
-#: ... and so did one with this share of its ink in things broader than this many pen widths where the page saw
-#: no ink (a cord the page took out): it judged the word's colour from them too
-_CROP_FOREIGN = 0.1
-_FOREIGN_PENS = 0.8
 
 
 def _within_page_ink(
@@ -197,12 +193,10 @@ def _within_page_ink(
     ink are dropped, so a rule touching a letter is cut off it. Half a pen
     width covers the page mask's coarser pixels; a whole one kept a letter's
     width of the form line it stands on. When the crop keeps far less than
-    the page saw, or much of its ink is something broad the page saw none
-    in (a cord the page took out), the lines it took for printed ones
-    (``structure``, its own ``extract_ink`` layer) are the word's where the
-    page saw ink: the string across a character's image lent the crop its
-    colour, and the character's strokes, crossing the whole crop, passed for
-    printed lines of another colour.
+    the page saw, the lines it took for printed ones (``structure``, its own
+    ``extract_ink`` layer) are the word's where the page saw ink: a string
+    across a character's image lent the crop its colour, and the
+    character's strokes, crossing the whole crop, passed for printed lines.
     """
     import cv2
 
@@ -210,14 +204,7 @@ def _within_page_ink(
     reach = 2 * max(1, int(round(stroke_width / 2))) + 1
     near = cv2.dilate(hint, np.ones((reach, reach), np.uint8)).astype(bool)
     kept = mask & near
-    if structure is None:
-        return kept
-    misread = np.count_nonzero(kept) < _CROP_AGREES * np.count_nonzero(hint)
-    # broader than the pen where the page saw no ink: a thing lying on the page (a printed line is as thin as ink)
-    size = 2 * max(1, int(round(0.5 * _FOREIGN_PENS * stroke_width))) + 1
-    thing = cv2.morphologyEx((mask & ~near).astype(np.uint8), cv2.MORPH_OPEN, np.ones((size, size), np.uint8))
-    foreign = np.count_nonzero(thing) >= _CROP_FOREIGN * np.count_nonzero(mask)
-    if misread or foreign:
+    if structure is not None and np.count_nonzero(kept) < _CROP_AGREES * np.count_nonzero(hint):
         kept |= structure & near
     return kept
 

@@ -251,19 +251,3 @@ def test_a_wavy_cord_of_its_own_colour_across_a_characters_image_is_found(seed):
     cord = page.distractor > 0.5
     assert ink.layers["objects"][cord].mean() > 0.8
     assert ink.mask[page.ink > 0.5].mean() > 0.9
-
-
-@pytest.mark.parametrize("seed", [3, 7, 13])
-def test_a_characters_strokes_across_a_cord_of_its_own_colour_are_traced(seed):
-    """A boxed character (田-like) in a 170 px box under a cord: the word crop alone takes its colour from the
-    cord and its long strokes for lines of another colour; the page, which took the cord out, has them as ink."""
-    strokes = [
-        np.array([[250.0, 200], [250, 850]]),
-        np.array([[250.0, 200], [780, 200], [780, 850]]),
-        np.array([[520.0, 120], [520, 880]]),
-        np.array([[250.0, 520], [780, 520]]),
-    ]
-    page = render_condition(strokes, "string", pen_width=5.0, scale=170 / 1024, seed=seed, rules=(900.0, 128.0))
-    with Pipeline(detector="layout", derenderer="skeleton", derenderer_options={"workers": 0}) as pipeline:
-        traced = [np.asarray(s.points, np.float64) for s in pipeline.convert(page.image).strokes() if len(s.points)]
-    assert compare_ink(page.strokes, traced, 1.5 * page.pen_width).f1 >= 0.95
