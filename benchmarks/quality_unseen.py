@@ -121,6 +121,8 @@ SYNTHETIC = [
     ("cast", "desk_plain_multicolor_de.png"),
     ("cast", "grid_logbook1947_taped_moth_en.jpg"),
     ("cast", "ruled_margin_bleedthrough_en.jpg"),
+    ("shadow", "grid_yellow_pencil_pens_en.jpg"),
+    ("cast", "grid_yellow_pencil_pens_en.jpg"),
 ]
 CLASSES = ("structure", "print", "objects", "outside sheet", "other")
 #: the images whose overlay goes to docs/images (the rest would only make the repository heavy)
