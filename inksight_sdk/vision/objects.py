@@ -126,6 +126,7 @@ def find_objects(
     # the opening (a loop filled in, strokes crossing) are too small to measure
     least = 2.0 * _BAND_PENS * pen_width
     candidates = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= least) + 1
+    # the page in CIELAB, once: for the candidates' colours and for the writing lying on what is found
     coloured = colour is not None and np.asarray(colour).ndim == 3 and len(candidates) > 0
     lab = cv2.cvtColor(np.asarray(colour), cv2.COLOR_RGB2LAB) if coloured else None
     pen = None if lab is None else _pen_lab(lab, mask & ~thick.astype(bool))
@@ -146,12 +147,12 @@ def find_objects(
     body = objects[labels]
     found = _grown(body, _EDGE_PENS * pen_width) & mask
     found |= _slivers(mask & ~found, body, float(widths[objects].max()), pen_width)
-    if colour is None or np.asarray(colour).ndim != 3:
+    if lab is None:
         return found
-    return found & ~_pen_coloured(np.asarray(colour), mask & ~found, found)
+    return found & ~_pen_coloured(lab, mask & ~found, found)
 
 
-def _pen_coloured(colour: np.ndarray, ink: np.ndarray, found: np.ndarray) -> np.ndarray:
+def _pen_coloured(lab: np.ndarray, ink: np.ndarray, found: np.ndarray) -> np.ndarray:
     """The pixels of ``found`` nearer in colour to the pen than to the object: writing on it.
 
     The pen's colour is the median (CIELAB) of the middle of the strokes off
@@ -159,7 +160,7 @@ def _pen_coloured(colour: np.ndarray, ink: np.ndarray, found: np.ndarray) -> np.
     the pen's own colour (a blue cord under blue ink) gives nothing back: its
     shading spans the pen's colour.
     """
-    lab = cv2.cvtColor(colour, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab = lab.astype(np.float32)  # ``lab``: the page in CIELAB (uint8)
     pen = _pen_lab(lab, ink)
     if pen is None:
         return np.zeros(found.shape, dtype=bool)

@@ -245,8 +245,10 @@ class _Warmable:
     """A derenderer with helpers to start (like ``skeleton``): it notes when it was warmed and on which thread."""
 
     def __init__(self, events):
+        from inksight_sdk.stages import CropSpec
+
         self.events = events
-        self.crop_spec = None
+        self.crop_spec = CropSpec(size=None, scale=1.0, margin=0)
 
     def warm(self):
         self.events.append(("warm", threading.current_thread().name))
@@ -271,7 +273,6 @@ def test_the_derenderer_is_warmed_on_the_callers_thread_before_the_page_is_read(
     # the skeleton derenderer's word helpers start in warm(); they come up while the detector reads the page,
     # and a helper dies with the thread that started it, so that must be the caller's, not a page thread
     from inksight_sdk import PluginRegistry, StageSpec, hookimpl
-    from inksight_sdk.stages import CropSpec
 
     events: list[tuple[str, str]] = []
 
@@ -282,12 +283,7 @@ def test_the_derenderer_is_warmed_on_the_callers_thread_before_the_page_is_read(
 
         @hookimpl
         def register_derenderers(self, register):
-            def make(options):
-                derenderer = _Warmable(events)
-                derenderer.crop_spec = CropSpec(size=None, scale=1.0, margin=0)
-                return derenderer
-
-            register(StageSpec(name="warmable", description="test", factory=make))
+            register(StageSpec(name="warmable", description="test", factory=lambda o: _Warmable(events)))
 
     registry = PluginRegistry([Plugin()])
     with Pipeline(detector="noting", derenderer="warmable", registry=registry, limits=limits) as pipeline:
