@@ -228,7 +228,7 @@ def _remove(
         if (line := _measure(int(index), stats[index], labels, mask, darkness, normalized, ink)) is not None
     ]
     out = mask
-    groups = _collinear_groups(lines)
+    groups = _collinear_groups(lines, width, ink)
     # a table has several long ruled lines each way, as dark as print; one long straight line alone is the
     # writer's (a divider), and faint ruling beside it does not make it a table's
     ruled = [_ruled(group, width, ink) for group in groups]
@@ -384,8 +384,14 @@ def _heavy_rule(counts: np.ndarray, thickness: float, length: int, side: int, in
     return bool(low >= (1 - _SOLID_SPREAD) * thickness and high <= (1 + _SOLID_SPREAD) * thickness)
 
 
-def _collinear_groups(lines: list[_Line]) -> list[list[_Line]]:
-    """Pieces of one rule (broken where it fades) lie on one straight line and look alike: group them."""
+def _collinear_groups(lines: list[_Line], width: int, ink: _Ink) -> list[list[_Line]]:
+    """Pieces of one rule (broken where it fades) lie on one straight line and look alike: group them.
+
+    Two pieces that are each ruled (long and straighter than a hand) may
+    differ more in colour: a shadow's edge breaks a rule in two, and the
+    part in deep shadow, measured through camera noise and JPEG on a few
+    levels of light, reads bluer or redder than the part in the light.
+    """
     parent = list(range(len(lines)))
 
     def root(i: int) -> int:
@@ -400,9 +406,11 @@ def _collinear_groups(lines: list[_Line]) -> list[list[_Line]]:
             # and the two must look alike (a baseline stroke in line with a rule is not part of it)
             long, short = (a, lines[j]) if a.w >= lines[j].w else (lines[j], a)
             centre = short.x + short.w / 2
+            both_ruled = _is_ruled(long, width, ink) and _is_ruled(short, width, ink)
             if (
                 abs(long.y_at(centre) - short.y_at(centre)) <= max(2.0, long.thickness, short.thickness)
-                and float(np.abs(long.chroma - short.chroma).max()) <= _COLOUR_DIFFERENCE / 2
+                and float(np.abs(long.chroma - short.chroma).max())
+                <= (_COLOUR_DIFFERENCE if both_ruled else _COLOUR_DIFFERENCE / 2)
                 and 0.7 <= long.darkness / max(short.darkness, 1.0) <= 1.4
             ):
                 parent[root(i)] = root(j)
@@ -419,16 +427,18 @@ def _ruled(group: list[_Line], width: int, ink: _Ink) -> _Line | None:
     Any piece will do: where two fields share a row, the writing on one field line merges into its piece,
     which then wanders, while the other piece shows the row's line as ruled.
     """
-    if not ink.sheet:
-        return None
-    ruled = [
-        line
-        for line in group
-        if line.w >= _RULED_SPAN * width
+    ruled = [line for line in group if _is_ruled(line, width, ink)]
+    return max(ruled, key=lambda line: line.w) if ruled else None
+
+
+def _is_ruled(line: _Line, width: int, ink: _Ink) -> bool:
+    """One piece, on a whole page, long and straighter than any hand holds a pen over that length."""
+    return (
+        ink.sheet
+        and line.w >= _RULED_SPAN * width
         and line.w >= _FORM_LINE_PENS * ink.width
         and line.wobble <= max(_RULED_WOBBLE_PX, _RULED_WOBBLE * ink.width)
-    ]
-    return max(ruled, key=lambda line: line.w) if ruled else None
+    )
 
 
 def _aligned_ends(groups: list[list[_Line]], ruled: list[_Line | None], ink: _Ink) -> list[bool]:

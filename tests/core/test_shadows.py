@@ -136,3 +136,12 @@ def test_a_shadow_with_a_steep_edge_is_still_the_sheet():
     right = np.zeros(plain.shape, bool)
     right[:, int(0.72 * w) :] = True
     assert _kept(ink.mask, plain & right) >= 0.9
+
+
+def test_a_rule_broken_by_a_shadows_edge_goes_on_both_sides():
+    """The squared page's header rule crosses the whole sheet, but a steep shadow's edge breaks it in two, and
+    the part in the shadow, measured through noise and JPEG on a quarter of the light, reads bluer than the
+    part in the light: each part alone spans too little of the sheet to be printed, and both were traced."""
+    rgb = _photo("grid_yellow_pencil_pens_en.jpg")
+    header = extract_ink(_cast(rgb)).mask[55:80]  # the rule lies at rows 66-69 of this 1600 px image
+    assert header.any(axis=0).mean() <= 0.02
