@@ -50,7 +50,7 @@ import numpy as np
 from ..filters import distance_to_paper, label_any_order, label_members
 from ..filters import median as median_of
 from .holes import find_holes
-from .objects import find_objects
+from .objects import bridge_cut_strokes, find_objects
 from .paper import paper_region, refine_fill_edge, refine_holes
 from .polarity import page_polarity
 from .rules import remove_printed_lines
@@ -205,10 +205,16 @@ def extract_ink(
     if whole_page:
         objects = find_objects(done.mask, width, colour, printed_lines=True)
     mask = _without_printed_lines(done, whole_page, objects)
+    lying = objects
     if whole_page:
-        objects |= find_objects(mask, width, colour) | find_holes(mask, width, sheet)
+        lying = objects | find_objects(mask, width, colour)
+        objects = lying | find_holes(mask, width, sheet)
     lines_gone = done.mask & ~mask & ~objects
     mask = mask & ~objects
+    if lying.any():  # strokes crossing a string or a cable go on under it
+        bridged = bridge_cut_strokes(mask, lying, width)
+        mask |= bridged
+        objects &= ~bridged
     if whole_page:
         # remnants of printed lines only: an object's rims are its own (objects.py), and the part of a letter
         # that a sagging string runs beside is writing

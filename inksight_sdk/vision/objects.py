@@ -28,7 +28,9 @@ hold the disk, so only the pixels under the object itself (and a rim that its
 highlight cuts off along it) are taken, and the stroke's two halves stay ink
 on either side. Under the object, pixels nearer the pen's colour than the
 object's stay ink too, when the two colours differ (a red string over blue
-writing); a cord of the pen's own colour takes the writing under it.
+writing). A cord of the pen's own colour takes the writing under it; a
+stroke crossing it is bridged (:func:`bridge_cut_strokes`): its two cut
+ends, on either side, point at each other across the object.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from ..filters import distance_to_paper
 from ..filters import median as median_of
 from ..tracing.skeleton import skeletonize  # the compiled thinning, without importing all of scikit-image
 
-__all__ = ["find_objects"]
+__all__ = ["bridge_cut_strokes", "find_objects"]
 
 #: the opening's disk is this many pen widths across: wider than any stroke of the pen, halo included
 _DISK_PENS = 1.35
@@ -90,6 +92,14 @@ _SLIVER_WIDTHS = 3.0
 _COLOUR_APART = 20.0
 #: ... and a pixel of the object is writing when it is this much nearer the pen's colour than the object's
 _PEN_NEARER = 0.6
+#: a stroke cut by an object points this way: from its pixels within this many pen widths of the cut to the cut
+_CUT_REACH = 2.0
+#: two cuts are one stroke crossing the object when each points at the other within this many degrees, they are
+#: at most this many of the object's widths (plus two pen widths) apart, and this share of the way between them
+#: lies on the object
+_CUT_TURN = 30.0
+_CUT_SPAN = 4.0
+_CUT_UNDER = 0.8
 
 
 def find_objects(
@@ -319,3 +329,68 @@ def _straight_share(piece: np.ndarray, width: float) -> float:
     half_trace, root = 0.5 * (cxx + cyy), np.sqrt(np.maximum(0.25 * (cxx - cyy) ** 2 + cxy * cxy, 0.0))
     along, across = half_trace + root, np.maximum(half_trace - root, 0.0)
     return float(np.mean(across <= _BAND_BEND * np.maximum(along, 1e-6)))
+
+
+def bridge_cut_strokes(mask: np.ndarray, objects: np.ndarray, pen_width: float) -> np.ndarray:
+    """The pixels of ``objects`` under strokes that cross them: the way between two cut ends that face each other.
+
+    ``mask`` is the ink without the objects. Where an object lies across a
+    stroke, the stroke's two halves end on either side of it, each pointing
+    (from its last couple of pen widths) at the other; the straight way
+    between those ends, a pen wide, is given back to the ink. Each end joins
+    at most one other, the pair turning least. A stroke running along a cord
+    of its own colour stays under it: nothing points across.
+    """
+    bridged = np.zeros(mask.shape, dtype=bool)
+    if pen_width <= 0 or not objects.any() or not mask.any():
+        return bridged
+    cuts = _cuts(mask, objects, pen_width)
+    if len(cuts) < 2:
+        return bridged
+    span = _CUT_SPAN * 2.0 * float(distance_to_paper(objects).max()) + 2.0 * pen_width
+    turn = math.cos(math.radians(_CUT_TURN))
+    pairs = []
+    for i, (a, a_way) in enumerate(cuts):
+        for j in range(i + 1, len(cuts)):
+            b, b_way = cuts[j]
+            between = b - a
+            length = float(np.hypot(*between))
+            if not 1.0 <= length <= span:
+                continue
+            ahead = between / length
+            facing = min(float(a_way @ ahead), float(-b_way @ ahead))
+            if facing < turn:
+                continue
+            t = np.linspace(0.0, 1.0, max(3, int(length)))
+            xs, ys = np.rint(a[0] + t * between[0]).astype(int), np.rint(a[1] + t * between[1]).astype(int)
+            if objects[ys, xs].mean() >= _CUT_UNDER:
+                pairs.append((-facing, i, j))
+    used: set[int] = set()
+    canvas = np.zeros(mask.shape, dtype=np.uint8)
+    for _, i, j in sorted(pairs):
+        if i in used or j in used:
+            continue
+        used |= {i, j}
+        a, b = (tuple(int(v) for v in np.rint(cuts[k][0])) for k in (i, j))
+        cv2.line(canvas, a, b, 1, max(1, int(round(pen_width))))
+    return canvas.astype(bool) & objects
+
+
+def _cuts(mask: np.ndarray, objects: np.ndarray, pen_width: float) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Where strokes end on an object: each cut's centre (x, y) and the unit direction the stroke runs into it."""
+    touching = (_grown(objects, 1) & mask).astype(np.uint8)
+    count, _, _, centres = cv2.connectedComponentsWithStats(touching, connectivity=8)
+    reach = int(math.ceil(_CUT_REACH * pen_width))
+    cuts = []
+    for cx, cy in centres[1:]:
+        x0, y0 = max(0, int(cx) - reach - 1), max(0, int(cy) - reach - 1)
+        window = (slice(y0, int(cy) + reach + 2), slice(x0, int(cx) + reach + 2))
+        ys, xs = np.nonzero(mask[window])
+        near = np.hypot(xs + x0 - cx, ys + y0 - cy) <= reach
+        if np.count_nonzero(near) < 3:
+            continue
+        way = np.array([cx - (xs[near] + x0).mean(), cy - (ys[near] + y0).mean()])
+        size = float(np.hypot(*way))
+        if size >= 0.5:
+            cuts.append((np.array([cx, cy]), way / size))
+    return cuts
