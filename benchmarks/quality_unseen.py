@@ -31,6 +31,9 @@ and grids fainter than the pen), and runs of the ink itself outside
 *handwriting* is ink inside the handwriting polygons and the sheet, minus
 structure. Tick boxes (``boxes``): the box's border (the rows and columns of
 the marked rectangle most filled with ink) is structure, the rest handwriting.
+Printed lines broken into pieces shorter than ``line_length`` (a scan's
+darker rules, dotted by the paper's grain) are marked by eye as thin
+``rules`` polygons: the ink in them is structure.
 
 **Scores**, on the output resampled every pixel (the image reduced to at most
 6 MP first): *precision* is the share of output ink within a pen width of
@@ -232,6 +235,7 @@ def marked_reference(name: str, rgb: np.ndarray) -> Reference:
         structure |= line_runs(ink & sheet, length) & ~polygons(shape, marks.get("hand_lines", []), scale)
     if marks.get("boxes"):
         structure |= box_borders(ink, marks["boxes"], scale)
+    structure |= ink & polygons(shape, marks.get("rules", []), scale)
     objects = polygons(shape, marks.get("objects", []), scale)
     handwriting = ink & written & ~structure & ~objects
     return Reference(
