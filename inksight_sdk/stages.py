@@ -100,7 +100,8 @@ class Layout:
     (Arabic, Hebrew) or ``ttb`` (vertical CJK: columns right to left).
     ``ink`` (optional) is a boolean mask of the whole page, at any resolution,
     of the pixels the detector took for handwriting, with the sheet's
-    surroundings, printed lines and objects left out: the pipeline cuts it
+    surroundings, printed lines, objects, stamps and printed words left out
+    (a handwritten word's box may reach over a label): the pipeline cuts it
     with each word (:attr:`WordCrop.ink`), so a derenderer can leave out what
     the detector saw on the whole page and a word crop cannot show.
     """

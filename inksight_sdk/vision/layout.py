@@ -182,6 +182,7 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
     counted = [v for v in (_cjk_statistics((plan,), ink.stroke_width) for plan in plans) if v is not None]
     latin_page = bool(counted) and not any(counted)
     words = []
+    handwriting = mask  # without the printed words' ink: a handwritten word's box may reach over a label
     for block_index, block in enumerate(blocks):
         for line_index, plan in enumerate(block.lines):
             cjk = block.columns or (not latin_page and _looks_cjk((plan,), ink.stroke_width))
@@ -193,6 +194,9 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
                 # a character of a vertical column stands upright, a quarter turn from its column
                 quad = _quad(xs, ys, plan.angle - math.pi / 2 if block.columns else plan.angle, pad)
                 height = float(np.linalg.norm(quad[3] - quad[0])) - 2 * pad
+                if typeset:
+                    handwriting = handwriting.copy() if handwriting is mask else handwriting
+                    handwriting[ys.astype(np.intp), xs.astype(np.intp)] = False
                 words.append(
                     DetectedWord(
                         quad=(quad + 0.5) / ink.scale - 0.5,
@@ -207,7 +211,7 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
     words += _stamp_words(stamp_ink, ink, text_height, first_block=len(blocks))
     columns = sum(block.weight for block in blocks if block.columns)
     direction = "ttb" if 2 * columns > sum(block.weight for block in blocks) else "ltr"
-    return Layout(words=words, direction=direction, ink=mask)
+    return Layout(words=words, direction=direction, ink=handwriting)
 
 
 def _stamp_ink(image: np.ndarray, ink: InkMask, text_height: float) -> np.ndarray:
