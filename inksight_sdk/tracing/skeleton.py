@@ -115,7 +115,9 @@ def _clean(mask: np.ndarray, width: float) -> np.ndarray:
         keep = areas >= speck
         keep[0] = False
         mask = keep[labels]
-    pinhole = max(1.0, 0.25 * width * width)
+    # a loop's eye is at least a pen wide for a fine pen, but a broad marker's o has an eye of a few pixels:
+    # noise inside thick ink does not grow with the pen, so the limit grows with its width, not its square
+    pinhole = max(1.0, min(0.25 * width * width, width))
     # 4-connected paper: diagonal gaps in 8-connected ink stay closed
     holes, count = label_any_order(~mask, connectivity=4)
     if count:
