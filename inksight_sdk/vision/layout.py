@@ -43,7 +43,7 @@ import numpy as np
 from ..filters import gaussian_1d
 from ..stages import DetectedWord, Layout
 from .ink_mask import InkMask, extract_ink, stroke_width
-from .printed import printed_words, profile_printed
+from .printed import printed_by_colour, printed_words, profile_printed
 from .stamps import find_stamps
 
 __all__ = ["detect_layout"]
@@ -181,37 +181,62 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
     # is a Latin word whose letters happen to look like a glyph (``By`` on a list of words)
     counted = [v for v in (_cjk_statistics((plan,), ink.stroke_width) for plan in plans) if v is not None]
     latin_page = bool(counted) and not any(counted)
-    words = []
-    handwriting = mask  # without the printed words' ink: a handwritten word's box may reach over a label
+    found: list[tuple[DetectedWord, np.ndarray, np.ndarray]] = []  # each word with its ink's pixels
+    typeset: list[bool] = []
+    colours: list[np.ndarray | None] = []
     for block_index, block in enumerate(blocks):
         for line_index, plan in enumerate(block.lines):
             cjk = block.columns or (not latin_page and _looks_cjk((plan,), ink.stroke_width))
             split = plan.split(page_gap, joined_up=joined_up, cjk=cjk)
-            printed = [False] * len(split) if cjk else _printed(plan, split)
-            for members, typeset in zip(split, printed):
-                xs = np.concatenate([plan.components[i].xs for i in members])
-                ys = np.concatenate([plan.components[i].ys for i in members])
+            typeset += [False] * len(split) if cjk else _printed(plan, split)
+            for members in split:
+                xs = np.concatenate([plan.components[i].xs for i in members]).astype(np.intp)
+                ys = np.concatenate([plan.components[i].ys for i in members]).astype(np.intp)
                 # a character of a vertical column stands upright, a quarter turn from its column
                 quad = _quad(xs, ys, plan.angle - math.pi / 2 if block.columns else plan.angle, pad)
                 height = float(np.linalg.norm(quad[3] - quad[0])) - 2 * pad
-                if typeset:
-                    handwriting = handwriting.copy() if handwriting is mask else handwriting
-                    handwriting[ys.astype(np.intp), xs.astype(np.intp)] = False
-                words.append(
-                    DetectedWord(
-                        quad=(quad + 0.5) / ink.scale - 0.5,
-                        confidence=round(float(np.clip(height / max(plan.scale, 1.0), 0.1, 1.0)), 3),
-                        block=block_index,
-                        line=line_index,
-                        script="cjk" if cjk else "latin",
-                        polarity=ink.polarity,
-                        kind="printed" if typeset else "handwritten",
-                    )
+                word = DetectedWord(
+                    quad=(quad + 0.5) / ink.scale - 0.5,
+                    confidence=round(float(np.clip(height / max(plan.scale, 1.0), 0.1, 1.0)), 3),
+                    block=block_index,
+                    line=line_index,
+                    script="cjk" if cjk else "latin",
+                    polarity=ink.polarity,
                 )
+                found.append((word, xs, ys))
+                colours.append(None if cjk else _ink_colour(image, xs, ys, ink.scale))
+    words = []
+    handwriting = mask  # without the printed words' ink: a handwritten word's box may reach over a label
+    for (word, xs, ys), printed in zip(found, printed_by_colour(colours, typeset)):
+        if printed:
+            handwriting = handwriting.copy() if handwriting is mask else handwriting
+            handwriting[ys, xs] = False
+        words.append(attrs.evolve(word, kind="printed" if printed else "handwritten"))
     words += _stamp_words(stamp_ink, ink, text_height, first_block=len(blocks))
     columns = sum(block.weight for block in blocks if block.columns)
     direction = "ttb" if 2 * columns > sum(block.weight for block in blocks) else "ltr"
     return Layout(words=words, direction=direction, ink=handwriting)
+
+
+def _ink_colour(image: np.ndarray, xs: np.ndarray, ys: np.ndarray, scale: float) -> np.ndarray | None:
+    """A word's ink colour as shares of optical density per channel (:func:`.printed.printed_by_colour`).
+
+    From the darker half of its ink's pixels in the image, against the
+    brighter half of the paper in its box; ``None`` for a grey image.
+    """
+    if image.ndim != 3 or len(xs) < 4:
+        return None
+    height, width = image.shape[:2]
+    cols = np.clip(np.rint((xs + 0.5) / scale - 0.5).astype(np.intp), 0, width - 1)
+    rows = np.clip(np.rint((ys + 0.5) / scale - 0.5).astype(np.intp), 0, height - 1)
+    pixels = image[rows, cols].astype(np.float64)
+    lightness = pixels.sum(axis=1)
+    ink = np.median(pixels[lightness <= np.median(lightness)], axis=0)
+    box = image[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1].reshape(-1, 3).astype(np.float64)
+    paper = np.median(box[box.sum(axis=1) >= np.median(box.sum(axis=1))], axis=0)
+    density = -np.log(np.clip(ink / np.maximum(paper, 1.0), 0.03, 1.0))
+    total = float(density.sum())
+    return density / total if total > 0.05 else None
 
 
 def _stamp_ink(image: np.ndarray, ink: InkMask, text_height: float) -> np.ndarray:

@@ -29,6 +29,13 @@ levels (x-height, and capitals and ascenders); a hand's columns wander, up
 and down its joins and loops (:func:`profile_printed`). Only words several
 letter heights long and as tall as letters are judged so: a dash, a rule's
 remnant or a short word holds too few columns to tell.
+
+A form is printed in one ink and filled in with another: where the words
+found printed share a colour that the handwritten ones clearly do not (black
+toner, a blue pen), a word in the print's colour and far from the
+handwriting's is printed too, though its letters are too few or too blurred
+to show type's levels (:func:`printed_by_colour`). Where the pen is as black
+as the print, nothing changes.
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ from collections.abc import Sequence
 import attrs
 import numpy as np
 
-__all__ = ["PrintEvidence", "print_evidence", "printed_words", "profile_printed"]
+__all__ = ["PrintEvidence", "print_evidence", "printed_by_colour", "printed_words", "profile_printed"]
 
 #: a word needs this many separate letters to show a baseline of its own
 _MIN_LETTERS = 5
@@ -106,6 +113,16 @@ _MIN_LETTERS_BESIDE_PRINT = 1
 #: ... at most this many words away; the levels are taken from the line's printed words, or from those near
 #: it (a page bends along a line)
 _REACH = 2
+
+
+#: print spreads by colour when at least this many words are printed and as many handwritten, and the median
+#: colours (shares of optical density per channel) of the two differ by at least this in some channel ...
+_COLOUR_WORDS = 3
+_COLOURS_APART = 0.06
+#: ... to a word within this share of that difference of the print's colour and beyond this share of the
+#: handwriting's
+_NEAR_PRINT = 0.2
+_FAR_FROM_HAND = 0.7
 
 
 @attrs.frozen
@@ -310,3 +327,33 @@ def _levels(values: np.ndarray, tolerance: float, count: int) -> float:
         on += int(np.count_nonzero(taken))
         rest = rest[~taken]
     return on / len(values)
+
+
+def printed_by_colour(colours: Sequence[np.ndarray | None], printed: Sequence[bool]) -> list[bool]:
+    """Which words of a page are printed once the print's ink is told from the pen's by colour.
+
+    ``colours`` holds each word's ink colour as shares of optical density per
+    channel (``None``: no colour to go by, a CJK character or a grey image),
+    ``printed`` what the letters showed. Held to within a fifth of the
+    difference of the print's colour: a thin blue mark fades towards grey.
+    On the synthetic forms of ``benchmarks/print_forms.py`` (blue or black
+    pens) the labels found went from 0.657 to 0.796 (16 further forms:
+    0.678 to 0.741), the handwritten words lost stayed the same.
+    """
+    out = list(printed)
+    known = [(np.asarray(c, np.float64), p) for c, p in zip(colours, printed) if c is not None]
+    print_colours = [c for c, p in known if p]
+    hand_colours = [c for c, p in known if not p]
+    if len(print_colours) < _COLOUR_WORDS or len(hand_colours) < _COLOUR_WORDS:
+        return out
+    print_colour, hand_colour = np.median(print_colours, axis=0), np.median(hand_colours, axis=0)
+    apart = float(np.abs(print_colour - hand_colour).max())
+    if apart < _COLOURS_APART:
+        return out
+    for k, (colour, typeset) in enumerate(zip(colours, printed)):
+        if typeset or colour is None:
+            continue
+        to_print = float(np.abs(np.asarray(colour) - print_colour).max())
+        to_hand = float(np.abs(np.asarray(colour) - hand_colour).max())
+        out[k] = to_print <= _NEAR_PRINT * apart and to_hand >= _FAR_FROM_HAND * apart
+    return out

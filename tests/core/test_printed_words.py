@@ -20,7 +20,7 @@ from inksight_sdk.evaluation import load_wacom_strokes
 from inksight_sdk.evaluation.conditions import CONDITIONS, render_condition
 from inksight_sdk.formats import jsonink
 from inksight_sdk.vision import detect_layout
-from inksight_sdk.vision.printed import print_evidence, printed_words
+from inksight_sdk.vision.printed import print_evidence, printed_by_colour, printed_words
 from tests.conftest import run_cli, shared
 
 LABEL = "Name of the patient and date of birth"
@@ -158,6 +158,55 @@ def test_the_handwritings_ink_mask_leaves_the_printed_words_out():
         cv2.fillPoly(labels, [np.round(np.asarray(word.quad) * scale).astype(np.int32)], 1)
     assert not (layout.ink & labels.astype(bool)).any()
     assert layout.ink[int(top * scale) :].sum() > 500  # the handwriting stays
+
+
+def _form_in(pen: tuple[int, int, int]) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Short printed labels in black, each over a handwritten line (a tuning photo's) in ``pen``'s colour; also
+    the labels' rows."""
+    photo = _photo("simplehtr_line.png").astype(np.float32)
+    dark = 1.0 - photo.mean(axis=2, keepdims=True) / 255.0
+    hand = (255.0 - dark * (255.0 - np.asarray(pen, np.float32))).astype(np.uint8)
+    size = 22
+    canvas = Image.new("RGB", (hand.shape[1] + 80, 4 * (hand.shape[0] + 2 * size + 10) + 40), (246, 244, 238))
+    draw = ImageDraw.Draw(canvas)
+    rows, y = [], 20
+    for text in ("Name:", "Date of birth:", "Tel. no:", "Address of the patient:"):
+        draw.text((20, y), text, font=ImageFont.load_default(size=size), fill=(25, 25, 30))
+        rows.append((y, y + 2 * size))
+        y += 2 * size
+        canvas.paste(Image.fromarray(hand), (40, y))
+        y += hand.shape[0] + 10
+    return np.asarray(canvas), rows
+
+
+def test_labels_in_the_prints_colour_are_print_when_the_pen_is_another():
+    """A form filled in with a blue pen: labels too short to show type's levels ("Name:") are in the colour of
+    the labels that do, far from the pen's (synthetic forms of print_forms.py: print found 0.657 -> 0.796,
+    handwriting taken for print unchanged). With a black pen the colour tells nothing and nothing changes."""
+
+    def kinds(pen: tuple[int, int, int]) -> tuple[int, int]:
+        page, rows = _form_in(pen)
+        labels = hand = 0
+        for word in detect_layout(page).words:
+            on_label = any(top <= np.asarray(word.quad)[:, 1].mean() <= bottom for top, bottom in rows)
+            labels += on_label and word.kind == "printed"
+            hand += not on_label and word.kind == "printed"
+        return labels, hand
+
+    blue, black = kinds((30, 50, 160)), kinds((30, 30, 35))
+    assert blue[1] == black[1] == 0  # no handwriting taken for print
+    assert blue[0] >= black[0] + 2
+
+
+def test_print_spreads_by_colour_only_to_words_far_from_the_pens():
+    black, blue, grey_blue = np.array([0.32, 0.33, 0.35]), np.array([0.44, 0.39, 0.17]), np.array([0.35, 0.35, 0.30])
+    colours = [black] * 4 + [blue] * 5 + [black, grey_blue, None]
+    printed = [True] * 4 + [False] * 8
+    out = printed_by_colour(colours, printed)
+    assert out[:9] == printed[:9]
+    assert out[9] and not out[10] and not out[11]  # a faded blue mark is no label; no colour, no change
+    # a black pen: the inks cannot be told apart
+    assert printed_by_colour([black] * 4 + [black + 0.01] * 5 + [black], [True] * 4 + [False] * 6)[9] is False
 
 
 def test_word_kinds_survive_json_and_inkml(tmp_path):
