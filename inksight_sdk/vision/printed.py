@@ -123,6 +123,8 @@ _COLOURS_APART = 0.06
 #: handwriting's
 _NEAR_PRINT = 0.2
 _FAR_FROM_HAND = 0.7
+#: ... to at most this many times as many words as the letters showed printed
+_SPREAD_AT_MOST = 2.0
 
 
 @attrs.frozen
@@ -356,4 +358,8 @@ def printed_by_colour(colours: Sequence[np.ndarray | None], printed: Sequence[bo
         to_print = float(np.abs(np.asarray(colour) - print_colour).max())
         to_hand = float(np.abs(np.asarray(colour) - hand_colour).max())
         out[k] = to_print <= _NEAR_PRINT * apart and to_hand >= _FAR_FROM_HAND * apart
+    if sum(out) - sum(printed) > _SPREAD_AT_MOST * len(print_colours):
+        # more words in the print's colour than its letters showed, many times over: a second pen, not print
+        # (a page written in two pens, a few of one pen's words taken for type)
+        return list(printed)
     return out

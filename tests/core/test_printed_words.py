@@ -207,6 +207,9 @@ def test_print_spreads_by_colour_only_to_words_far_from_the_pens():
     assert out[9] and not out[10] and not out[11]  # a faded blue mark is no label; no colour, no change
     # a black pen: the inks cannot be told apart
     assert printed_by_colour([black] * 4 + [black + 0.01] * 5 + [black], [True] * 4 + [False] * 6)[9] is False
+    # a page in two pens, three words of the black one taken for type: the other eleven in black are not print
+    two_pens = [black] * 3 + [blue] * 12 + [black] * 11
+    assert printed_by_colour(two_pens, [True] * 3 + [False] * 23) == [True] * 3 + [False] * 23
 
 
 def test_word_kinds_survive_json_and_inkml(tmp_path):
