@@ -54,6 +54,8 @@ _MAIN_HEIGHT = 0.45
 _LINE_LIKE = 8.0
 #: blocks: ink closer than this many text heights belongs together
 _BLOCK_REACH = 0.6
+#: a word's ink colour is read from at most about this many of its pixels and of its box's
+_COLOUR_SAMPLES = 4000
 #: line peaks are at least this many text heights apart and this prominent (share of the highest)
 _LINE_SPACING = 0.8
 _LINE_PROMINENCE = 0.15
@@ -227,12 +229,15 @@ def _ink_colour(image: np.ndarray, xs: np.ndarray, ys: np.ndarray, scale: float)
     if image.ndim != 3 or len(xs) < 4:
         return None
     height, width = image.shape[:2]
-    cols = np.clip(np.rint((xs + 0.5) / scale - 0.5).astype(np.intp), 0, width - 1)
-    rows = np.clip(np.rint((ys + 0.5) / scale - 0.5).astype(np.intp), 0, height - 1)
+    pick = slice(None, None, max(1, len(xs) // _COLOUR_SAMPLES))  # a sample is enough for a median
+    cols = np.clip(np.rint((xs[pick] + 0.5) / scale - 0.5).astype(np.intp), 0, width - 1)
+    rows = np.clip(np.rint((ys[pick] + 0.5) / scale - 0.5).astype(np.intp), 0, height - 1)
     pixels = image[rows, cols].astype(np.float64)
     lightness = pixels.sum(axis=1)
     ink = np.median(pixels[lightness <= np.median(lightness)], axis=0)
-    box = image[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1].reshape(-1, 3).astype(np.float64)
+    top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+    step = max(1, math.isqrt((bottom - top) * (right - left) // _COLOUR_SAMPLES))
+    box = image[top:bottom:step, left:right:step].reshape(-1, 3).astype(np.float64)
     paper = np.median(box[box.sum(axis=1) >= np.median(box.sum(axis=1))], axis=0)
     density = -np.log(np.clip(ink / np.maximum(paper, 1.0), 0.03, 1.0))
     total = float(density.sum())
