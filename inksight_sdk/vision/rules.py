@@ -393,6 +393,7 @@ def _collinear_groups(lines: list[_Line], width: int, ink: _Ink) -> list[list[_L
     levels of light, reads bluer or redder than the part in the light.
     """
     parent = list(range(len(lines)))
+    ruled = [_is_ruled(line, width, ink) for line in lines]
 
     def root(i: int) -> int:
         while parent[i] != i:
@@ -406,11 +407,10 @@ def _collinear_groups(lines: list[_Line], width: int, ink: _Ink) -> list[list[_L
             # and the two must look alike (a baseline stroke in line with a rule is not part of it)
             long, short = (a, lines[j]) if a.w >= lines[j].w else (lines[j], a)
             centre = short.x + short.w / 2
-            both_ruled = _is_ruled(long, width, ink) and _is_ruled(short, width, ink)
             if (
                 abs(long.y_at(centre) - short.y_at(centre)) <= max(2.0, long.thickness, short.thickness)
                 and float(np.abs(long.chroma - short.chroma).max())
-                <= (_COLOUR_DIFFERENCE if both_ruled else _COLOUR_DIFFERENCE / 2)
+                <= (_COLOUR_DIFFERENCE if ruled[i] and ruled[j] else _COLOUR_DIFFERENCE / 2)
                 and 0.7 <= long.darkness / max(short.darkness, 1.0) <= 1.4
             ):
                 parent[root(i)] = root(j)
