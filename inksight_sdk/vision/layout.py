@@ -185,7 +185,6 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
     latin_page = bool(counted) and not any(counted)
     found: list[tuple[DetectedWord, np.ndarray, np.ndarray]] = []  # each word with its ink's pixels
     typeset: list[bool] = []
-    colours: list[np.ndarray | None] = []
     for block_index, block in enumerate(blocks):
         for line_index, plan in enumerate(block.lines):
             cjk = block.columns or (not latin_page and _looks_cjk((plan,), ink.stroke_width))
@@ -206,10 +205,14 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
                     polarity=ink.polarity,
                 )
                 found.append((word, xs, ys))
-                colours.append(None if cjk else _ink_colour(image, xs, ys, ink.scale))
+
+    def colour_of(k: int) -> np.ndarray | None:
+        word, xs, ys = found[k]
+        return None if word.script == "cjk" else _ink_colour(image, xs, ys, ink.scale)
+
     words = []
     handwriting = mask  # without the printed words' ink: a handwritten word's box may reach over a label
-    for (word, xs, ys), printed in zip(found, printed_by_colour(colours, typeset)):
+    for (word, xs, ys), printed in zip(found, printed_by_colour(typeset, colour_of)):
         if printed:
             handwriting = handwriting.copy() if handwriting is mask else handwriting
             handwriting[ys, xs] = False

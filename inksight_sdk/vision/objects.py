@@ -379,7 +379,7 @@ def bridge_cut_strokes(mask: np.ndarray, objects: np.ndarray, pen_width: float) 
 def _cuts(mask: np.ndarray, objects: np.ndarray, pen_width: float) -> list[tuple[np.ndarray, np.ndarray]]:
     """Where strokes end on an object: each cut's centre (x, y) and the unit direction the stroke runs into it."""
     touching = (_grown(objects, 1) & mask).astype(np.uint8)
-    count, _, _, centres = cv2.connectedComponentsWithStats(touching, connectivity=8)
+    _, _, _, centres = cv2.connectedComponentsWithStats(touching, connectivity=8)
     reach = int(math.ceil(_CUT_REACH * pen_width))
     cuts = []
     for cx, cy in centres[1:]:

@@ -40,7 +40,7 @@ as the print, nothing changes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import attrs
 import numpy as np
@@ -331,21 +331,25 @@ def _levels(values: np.ndarray, tolerance: float, count: int) -> float:
     return on / len(values)
 
 
-def printed_by_colour(colours: Sequence[np.ndarray | None], printed: Sequence[bool]) -> list[bool]:
+def printed_by_colour(printed: Sequence[bool], colour_of: Callable[[int], np.ndarray | None]) -> list[bool]:
     """Which words of a page are printed once the print's ink is told from the pen's by colour.
 
-    ``colours`` holds each word's ink colour as shares of optical density per
-    channel (``None``: no colour to go by, a CJK character or a grey image),
-    ``printed`` what the letters showed. Held to within a fifth of the
+    ``printed`` is what each word's letters showed; ``colour_of(k)`` gives
+    word ``k``'s ink colour as shares of optical density per channel
+    (``None``: no colour to go by, a CJK character or a grey image). It is
+    asked for only on a page with enough words each way, so a page of
+    handwriting alone reads no colours. Held to within a fifth of the
     difference of the print's colour: a thin blue mark fades towards grey.
     On the synthetic forms of ``benchmarks/print_forms.py`` (blue or black
     pens) the labels found went from 0.657 to 0.796 (16 further forms:
     0.678 to 0.741), the handwritten words lost stayed the same.
     """
     out = list(printed)
-    known = [(np.asarray(c, np.float64), p) for c, p in zip(colours, printed) if c is not None]
-    print_colours = [c for c, p in known if p]
-    hand_colours = [c for c, p in known if not p]
+    if min(sum(out), len(out) - sum(out)) < _COLOUR_WORDS:
+        return out
+    colours = [colour_of(k) for k in range(len(out))]
+    print_colours = [c for c, p in zip(colours, printed) if p and c is not None]
+    hand_colours = [c for c, p in zip(colours, printed) if not p and c is not None]
     if len(print_colours) < _COLOUR_WORDS or len(hand_colours) < _COLOUR_WORDS:
         return out
     print_colour, hand_colour = np.median(print_colours, axis=0), np.median(hand_colours, axis=0)
@@ -355,8 +359,8 @@ def printed_by_colour(colours: Sequence[np.ndarray | None], printed: Sequence[bo
     for k, (colour, typeset) in enumerate(zip(colours, printed)):
         if typeset or colour is None:
             continue
-        to_print = float(np.abs(np.asarray(colour) - print_colour).max())
-        to_hand = float(np.abs(np.asarray(colour) - hand_colour).max())
+        to_print = float(np.abs(colour - print_colour).max())
+        to_hand = float(np.abs(colour - hand_colour).max())
         out[k] = to_print <= _NEAR_PRINT * apart and to_hand >= _FAR_FROM_HAND * apart
     if sum(out) - sum(printed) > _SPREAD_AT_MOST * len(print_colours):
         # more words in the print's colour than its letters showed, many times over: a second pen, not print

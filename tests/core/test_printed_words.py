@@ -202,14 +202,15 @@ def test_print_spreads_by_colour_only_to_words_far_from_the_pens():
     black, blue, grey_blue = np.array([0.32, 0.33, 0.35]), np.array([0.44, 0.39, 0.17]), np.array([0.35, 0.35, 0.30])
     colours = [black] * 4 + [blue] * 5 + [black, grey_blue, None]
     printed = [True] * 4 + [False] * 8
-    out = printed_by_colour(colours, printed)
+    out = printed_by_colour(printed, colours.__getitem__)
     assert out[:9] == printed[:9]
     assert out[9] and not out[10] and not out[11]  # a faded blue mark is no label; no colour, no change
     # a black pen: the inks cannot be told apart
-    assert printed_by_colour([black] * 4 + [black + 0.01] * 5 + [black], [True] * 4 + [False] * 6)[9] is False
+    same = [black] * 4 + [black + 0.01] * 5 + [black]
+    assert printed_by_colour([True] * 4 + [False] * 6, same.__getitem__)[9] is False
     # a page in two pens, three words of the black one taken for type: the other eleven in black are not print
     two_pens = [black] * 3 + [blue] * 12 + [black] * 11
-    assert printed_by_colour(two_pens, [True] * 3 + [False] * 23) == [True] * 3 + [False] * 23
+    assert printed_by_colour([True] * 3 + [False] * 23, two_pens.__getitem__) == [True] * 3 + [False] * 23
 
 
 def test_word_kinds_survive_json_and_inkml(tmp_path):
