@@ -124,6 +124,9 @@ class InkMask:
     page, :mod:`.objects`), ``ink`` (the result); see :data:`LAYERS`.
     ``polarity`` is ``light`` when the ink is lighter than its ground (chalk on
     a board: the mask was found on the image turned over), else ``dark``.
+    ``lines`` holds the printed lines taken out of the ink (see :mod:`.rules`), at
+    working resolution: a letter standing on one had its bottom cut level
+    with the line (``None``: none taken out).
     """
 
     mask: np.ndarray = attrs.field(converter=_frozen_array)
@@ -133,6 +136,7 @@ class InkMask:
     contrast: float = 0.0
     layers: Mapping[str, np.ndarray] = attrs.field(factory=dict)
     polarity: str = "dark"
+    lines: np.ndarray | None = attrs.field(default=None, converter=attrs.converters.optional(_frozen_array))
 
     @property
     def empty(self) -> bool:
@@ -231,7 +235,7 @@ def extract_ink(
     sheet = np.ones(mask.shape, dtype=bool) if done.paper is None else done.paper
     layers = _layers(explain, sheet, structure, objects, mask)
     if not mask.any():
-        return InkMask(mask=mask, scale=scale, layers=layers, polarity=polarity)
+        return InkMask(mask=mask, scale=scale, layers=layers, polarity=polarity, lines=_lines(lines_gone))
     ys, xs = np.nonzero(mask)
     pick = slice(None, None, max(1, len(ys) // 20_000))
     pixels = original[ys[pick], xs[pick]]
@@ -244,7 +248,13 @@ def extract_ink(
         contrast=median_of(darkness[ys[pick], xs[pick]]) / 255.0,
         layers=layers,
         polarity=polarity,
+        lines=_lines(lines_gone),
     )
+
+
+def _lines(lines_gone: np.ndarray) -> np.ndarray | None:
+    """:attr:`InkMask.lines`: the printed lines taken out, ``None`` when there are none."""
+    return lines_gone if lines_gone.any() else None
 
 
 def _layers(

@@ -52,6 +52,8 @@ __all__ = ["detect_layout"]
 _MAIN_HEIGHT = 0.45
 #: a component this many times as long as it is tall is a line (an underline), not letters blurred together
 _LINE_LIKE = 8.0
+#: a letter stands on a removed printed line when its pixels lie within this many pixels of the letter's lowest
+_CUT_REACH = 2
 #: blocks: ink closer than this many text heights belongs together
 _BLOCK_REACH = 0.6
 #: a word's ink colour is read from at most about this many of its pixels and of its box's
@@ -189,7 +191,7 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
         for line_index, plan in enumerate(block.lines):
             cjk = block.columns or (not latin_page and _looks_cjk((plan,), ink.stroke_width))
             split = plan.split(page_gap, joined_up=joined_up, cjk=cjk)
-            typeset += [False] * len(split) if cjk else _printed(plan, split)
+            typeset += [False] * len(split) if cjk else _printed(plan, split, ink.lines)
             for members in split:
                 xs = np.concatenate([plan.components[i].xs for i in members]).astype(np.intp)
                 ys = np.concatenate([plan.components[i].ys for i in members]).astype(np.intp)
@@ -289,20 +291,44 @@ def _upright_corners(box: np.ndarray) -> np.ndarray:
     return np.roll(box, -top, axis=0)
 
 
-def _printed(plan: _LinePlan, words: Sequence[Sequence[int]]) -> list[bool]:
-    """Which words of a line are set in type (:mod:`.printed`), from their main components and their outline."""
-    boxes = [[plan.components[i].extent(plan.angle) for i in members if plan.components[i].main] for members in words]
+def _printed(plan: _LinePlan, words: Sequence[Sequence[int]], lines: np.ndarray | None = None) -> list[bool]:
+    """Which words of a line are set in type (:mod:`.printed`), from their main components and their outline.
+
+    ``lines`` are the printed lines taken out of the page's ink
+    (:attr:`.InkMask.lines`): a word whose letters stand on one had their
+    bottoms cut level with it, a baseline that a hand did not draw.
+    """
+    letters = [[plan.components[i] for i in members if plan.components[i].main] for members in words]
+    boxes = [[letter.extent(plan.angle) for letter in word] for word in letters]
+    cut = [_on_removed_line(word, lines) for word in letters]
     outlines = []
-    for members, main_boxes in zip(words, boxes):
+    for word, main_boxes in zip(letters, boxes):
         # letters, not lines: a double underline is flat and straight too
         if not main_boxes or all(u1 - u0 >= _LINE_LIKE * (v1 - v0 + 1) for u0, u1, v0, v1 in main_boxes):
             outlines.append(False)
             continue
-        main = [plan.components[i].project(plan.angle) for i in members if plan.components[i].main]
+        main = [letter.project(plan.angle) for letter in word]
         u = np.concatenate([m[0] for m in main])
         v = np.concatenate([m[1] for m in main])
         outlines.append(profile_printed(u, v, plan.scale))
-    return printed_words(boxes, plan.scale, outlines)
+    return printed_words(boxes, plan.scale, outlines, cut)
+
+
+def _on_removed_line(letters: Sequence[_Component], lines: np.ndarray | None) -> bool:
+    """Whether most ``letters`` stand on a removed printed line: their lowest pixels on or right above it."""
+    if lines is None or not letters:
+        return False
+    height = lines.shape[0]
+    standing = 0
+    for letter in letters:
+        low = letter.ys >= letter.ys.max() - 0.5
+        xs, ys = letter.xs[low].astype(np.intp), letter.ys[low].astype(np.intp)
+        below = np.zeros(len(xs), bool)
+        for step in range(-_CUT_REACH, _CUT_REACH + 1):
+            inside = (ys + step >= 0) & (ys + step < height)
+            below[inside] |= lines[ys[inside] + step, xs[inside]]
+        standing += bool(below.mean() >= 0.5)
+    return 2 * standing >= len(letters)
 
 
 def _components(mask: np.ndarray, stroke_width: float) -> tuple[list[_Component], float]:

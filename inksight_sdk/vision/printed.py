@@ -224,7 +224,10 @@ def profile_printed(u: np.ndarray, v: np.ndarray, letter_height: float) -> bool:
 
 
 def printed_words(
-    words: Sequence[Sequence[Box]], letter_height: float, outlines: Sequence[bool] | None = None
+    words: Sequence[Sequence[Box]],
+    letter_height: float,
+    outlines: Sequence[bool] | None = None,
+    cut: Sequence[bool] | None = None,
 ) -> list[bool]:
     """Which words of one line (in order along it) are printed: by their own evidence, or beside print.
 
@@ -238,12 +241,17 @@ def printed_words(
 
     ``outlines`` says per word whether its column profile is type's
     (:func:`profile_printed`): a word blurred into too few letters to count
-    is printed by it.
+    is printed by it. ``cut`` says per word whether its letters stand on a
+    removed printed line, which cut their bottoms level: such a word shows
+    no baseline of its own, and lends none to its neighbours.
     """
     tolerance = _tolerance(letter_height)
     out = [print_evidence(boxes, letter_height).printed for boxes in words]
     if outlines is not None:
         out = [own or bool(outline) for own, outline in zip(out, outlines)]
+    if cut is not None:
+        out = [own and not on_line for own, on_line in zip(out, cut)]
+        words = [[] if on_line else boxes for boxes, on_line in zip(words, cut)]
     for k, boxes in enumerate(words):
         # short words of type side by side show together what none shows alone: first with the words next to
         # it, then, held to a stricter share, with those two away (more words hold more chance alignments)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
@@ -22,6 +23,7 @@ from inksight_sdk.formats import jsonink
 from inksight_sdk.vision import detect_layout
 from inksight_sdk.vision.printed import print_evidence, printed_by_colour, printed_words
 from tests.conftest import run_cli, shared
+from tests.drawing import write
 
 LABEL = "Name of the patient and date of birth"
 
@@ -272,6 +274,27 @@ def test_the_debug_folder_shows_what_was_taken_for_print(tmp_path):
     assert mask.shape == page.shape[:2]
     rows = np.flatnonzero(mask.any(axis=1))
     assert len(rows) and rows.max() < top
+
+
+@pytest.mark.parametrize("text", ["minimum reason", "nominee ounces", "summer moon ruins"])
+def test_neat_handwriting_standing_on_a_form_line_is_not_type(text):
+    """Letters written on a dark form line have their bottoms cut level when the line is taken out: a baseline
+    drawn by the line, not by type. Such words showed type's levels (printed, their ink lost) at most sizes
+    and offsets of this neat script; a word standing on a removed line now shows no baseline of its own."""
+    page = np.full((260, 1100, 3), 245, np.uint8)
+    cv2.line(page, (0, 150), (1099, 150), (30, 30, 30), 2)
+    write(page, text, (60, 151), font="scripts", size=36, pen=3.0)
+    kinds = [word.kind for word in detect_layout(page).words]
+    assert kinds and set(kinds) == {"handwritten"}
+
+
+def test_a_word_standing_on_a_removed_line_shows_no_baseline_and_lends_none():
+    """Six letters on one baseline and two top levels are type; cut level by a line, they are nothing, and their
+    neighbour, too short to show a baseline, is not judged with them."""
+    letters = [(10.0 * k, 10.0 * k + 8, 0.0 if k % 2 else 4.0, 20.0) for k in range(6)]
+    short = [(70.0, 78.0, 4.0, 20.0), (80.0, 88.0, 4.0, 20.0)]
+    assert printed_words([letters, short], 20.0) == [True, True]
+    assert printed_words([letters, short], 20.0, cut=[True, False]) == [False, False]
 
 
 @pytest.mark.parametrize("condition", ["rules_warm_blue", "rules_warm_grey", "rules_warm_brown", "grid"])
