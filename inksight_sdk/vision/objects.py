@@ -11,9 +11,12 @@ writing is its shape against the pen's:
   and turns at every letter. A band of another colour than the pen's may
   bend more (a cord waving across a character's small image);
 - a **blob** (a fingertip, a clip, a moth under tape): far thicker than any
-  stroke.
+  stroke;
+- a **thread** (a register's binding thread in its gutter): a band only two
+  pen widths across, of its own colour, found among the ink's own pieces
+  once the printed lines are out (:func:`_thin_bands`).
 
-Both are found on the mask's *opening* with a disk wider than the pen (the
+Bands and blobs are found on the mask's *opening* with a disk wider than the pen (the
 pixels covered by a disk that fits wholly inside the ink): the pen's strokes
 vanish from it, except for short thick spots where strokes cross or a loop
 fills, and what remains is the thick things. Each remaining piece is measured
@@ -77,6 +80,13 @@ _LINE_SLANT = 3.0
 #: columns, each at least this many of its widths long, is printed structure (a table's heavy border)
 _RUN_SHARE = 0.8
 _RUN_WIDTHS = 6.0
+#: a thin band (a thread, too narrow for the opening) is at least this many pen widths across, and its rotated box
+#: this many times as long as wide
+_THIN_PENS = 1.8
+_THIN_ASPECT = 6.0
+#: ... and its middle line at most this many times as long as that box (a thread's twist adds a few spurs; a word
+#: joined up in a flat line runs up and down its letters)
+_THIN_ONCE = 1.2
 #: a blob is at least this many pen widths across at its thickest (a broad marker is 5-7 fine pens wide)
 _BLOB_PENS = 10.0
 #: the object reaches this many pen widths beyond its opening: the soft edge that the disk does not cover
@@ -127,8 +137,6 @@ def find_objects(
     radius = max(2, int(round(0.5 * _DISK_PENS * pen_width)))
     disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
     thick = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, disk)
-    if not thick.any():
-        return found
     count, labels, stats, _ = cv2.connectedComponentsWithStats(thick, connectivity=8)
     objects = np.zeros(count, dtype=bool)
     widths = np.zeros(count)
@@ -136,8 +144,11 @@ def find_objects(
     # the opening (a loop filled in, strokes crossing) are too small to measure
     least = 2.0 * _BAND_PENS * pen_width
     candidates = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= least) + 1
+    # once the printed lines are out, threads too narrow for the disk are looked for among the ink's own pieces
+    long_pieces = None if printed_lines else _long_pieces(mask, pen_width)
     # the page in CIELAB, once: for the candidates' colours and for the writing lying on what is found
-    coloured = colour is not None and np.asarray(colour).ndim == 3 and len(candidates) > 0
+    looked_at = len(candidates) + (0 if long_pieces is None else len(long_pieces[2]))
+    coloured = colour is not None and np.asarray(colour).ndim == 3 and looked_at > 0
     lab = cv2.cvtColor(np.asarray(colour), cv2.COLOR_RGB2LAB) if coloured else None
     pen = None if lab is None else _pen_lab(lab, mask & ~thick.astype(bool))
     for k in candidates:
@@ -146,17 +157,21 @@ def find_objects(
         if pen is not None and _apart(lab, labels, stats[k], k, pen):
             straight = _BAND_STRAIGHT_COLOURED
         objects[k], widths[k] = _is_object(stats[k], labels, k, mask, pen_width, printed_lines, straight)
-    if not objects.any():
+    thin, thin_width = np.zeros(mask.shape, dtype=bool), 0.0
+    if long_pieces is not None and pen is not None:
+        thin, thin_width = _thin_bands(long_pieces, lab, pen, pen_width, radius)
+    if objects.any():
+        # the writing around each candidate, without any candidate (a string cut in two by a word is two)
+        widest = max(float(widths[objects].max()), thin_width)
+        writing = mask & ~_grown(objects[labels] | thin, _RIM_REACH * widest)
+        for k in np.flatnonzero(objects):
+            objects[k] = _wider_than_its_neighbours(writing, stats[k], widths[k])
+    body = objects[labels] | thin
+    if not body.any():
         return found
-    # the writing around each candidate, without any candidate (a string cut in two by a word is two)
-    writing = mask & ~_grown(objects[labels], _RIM_REACH * float(widths[objects].max()))
-    for k in np.flatnonzero(objects):
-        objects[k] = _wider_than_its_neighbours(writing, stats[k], widths[k])
-    if not objects.any():
-        return found
-    body = objects[labels]
+    widest = max(float(widths[objects].max(initial=0.0)), thin_width)
     found = _grown(body, _EDGE_PENS * pen_width) & mask
-    found |= _slivers(mask & ~found, body, float(widths[objects].max()), pen_width)
+    found |= _slivers(mask & ~found, body, widest, pen_width)
     if lab is None:
         return found
     return found & ~_pen_coloured(lab, mask & ~found, found)
@@ -275,6 +290,63 @@ def _is_object(
     if printed_lines and _along_rows_or_columns(piece, width):
         return False, width
     return _straight_share(piece, width) >= straight and not _printed_line(piece, width), width
+
+
+def _long_pieces(mask: np.ndarray, pen_width: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ink's connected pieces (labels, stats) and those at least _BAND_PENS pen widths across one way."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    longest = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT])
+    return labels, stats, np.flatnonzero(longest >= _BAND_PENS * pen_width) + 1
+
+
+def _thin_bands(
+    long_pieces: tuple[np.ndarray, np.ndarray, np.ndarray],
+    lab: np.ndarray,
+    pen: np.ndarray,
+    pen_width: float,
+    radius: int,
+) -> tuple[np.ndarray, float]:
+    """The pieces of the ink that are thin bands of their own colour (a thread), and the widest one's width.
+
+    Too narrow for the opening's disk (a binding thread two pen widths
+    across, twisted, so that the disk fits it only here and there), a
+    thread is told from writing by its colour (at least _COLOUR_APART from
+    the pen's) and by all of it at once: one piece, at least _THIN_PENS pen
+    widths across and never as wide as the disk, long and thin as a band
+    in its rotated box (_THIN_ASPECT), its middle line running once along
+    that box (_THIN_ONCE), even and straight like a band of another colour.
+    A word in a bold face is as wide and as straight in places, but a short
+    box; a word in another pen than the print's (a form filled in in blue)
+    may be as long and flat, but its middle line climbs every letter.
+    """
+    labels, stats, candidates = long_pieces
+    found = np.zeros(labels.shape, dtype=bool)
+    widest = 0.0
+    for k in candidates:
+        if not _apart(lab, labels, stats[k], k, pen):
+            continue
+        x, y, w, h, area = (int(v) for v in stats[k, :5])
+        top, left = max(0, y - 2), max(0, x - 2)
+        piece = labels[top : y + h + 2, left : x + w + 2] == k
+        distance = distance_to_paper(piece)
+        ridge = piece & (distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8)))
+        widths = 2.0 * distance[ridge]
+        if widths.size == 0:
+            continue
+        width = median_of(widths)
+        ys, xs = np.nonzero(piece)
+        (short, long) = sorted(cv2.minAreaRect(np.column_stack([xs, ys]).astype(np.float32))[1])
+        if (
+            _THIN_PENS * pen_width <= width <= 2 * radius + 1
+            and area / max(width, 1.0) >= max(_BAND_ELONGATION * width, _BAND_PENS * pen_width)
+            and long >= _THIN_ASPECT * max(short, 1.0)
+            and float(np.mean(np.abs(widths - width) <= _BAND_WIDTH_SPREAD * width)) >= _BAND_EVEN
+            and np.count_nonzero(skeletonize(piece)) <= _THIN_ONCE * long
+            and _straight_share(piece, width) >= _BAND_STRAIGHT_COLOURED
+        ):
+            found[top : y + h + 2, left : x + w + 2] |= piece
+            widest = max(widest, width)
+    return found, widest
 
 
 def _along_rows_or_columns(piece: np.ndarray, width: float) -> bool:

@@ -263,3 +263,24 @@ def test_a_wavy_cord_of_its_own_colour_across_a_characters_image_is_found(seed):
     cord = page.distractor > 0.5
     assert ink.layers["objects"][cord].mean() > 0.8
     assert ink.mask[page.ink > 0.5].mean() > 0.9
+
+
+def test_a_thread_two_pen_widths_across_is_an_object_but_a_broad_pen_of_another_colour_is_not():
+    """A register's binding thread at working resolution: a tan band about two pen widths across, twisted, too
+    narrow for the opening's disk to fit it whole. Found among the ink's own pieces by its colour and its shape
+    (long, even, straight, its middle line running once along it); the brown pen's words beside it stay, and so
+    does a word in a blue pen as broad as the thread (its middle line climbs every letter)."""
+    page = np.full((400, 600, 3), (240, 235, 225), np.uint8)
+    writing = np.zeros(page.shape[:2], bool)
+    for k, text in enumerate(("several lines", "beside a thread", "binding a book")):
+        writing |= write(page, text, (30, 90 + 110 * k), font="scripts", size=26, pen=3.0, color=(60, 40, 30))
+    other = write(page, "minimum", (30, 370), font="scripts", size=22, pen=4.0, color=(40, 60, 170))
+    thread = np.zeros(page.shape[:2], np.uint8)
+    for y in range(40, 340):
+        x = 470 + 2.0 * np.sin(y / 40.0)
+        half = 1.6 + 0.2 * np.sin(y / 5.0)
+        cv2.line(thread, (int(round(x - half)), y), (int(round(x + half)), y), 1, 1)
+    page[thread > 0] = (175, 155, 120)
+    found = find_objects(writing | other | (thread > 0), 2.0, page)
+    assert found[thread > 0].mean() > 0.95
+    assert not found[writing].any() and not found[other].any()

@@ -309,10 +309,10 @@ def test_neat_handwriting_sitting_on_ruling_is_not_type(condition):
 def test_letters_merged_by_blur_are_excused_only_in_a_long_word():
     """A phone's blur joins two or three letters of small type; a word of six or more still shows its baseline."""
     letters = [(20.0 * i, 20.0 * i + 12, 0.0 if i % 2 else 6.0, 20.0) for i in range(6)]
-    merged = [*letters, (140.0, 185.0, 6.0, 20.0)]  # "rn" or "tti": three letter heights wide, on the levels
+    merged = [*letters, (120.0, 165.0, 6.0, 20.0)]  # "rn" or "tti": three letter heights wide, on the levels
     assert print_evidence(merged, 14.0).printed
     # five letters are too few to excuse an odd one (neat handwriting on a rule passes the level test then)
-    assert not print_evidence([*letters[:4], (100.0, 145.0, 6.0, 20.0)], 14.0).printed
+    assert not print_evidence([*letters[:4], (80.0, 125.0, 6.0, 20.0)], 14.0).printed
 
 
 def test_a_short_word_beside_type_may_sit_a_pixel_off_its_baseline_but_not_two():
@@ -482,3 +482,25 @@ def test_a_blurred_labels_tops_may_round_off_over_a_firm_baseline():
     assert profile_printed(u, v, 15.0)
     u, v = _blurred_tops_word(low_letters=(2, 5, 8))
     assert not profile_printed(u, v, 15.0)
+
+
+def test_letters_on_type_levels_but_unevenly_spaced_are_a_hand():
+    """Seven letters level to the pixel: at a few pixels to the letter the pixel grid lines a neat hand up (a
+    register's round display hand at 8-10 working pixels). Type keeps its letters' sidebearings; a hand printing
+    separate letters spaces them as it goes."""
+    tops = [3.0, 0.0, 3.0, 3.0, 0.0, 3.0, 3.0]
+    even = [(12.0 * i, 12.0 * i + 8, top, 10.0) for i, top in enumerate(tops)]
+    starts = [0.0, 10.0, 25.0, 31.0, 44.0, 52.0, 68.0]
+    uneven = [(x, x + 8, top, 10.0) for x, top in zip(starts, tops)]
+    assert print_evidence(even, 10.0).printed
+    assert not print_evidence(uneven, 10.0).printed
+
+
+def test_short_words_of_small_marks_and_a_dash_do_not_take_print_from_their_neighbours():
+    """Two-letter words of x-height letters a few pixels tall lie level by the pixel grid alone: judged together
+    they showed type's levels. And a dash beside print has no letter to sit on its levels."""
+    small = [[(20.0 * w + 8 * i, 20.0 * w + 8 * i + 5, 6.0, 10.0) for i in range(2)] for w in range(4)]
+    assert printed_words(small, 10.0) == [False] * 4
+    word = [(12.0 * i, 12.0 * i + 8, 0.0 if i % 3 == 0 else 3.0, 10.0) for i in range(6)]
+    dash = [(80.0, 88.0, 6.0, 8.0)]
+    assert printed_words([word, dash], 10.0) == [True, False]
