@@ -145,7 +145,9 @@ def find_objects(
     least = 2.0 * _BAND_PENS * pen_width
     candidates = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= least) + 1
     # once the printed lines are out, threads too narrow for the disk are looked for among the ink's own pieces
-    long_pieces = None if printed_lines else _long_pieces(mask, pen_width)
+    # (only where the disk is wider than such a band can be: the disk is never under five pixels, so for a fine pen)
+    thin_fits = _THIN_PENS * pen_width <= 2 * radius + 1
+    long_pieces = None if printed_lines or not thin_fits else _long_pieces(mask, pen_width, radius)
     # the page in CIELAB, once: for the candidates' colours and for the writing lying on what is found
     looked_at = len(candidates) + (0 if long_pieces is None else len(long_pieces[2]))
     coloured = colour is not None and np.asarray(colour).ndim == 3 and looked_at > 0
@@ -292,11 +294,14 @@ def _is_object(
     return _straight_share(piece, width) >= straight and not _printed_line(piece, width), width
 
 
-def _long_pieces(mask: np.ndarray, pen_width: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The ink's connected pieces (labels, stats) and those at least _BAND_PENS pen widths across one way."""
+def _long_pieces(mask: np.ndarray, pen_width: float, radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ink's connected pieces (labels, stats), and those that may be a thread: at least _BAND_PENS pen widths
+    across one way, and holding no more ink than a band narrower than the disk running along two sides of their
+    box."""
     _, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     longest = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT])
-    return labels, stats, np.flatnonzero(longest >= _BAND_PENS * pen_width) + 1
+    narrow = stats[1:, cv2.CC_STAT_AREA] <= 2.0 * (2 * radius + 1) * longest
+    return labels, stats, np.flatnonzero((longest >= _BAND_PENS * pen_width) & narrow) + 1
 
 
 def _thin_bands(
