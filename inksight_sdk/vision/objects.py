@@ -276,18 +276,16 @@ def _is_object(
     pad = min(w, h) // 2 + 2
     top, left = max(0, y - pad), max(0, x - pad)
     distance = distance_to_paper(mask[top : y + h + pad, left : x + w + pad])  # the page's edge is paper
-    ridge = distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8))
     piece = labels[y : y + h, x : x + w] == k
     box = (slice(y - top, y - top + h), slice(x - left, x - left + w))  # the piece's box within the distance map
-    widths = 2.0 * distance[box][piece & ridge[box]]
+    widths = _ridge_widths(distance)[box][piece]
+    widths = widths[widths > 0]
     if widths.size == 0:
         return False, 0.0
     width = median_of(widths)
     if float(widths.max()) >= _BLOB_PENS * pen_width:
         return not printed_lines, width
-    length = area / max(width, 1.0)
-    even = float(np.mean(np.abs(widths - width) <= _BAND_WIDTH_SPREAD * width))
-    if length < max(_BAND_ELONGATION * width, _BAND_PENS * pen_width) or even < _BAND_EVEN:
+    if not _long_even_band(widths, width, area, pen_width):
         return False, width
     if printed_lines and _along_rows_or_columns(piece, width):
         return False, width
@@ -333,9 +331,8 @@ def _thin_bands(
         x, y, w, h, area = (int(v) for v in stats[k, :5])
         top, left = max(0, y - 2), max(0, x - 2)
         piece = labels[top : y + h + 2, left : x + w + 2] == k
-        distance = distance_to_paper(piece)
-        ridge = piece & (distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8)))
-        widths = 2.0 * distance[ridge]
+        widths = _ridge_widths(distance_to_paper(piece))[piece]
+        widths = widths[widths > 0]
         if widths.size == 0:
             continue
         width = median_of(widths)
@@ -343,15 +340,26 @@ def _thin_bands(
         (short, long) = sorted(cv2.minAreaRect(np.column_stack([xs, ys]).astype(np.float32))[1])
         if (
             _THIN_PENS * pen_width <= width <= 2 * radius + 1
-            and area / max(width, 1.0) >= max(_BAND_ELONGATION * width, _BAND_PENS * pen_width)
+            and _long_even_band(widths, width, area, pen_width)
             and long >= _THIN_ASPECT * max(short, 1.0)
-            and float(np.mean(np.abs(widths - width) <= _BAND_WIDTH_SPREAD * width)) >= _BAND_EVEN
             and np.count_nonzero(skeletonize(piece)) <= _THIN_ONCE * long
             and _straight_share(piece, width) >= _BAND_STRAIGHT_COLOURED
         ):
             found[top : y + h + 2, left : x + w + 2] |= piece
             widest = max(widest, width)
     return found, widest
+
+
+def _ridge_widths(distance: np.ndarray) -> np.ndarray:
+    """Twice the distance to the paper where it peaks (a band's middle line), 0 elsewhere."""
+    return np.where(distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8)), 2.0 * distance, 0.0)
+
+
+def _long_even_band(widths: np.ndarray, width: float, area: int, pen_width: float) -> bool:
+    """Whether a piece of ``area`` pixels whose middle is ``widths`` wide (median ``width``) is a band: long for
+    its width and the pen's, and most of its middle within _BAND_WIDTH_SPREAD of that width."""
+    elongated = area / max(width, 1.0) >= max(_BAND_ELONGATION * width, _BAND_PENS * pen_width)
+    return elongated and float(np.mean(np.abs(widths - width) <= _BAND_WIDTH_SPREAD * width)) >= _BAND_EVEN
 
 
 def _along_rows_or_columns(piece: np.ndarray, width: float) -> bool:

@@ -197,7 +197,7 @@ def print_evidence(boxes: Sequence[Box], letter_height: float, *, whole_pixels: 
     return PrintEvidence(len(boxes), baseline, _levels(b[:, 2] - slope * centre, tolerance, levels), _sized(b), even)
 
 
-def _evenly_spaced(boxes: np.ndarray | Sequence[Box], letter_height: float) -> bool:
+def _evenly_spaced(boxes: np.ndarray, letter_height: float) -> bool:
     """Whether a word's letters (``(u0, u1, v0, v1)`` boxes) stand evenly spaced along its line, as type sets them.
 
     The gaps between neighbouring letters spread (standard deviation) by at
@@ -205,11 +205,10 @@ def _evenly_spaced(boxes: np.ndarray | Sequence[Box], letter_height: float) -> b
     sidebearings, so its gaps vary with the letters' shapes by a pixel or
     two, while a hand printing separate letters spaces them as it goes.
     """
-    b = np.asarray(boxes, dtype=np.float64)
-    if len(b) < 3:
+    if len(boxes) < 3:
         return True
-    order = np.argsort(b[:, 0])
-    gaps = b[order[1:], 0] - b[order[:-1], 1]
+    order = np.argsort(boxes[:, 0])
+    gaps = boxes[order[1:], 0] - boxes[order[:-1], 1]
     return float(np.std(gaps)) <= _GAP_SPREAD * letter_height
 
 
