@@ -96,6 +96,10 @@ _EDGE_RUN_PENS = 10
 _EDGE_STREAK_PENS = 2.5
 #: a piece lying mostly in the band is the edge when it is this many times as long as wide
 _EDGE_ELONGATION = 2.5
+#: ... unless it runs across the band: at least this many pen widths long, its depth into the sheet spreading
+#: over more than this share of its length (an upright letter under a strip of tape; the logbook's "i" and "l")
+_ACROSS_PENS = 3
+_ACROSS_DEPTH = 0.5
 #: a side column or row of a word crop this full of ink is the sheet's edge, not writing
 _EDGE_BAND_FILL = 0.9
 
@@ -442,7 +446,8 @@ def _without_sheet_edge(mask: np.ndarray, sheet: np.ndarray, width: float, cut: 
     along the outline, and where writing reaches the edge it joins the lines
     of writing into one piece: its run within the band along the outline is
     cut out, and pieces lying mostly in that band are dropped. Writing near
-    the edge only crosses the band here and there. Against a digital fill
+    the edge only crosses the band here and there, and a letter standing
+    across the band (:func:`_across_outline`) stays. Against a digital fill
     (``cut``: its pixels) the outline is exact: the short pieces the cut
     leaves of the letters along it stay.
     """
@@ -476,7 +481,30 @@ def _without_sheet_edge(mask: np.ndarray, sheet: np.ndarray, width: float, cut: 
     elongated = long_side >= _EDGE_ELONGATION * np.maximum(short_side, 1)
     edge = ((on_band >= _SHEET_EDGE_SHARE * size) & elongated) | ((on_band > 0) & (on_wide >= size) & thin)
     edge[0] = False
+    if edge.any():
+        edge &= ~_across_outline(labels, stats, edge, sheet, width)
     return mask & ~edge[labels] if edge.any() else mask
+
+
+def _across_outline(
+    labels: np.ndarray, stats: np.ndarray, candidates: np.ndarray, sheet: np.ndarray, width: float
+) -> np.ndarray:
+    """Which ``candidates`` (pieces of ``labels``) cross the band along the sheet's outline instead of lying along it.
+
+    A line along the edge, or what a cut leaves of it, keeps about the same
+    distance to the outline over its length; an upright letter under a strip
+    of tape (an i, an l) stands across the band, its far end several pen widths
+    deeper than its near one. Specks are too short to say which way they run.
+    """
+    across = np.zeros(candidates.shape, dtype=bool)
+    long_side = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    depth = cv2.distanceTransform(sheet.astype(np.uint8), cv2.DIST_L2, 3)
+    for k in np.flatnonzero(candidates & (long_side >= _ACROSS_PENS * max(width, 1.0))):
+        x, y, w, h = stats[k, :4]
+        box = (slice(y, y + h), slice(x, x + w))
+        lo, hi = np.percentile(depth[box][labels[box] == k], (5, 95))
+        across[k] = hi - lo > _ACROSS_DEPTH * long_side[k]
+    return across
 
 
 def _without_edge_bands(mask: np.ndarray) -> np.ndarray:

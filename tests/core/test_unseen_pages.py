@@ -337,3 +337,12 @@ def test_the_edge_of_a_taped_object_is_drawn_at_full_resolution():
     assert ink.layers["sheet"][330:390, 120:320].mean() < 0.05, "the tape"
     assert ink.layers["sheet"][408:428, 185:250].mean() > 0.75, "the paper under it"
     assert ink.mask[408:428, 185:250].sum() > 150, "actual"
+
+
+def test_upright_letters_just_under_a_taped_object_are_not_taken_for_its_edge():
+    """Under the tape, the i of "First" and the l of "actual" stand wholly within the band along the sheet's
+    outline, where the edge's streaks are dropped; they stand across it (their depth into the sheet spreads over
+    their whole height) where a streak lies along it, and are kept."""
+    ink = extract_ink(_photo("grid_logbook1947_taped_moth_en.jpg"))
+    assert ink.mask[416:426, 132:137].sum() >= 10, "the i of First"
+    assert ink.mask[414:428, 249:253].sum() >= 14, "the l of actual"
