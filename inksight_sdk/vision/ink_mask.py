@@ -96,6 +96,10 @@ _EDGE_RUN_PENS = 10
 _EDGE_STREAK_PENS = 2.5
 #: a piece lying mostly in the band is the edge when it is this many times as long as wide
 _EDGE_ELONGATION = 2.5
+#: a piece of ink wholly within this many pixels (or pen widths, if more) of the image's border, touching it and
+#: _EDGE_RUN_PENS long, is what the photo shows beyond the sheet
+_SLIVER_PX = 3
+_SLIVER_PENS = 1.5
 #: ... unless it runs across the band: at least this many pen widths long, its depth into the sheet spreading
 #: over more than this share of its length (an upright letter under a strip of tape; the logbook's "i" and "l")
 _ACROSS_PENS = 3
@@ -231,8 +235,10 @@ def extract_ink(
     structure = done.mask & ~mask & ~objects if explain else mask
     if not whole_page:
         mask = _without_edge_bands(mask)
-    elif sheet is not None:
-        mask = _without_sheet_edge(mask, sheet, width, cut)
+    else:
+        if sheet is not None:
+            mask = _without_sheet_edge(mask, sheet, width, cut)
+        mask = _without_border_slivers(mask, width)
     if footprint and mask.any():
         mask = _footprint(mask, darkness, width)
         width = stroke_width(mask)
@@ -484,6 +490,32 @@ def _without_sheet_edge(mask: np.ndarray, sheet: np.ndarray, width: float, cut: 
     if edge.any():
         edge &= ~_across_outline(labels, stats, edge, sheet, width)
     return mask & ~edge[labels] if edge.any() else mask
+
+
+def _without_border_slivers(mask: np.ndarray, width: float) -> np.ndarray:
+    """``mask`` without thin pieces lying along the image's own border: what the photo shows beyond the sheet.
+
+    A photo a little rotated or in perspective shows a wedge of the desk (or
+    the scanner's lid) along a side, a few pixels wide: too thin for the
+    sheet's cells, it is ink from end to end. It hugs the border over many
+    pen widths; a letter the border cuts through runs into the image.
+    """
+    height, width_px = mask.shape
+    reach = max(_SLIVER_PX, int(math.ceil(_SLIVER_PENS * width)))
+    if min(height, width_px) <= 4 * reach:
+        return mask
+    frame = np.ones(mask.shape, dtype=bool)
+    frame[reach:-reach, reach:-reach] = False
+    if not (mask & frame).any():
+        return mask
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    x, y, w, h, area = (stats[:, i] for i in range(5))
+    inside = np.bincount(labels[frame & mask], minlength=count)
+    touches = (x == 0) | (y == 0) | (x + w == width_px) | (y + h == height)
+    long = np.maximum(w, h) >= _EDGE_RUN_PENS * max(width, 1.0)
+    sliver = touches & long & (inside == area)
+    sliver[0] = False
+    return mask & ~sliver[labels] if sliver.any() else mask
 
 
 def _across_outline(

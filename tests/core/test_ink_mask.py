@@ -353,3 +353,18 @@ def test_edge_bands_are_cut_at_every_side_of_a_word_crop_and_nowhere_else():
     assert not out[:, :3].any() and not out[-2:, :].any()
     assert out[10:30, 20:40].all() and out.sum() == 400
     assert _without_edge_bands(np.ones((5, 5), bool)).all(), "a crop all ink has no side to tell apart"
+
+
+def test_a_wedge_of_desk_along_the_photos_border_is_no_ink():
+    """A photo turned a little shows a wedge of the desk along a side, a few pixels wide: too thin for the sheet's
+    cells, it ran the whole height of the first line and joined the labels beside it into one slanted line (the
+    synthetic forms). A stroke the border cuts through runs into the image and stays."""
+    page = _page()
+    wedge = np.array([[0, 0], [4, 0], [0, 260]], np.int32)
+    cv2.fillPoly(page, [wedge], (70, 60, 50))
+    cv2.line(page, (0, 400), (60, 395), (25, 25, 60), 3)  # a stroke leaving the picture
+    writing = _write(page, "Dear friend", (120, 200), (25, 25, 60))
+    mask = extract_ink(page).mask
+    assert not mask[:260, :6].any(), "the wedge"
+    assert mask[390:405, :60].sum() >= 100, "the cut stroke"
+    assert _recall(mask, writing) > 0.9
