@@ -43,7 +43,7 @@ import numpy as np
 from ..filters import gaussian_1d
 from ..stages import DetectedWord, Layout
 from .ink_mask import InkMask, extract_ink, stroke_width
-from .printed import printed_by_colour, printed_words, profile_printed
+from .printed import aligned_starts, printed_by_colour, printed_words, profile_near_type, profile_printed
 from .stamps import find_stamps
 
 __all__ = ["detect_layout"]
@@ -187,10 +187,13 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
     latin_page = bool(counted) and not any(counted)
     found: list[tuple[DetectedWord, np.ndarray, np.ndarray]] = []  # each word with its ink's pixels
     typeset: list[bool] = []
+    starts: list[_LineStart] = []
     for block_index, block in enumerate(blocks):
         for line_index, plan in enumerate(block.lines):
             cjk = block.columns or (not latin_page and _looks_cjk((plan,), ink.stroke_width))
             split = plan.split(page_gap, joined_up=joined_up, cjk=cjk)
+            if not cjk:
+                starts.append(_LineStart.of(plan, split, len(typeset)))
             typeset += [False] * len(split) if cjk else _printed(plan, split, ink.lines)
             for members in split:
                 xs = np.concatenate([plan.components[i].xs for i in members]).astype(np.intp)
@@ -207,6 +210,8 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
                     polarity=ink.polarity,
                 )
                 found.append((word, xs, ys))
+
+    typeset = _labels_in_columns(starts, typeset, ink.lines)
 
     def colour_of(k: int) -> np.ndarray | None:
         word, xs, ys = found[k]
@@ -291,27 +296,84 @@ def _upright_corners(box: np.ndarray) -> np.ndarray:
     return np.roll(box, -top, axis=0)
 
 
-def _printed(plan: _LinePlan, words: Sequence[Sequence[int]], lines: np.ndarray | None = None) -> list[bool]:
+def _printed(
+    plan: _LinePlan, words: Sequence[Sequence[int]], lines: np.ndarray | None = None, *, first: bool = False
+) -> list[bool]:
     """Which words of a line are set in type (:mod:`.printed`), from their main components and their outline.
 
     ``lines`` are the printed lines taken out of the page's ink
     (:attr:`.InkMask.lines`): a word whose letters stand on one had their
     bottoms cut level with it, a baseline that a hand did not draw.
+    ``first``: the line's first word is known to be printed (a label in a
+    column of labels), and lends its levels to its neighbours.
     """
     letters = [[plan.components[i] for i in members if plan.components[i].main] for members in words]
     boxes = [[letter.extent(plan.angle) for letter in word] for word in letters]
     cut = [_on_removed_line(word, lines) for word in letters]
     outlines = []
-    for word, main_boxes in zip(letters, boxes):
-        # letters, not lines: a double underline is flat and straight too
-        if not main_boxes or all(u1 - u0 >= _LINE_LIKE * (v1 - v0 + 1) for u0, u1, v0, v1 in main_boxes):
-            outlines.append(False)
-            continue
-        main = [letter.project(plan.angle) for letter in word]
-        u = np.concatenate([m[0] for m in main])
-        v = np.concatenate([m[1] for m in main])
-        outlines.append(profile_printed(u, v, plan.scale))
+    for word in letters:
+        profile = _profile(word, plan.angle)
+        outlines.append(profile is not None and profile_printed(*profile, plan.scale))
+    if first and outlines:
+        outlines[0] = True
     return printed_words(boxes, plan.scale, outlines, cut)
+
+
+def _profile(letters: Sequence[_Component], angle: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """The ink of a word's letters along and across its line (``u``, ``v``); ``None`` when they are all lines
+    (a double underline is flat and straight too)."""
+    boxes = [letter.extent(angle) for letter in letters]
+    if not boxes or all(u1 - u0 >= _LINE_LIKE * (v1 - v0 + 1) for u0, u1, v0, v1 in boxes):
+        return None
+    main = [letter.project(angle) for letter in letters]
+    return np.concatenate([m[0] for m in main]), np.concatenate([m[1] for m in main])
+
+
+@attrs.frozen
+class _LineStart:
+    """A line's first word: where its ink starts (working pixels), its letter height, whether its outline comes
+    near type's, and where the line's words sit in the page's list (``first``: the index of its first)."""
+
+    plan: _LinePlan
+    words: tuple[tuple[int, ...], ...]
+    first: int
+    x: float
+    y: float
+    height: float
+    near_type: bool
+
+    @classmethod
+    def of(cls, plan: _LinePlan, words: Sequence[Sequence[int]], first: int) -> _LineStart:
+        ink = [plan.components[i] for i in words[0]]
+        letters = [c for c in ink if c.main] or ink
+        heights = [e[3] - e[2] + 1 for e in (c.extent(plan.angle) for c in letters)]
+        profile = _profile(letters, plan.angle)
+        return cls(
+            plan=plan,
+            words=tuple(tuple(w) for w in words),
+            first=first,
+            x=min(float(c.xs.min()) for c in ink),
+            y=float(np.mean([float(np.mean(c.ys)) for c in ink])),
+            height=float(np.median(heights)),
+            near_type=profile is not None and profile_near_type(*profile, plan.scale),
+        )
+
+
+def _labels_in_columns(starts: Sequence[_LineStart], typeset: list[bool], lines: np.ndarray | None) -> list[bool]:
+    """``typeset`` with the lines whose first word stands in a column of printed line starts and comes near type
+    (:func:`.printed.aligned_starts`) judged again, that word printed.
+
+    A form's labels are set flush left, one under another: a label blurred
+    past counting its letters (``Occupation:`` in three blobs) still starts
+    where the labels found above and below it start, to the pixel.
+    """
+    printed = [typeset[start.first] for start in starts]
+    aligned = aligned_starts([(start.x, start.y, start.height) for start in starts], printed)
+    out = list(typeset)
+    for start, in_column in zip(starts, aligned):
+        if in_column and start.near_type:
+            out[start.first : start.first + len(start.words)] = _printed(start.plan, start.words, lines, first=True)
+    return out
 
 
 def _on_removed_line(letters: Sequence[_Component], lines: np.ndarray | None) -> bool:
