@@ -318,25 +318,23 @@ def aligned_starts(starts: Sequence[tuple[float, float, float]], printed: Sequen
     starts each line where the pen comes down.
     """
     out = [False] * len(starts)
-    anchors = [k for k, p in enumerate(printed) if p]
+    anchors = np.array([start for start, p in zip(starts, printed) if p], dtype=np.float64).reshape(-1, 3)
     if len(anchors) < 2:
         return out
+    first, second = np.triu_indices(len(anchors), 1)
+    (xi, yi), (xj, yj) = anchors[first, :2].T, anchors[second, :2].T
+    apart = np.abs(yj - yi) >= 1.0
+    first, second, xi, yi = first[apart], second[apart], xi[apart], yi[apart]
+    slant = (xj[apart] - xi) / (yj[apart] - yi)
+    upright = np.abs(slant) <= _ALIGNED_SLANT
+    first, second, xi, yi, slant = first[upright], second[upright], xi[upright], yi[upright], slant[upright]
     for k, (x, y, height) in enumerate(starts):
-        if printed[k]:
+        if printed[k] or len(slant) == 0:
             continue
+        other_row = np.abs(anchors[:, 1] - y) > 0.5 * height  # the column is made by other lines' starts
         tolerance = max(_ALIGNED_PIXELS, _ALIGNED_SHARE * height)
-        others = [j for j in anchors if abs(starts[j][1] - y) > 0.5 * height]
-        for m, i in enumerate(others):
-            for j in others[m + 1 :]:
-                (xi, yi, _), (xj, yj, _) = starts[i], starts[j]
-                if abs(yj - yi) < 1.0:
-                    continue
-                slant = (xj - xi) / (yj - yi)
-                if abs(slant) <= _ALIGNED_SLANT and abs(xi + slant * (y - yi) - x) <= tolerance:
-                    out[k] = True
-                    break
-            if out[k]:
-                break
+        on_column = np.abs(xi + slant * (y - yi) - x) <= tolerance
+        out[k] = bool(np.any(other_row[first] & other_row[second] & on_column))
     return out
 
 
