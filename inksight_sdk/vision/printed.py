@@ -141,6 +141,8 @@ _NEAR_TOPS = 0.8
 _ALIGNED_SHARE = 0.1
 _ALIGNED_PIXELS = 1.5
 _ALIGNED_SLANT = 0.1
+#: ... holding at least this many printed line starts of other lines
+_ALIGNED_COLUMN = 3
 #: a word next to a printed word of its line is printed when its letters (at least this many) sit on
 #: the printed words' baseline and top levels
 _MIN_LETTERS_BESIDE_PRINT = 1
@@ -311,9 +313,10 @@ def aligned_starts(starts: Sequence[tuple[float, float, float]], printed: Sequen
     ``starts`` are the first words of lines, each as ``(x, y, height)``: the
     left end of its ink, the middle of its line and its letter height
     (working pixels, on one page). A start is in a column when it lies
-    within _ALIGNED_SHARE of its height (at least _ALIGNED_PIXELS) of the
-    upright line through two printed starts of other lines (upright to
-    within _ALIGNED_SLANT: a photo's slight turn). Type set flush left
+    within _ALIGNED_SHARE of its height (at least _ALIGNED_PIXELS) of an
+    upright line through _ALIGNED_COLUMN printed starts of other lines
+    (upright to within _ALIGNED_SLANT: a photo's slight turn); two could
+    line up by chance. Type set flush left
     starts its lines to the pixel, its letters' sidebearings aside; a hand
     starts each line where the pen comes down.
     """
@@ -333,8 +336,15 @@ def aligned_starts(starts: Sequence[tuple[float, float, float]], printed: Sequen
             continue
         other_row = np.abs(anchors[:, 1] - y) > 0.5 * height  # the column is made by other lines' starts
         tolerance = max(_ALIGNED_PIXELS, _ALIGNED_SHARE * height)
-        on_column = np.abs(xi + slant * (y - yi) - x) <= tolerance
-        out[k] = bool(np.any(other_row[first] & other_row[second] & on_column))
+        through = np.flatnonzero(
+            other_row[first] & other_row[second] & (np.abs(xi + slant * (y - yi) - x) <= tolerance)
+        )
+        for pair in through:  # and a third printed start on that line: a column, not two starts by chance
+            along = xi[pair] + slant[pair] * (anchors[:, 1] - yi[pair])
+            near = np.abs(along - anchors[:, 0]) <= np.maximum(_ALIGNED_PIXELS, _ALIGNED_SHARE * anchors[:, 2])
+            if np.count_nonzero(near & other_row) >= _ALIGNED_COLUMN:
+                out[k] = True
+                break
     return out
 
 

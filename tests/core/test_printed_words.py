@@ -512,10 +512,10 @@ def test_a_line_start_in_a_column_of_printed_line_starts_is_aligned():
     starts = [(50.0, 100.0, 12.0), (50.6, 200.0, 12.0), (49.7, 300.0, 12.0)]
     starts += [(50.8, 250.0, 12.0), (54.0, 350.0, 12.0), (53.0, 150.0, 12.0)]  # in line; 4 px off; 2 px beyond
     assert aligned_starts(starts, printed) == [False, False, False, True, False, False]
-    turned = [(50.0, 100.0, 12.0), (60.0, 300.0, 12.0), (55.4, 200.0, 12.0), (50.0, 200.0, 12.0)]
-    assert aligned_starts(turned, [True, True, False, False]) == [False, False, True, False]
-    # one printed start makes no column
-    assert aligned_starts(starts[:1] + starts[3:4], [True, False]) == [False, False]
+    turned = [(50.0, 100.0, 12.0), (60.0, 300.0, 12.0), (65.2, 400.0, 12.0), (55.4, 200.0, 12.0), (50.0, 200.0, 12.0)]
+    assert aligned_starts(turned, [True, True, True, False, False]) == [False, False, False, True, False]
+    # two printed starts make no column
+    assert aligned_starts(starts[:2] + starts[3:4], [True, True, False]) == [False, False, False]
 
 
 def _labels_beside_a_hand(size: int, sigma: float) -> np.ndarray:
