@@ -92,6 +92,8 @@ _STUB_SLANT = 0.05
 _SHEET_EDGE_SHARE = 0.5
 #: ... and a run of ink this many pen widths long within that band is the edge itself
 _EDGE_RUN_PENS = 10
+#: ... unless at least this share of its pixels lie where a hole's redrawn edge gave the sheet back (exact there)
+_REDRAWN_RUN_SHARE = 0.5
 #: ... and a streak at most this many pen widths across, wholly near the outline, is what the cut leaves of it
 _EDGE_STREAK_PENS = 2.5
 #: a piece lying mostly in the band is the edge when it is this many times as long as wide
@@ -199,7 +201,7 @@ def extract_ink(
     # a word crop is handed over dark on light by the pipeline (DetectedWord.polarity); a page is judged here
     polarity = page_polarity(original) if whole_page else "dark"
     work = cv2.bitwise_not(original) if polarity == "light" else original
-    sheet, cut = _sheet(work) if whole_page else (None, None)
+    sheet, cut, redrawn = _sheet(work) if whole_page else (None, None, None)
     done = _threshold(work, _BASE_WINDOW, sheet)
     if done.width * 3 > _BASE_WINDOW:
         # a broad pen (marker, or a large word crop): the window must hold paper beside each stroke
@@ -237,7 +239,7 @@ def extract_ink(
         mask = _without_edge_bands(mask)
     else:
         if sheet is not None:
-            mask = _without_sheet_edge(mask, sheet, width, cut)
+            mask = _without_sheet_edge(mask, sheet, width, cut, redrawn)
         mask = _without_border_slivers(mask, width)
     if footprint and mask.any():
         mask = _footprint(mask, darkness, width)
@@ -289,9 +291,10 @@ class _Pass:
     paper: np.ndarray | None
 
 
-def _sheet(work: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """The sheet (:mod:`.paper`) at working resolution, ``None`` when it is the whole image; and the digital
-    fill around a cut-out, where the sheet's outline is exact (``None``: no fill).
+def _sheet(work: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """The sheet (:mod:`.paper`) at working resolution, ``None`` when it is the whole image; the digital
+    fill around a cut-out, where the sheet's outline is exact (``None``: no fill); and what the holes' edges,
+    redrawn at full resolution, gave back to the sheet, where their outline is exact too (``None``: nothing).
 
     Found once, on cells of a fixed size (the base window's), whatever
     window the thresholds use after: a narrow window's cells are too fine for
@@ -302,13 +305,16 @@ def _sheet(work: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
     small = cv2.resize(work, (max(1, width // factor), max(1, height // factor)), interpolation=cv2.INTER_AREA)
     found = paper_region(small, margin=_CELLS_PER_WINDOW // 2)
     if found is None:
-        return None, None
+        return None, None, None
     paper, fill = found
     sheet = cv2.resize(paper.astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST).astype(bool)
     # the median's reach and the cell the outline was shrunk by: how far short of its edge the sheet stops
     reach = (_CELLS_PER_WINDOW // 2 + 2) * factor
+    coarse = sheet
     sheet = refine_holes(sheet, work, factor)
-    return refine_fill_edge(sheet, work, fill, factor, reach)
+    redrawn = sheet & ~coarse
+    sheet, cut = refine_fill_edge(sheet, work, fill, factor, reach)
+    return sheet, cut, redrawn if redrawn.any() else None
 
 
 def _threshold(work: np.ndarray, window: int, paper: np.ndarray | None = None) -> _Pass:
@@ -443,7 +449,9 @@ def _without_stubs(mask: np.ndarray, lines: np.ndarray, width: float) -> np.ndar
     return mask & ~stub[labels] if stub.any() else mask
 
 
-def _without_sheet_edge(mask: np.ndarray, sheet: np.ndarray, width: float, cut: np.ndarray | None) -> np.ndarray:
+def _without_sheet_edge(
+    mask: np.ndarray, sheet: np.ndarray, width: float, cut: np.ndarray | None, redrawn: np.ndarray | None = None
+) -> np.ndarray:
     """``mask`` without what runs along the sheet's edge.
 
     The sheet is found on coarse cells, so its outline wanders a few pixels
@@ -455,7 +463,10 @@ def _without_sheet_edge(mask: np.ndarray, sheet: np.ndarray, width: float, cut: 
     the edge only crosses the band here and there, and a letter standing
     across the band (:func:`_across_outline`) stays. Against a digital fill
     (``cut``: its pixels) the outline is exact: the short pieces the cut
-    leaves of the letters along it stay.
+    leaves of the letters along it stay. So is a hole's edge where it was
+    redrawn at full resolution (``redrawn``: the sheet it gave back, the
+    line written under a strip of tape): a run lying mostly there is the top
+    of a letter standing just under the object, not its edge.
     """
     reach = 3 * (_BASE_WINDOW // _CELLS_PER_WINDOW) + 1  # the band: a cell and a half inside the outline
     inner = cv2.erode(sheet.astype(np.uint8), np.ones((reach, reach), np.uint8), borderType=cv2.BORDER_REPLICATE)
@@ -465,6 +476,9 @@ def _without_sheet_edge(mask: np.ndarray, sheet: np.ndarray, width: float, cut: 
     count, runs, stats, _ = cv2.connectedComponentsWithStats((band & mask).astype(np.uint8), connectivity=8)
     long = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) >= _EDGE_RUN_PENS * max(width, 1.0)
     long[0] = False
+    if long.any() and redrawn is not None:
+        given_back = np.bincount(runs[redrawn & band & mask], minlength=count)
+        long &= given_back < _REDRAWN_RUN_SHARE * stats[:, cv2.CC_STAT_AREA]
     if long.any():
         mask = mask & ~long[runs]
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)

@@ -346,3 +346,11 @@ def test_upright_letters_just_under_a_taped_object_are_not_taken_for_its_edge():
     ink = extract_ink(_photo("grid_logbook1947_taped_moth_en.jpg"))
     assert ink.mask[416:426, 132:137].sum() >= 10, "the i of First"
     assert ink.mask[414:428, 249:253].sum() >= 14, "the l of actual"
+
+
+def test_the_top_of_a_letter_just_under_a_taped_object_is_not_cut_as_its_edge():
+    """The F of "First" reaches up to the tape's redrawn edge: within the band along the outline, its top bar
+    and the top of its stem run ten pen widths, as the edge's own line would. But the band there is sheet the
+    redrawn edge gave back, where the outline is exact: the run is the letter's."""
+    ink = extract_ink(_photo("grid_logbook1947_taped_moth_en.jpg"))
+    assert ink.mask[405:412, 112:132].sum() >= 20, "the F's top bar"
