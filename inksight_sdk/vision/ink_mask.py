@@ -98,6 +98,14 @@ _REDRAWN_RUN_SHARE = 0.5
 _EDGE_STREAK_PENS = 2.5
 #: a piece lying mostly in the band is the edge when it is this many times as long as wide
 _EDGE_ELONGATION = 2.5
+#: a dash of a printed line: at least this many pen widths long, at most this many (plus 2 px) thick, this many
+#: times as long as thick; extended by this many of its lengths either way, it runs along removed line pixels
+#: (within a pixel of its course) for at least this many of its lengths
+_DASH_PENS = 3.0
+_DASH_THICK = 1.0
+_DASH_ELONGATION = 4.0
+_DASH_REACH = 4.0
+_DASH_COVER = 2.0
 #: a piece of ink wholly within this many pixels (or pen widths, if more) of the image's border, touching it and
 #: _EDGE_RUN_PENS long, is what the photo shows beyond the sheet
 _SLIVER_PX = 3
@@ -234,6 +242,7 @@ def extract_ink(
         # that a sagging string runs beside is writing
         mask = _without_rule_remnants(mask, lines_gone, done.width)
         mask = _without_stubs(mask, lines_gone, done.width)
+        mask = _without_line_dashes(mask, lines_gone, done.width)
     structure = done.mask & ~mask & ~objects if explain else mask
     if not whole_page:
         mask = _without_edge_bands(mask)
@@ -410,6 +419,44 @@ def _without_rule_remnants(mask: np.ndarray, removed: np.ndarray, width: float) 
     remnant = long & (on_line >= _REMNANT_SHARE * np.maximum(stats[:, cv2.CC_STAT_AREA], 1))
     remnant[0] = False
     return mask & ~remnant[labels] if remnant.any() else mask
+
+
+def _without_line_dashes(mask: np.ndarray, lines: np.ndarray, width: float) -> np.ndarray:
+    """``mask`` without straight dashes lying on the continuation of a removed printed line.
+
+    A thin printed line in a phone photo is thresholded into dashes where it
+    fades; the collinear ones are put together and removed with the line,
+    but a dash beyond its ends or across a gap too wide to bridge stays and
+    is traced. Such a dash is as thin as the line, straight, and lies on the
+    line's own course within a pixel: extended either way, it runs along the
+    removed line's pixels for several of its lengths.
+    """
+    if not lines.any() or not mask.any():
+        return mask
+    pen = max(width, 1.0)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    height, width_px = mask.shape
+    drop = np.zeros(count, dtype=bool)
+    for k in range(1, count):
+        x, y, w, h, area = (int(v) for v in stats[k])
+        along, across = (w, h) if w >= h else (h, w)
+        if along < _DASH_PENS * pen or across > _DASH_THICK * pen + 2 or along < _DASH_ELONGATION * across:
+            continue
+        piece = labels[y : y + h, x : x + w] == k
+        horizontal = w >= h
+        view, removed = (piece, lines) if horizontal else (piece.T, lines.T)
+        u0, v0 = (x, y) if horizontal else (y, x)
+        cols = np.flatnonzero(view.any(axis=0))
+        centre = (view[:, cols] * np.arange(view.shape[0])[:, None]).sum(axis=0) / view[:, cols].sum(axis=0)
+        slope, offset = np.polyfit(cols.astype(np.float64), centre, 1) if len(cols) > 1 else (0.0, float(centre[0]))
+        reach = int(_DASH_REACH * along)
+        span = np.arange(max(0, u0 - reach), min(removed.shape[1], u0 + along + reach))
+        rows = np.rint(v0 + offset + slope * (span - u0)).astype(np.int64)
+        inside = (rows >= 1) & (rows < removed.shape[0] - 1)
+        span, rows = span[inside], rows[inside]
+        on_line = removed[rows, span] | removed[rows - 1, span] | removed[rows + 1, span]
+        drop[k] = np.count_nonzero(on_line) >= _DASH_COVER * along
+    return mask & ~drop[labels] if drop.any() else mask
 
 
 def _without_stubs(mask: np.ndarray, lines: np.ndarray, width: float) -> np.ndarray:
