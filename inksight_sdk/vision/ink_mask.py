@@ -435,13 +435,18 @@ def _without_line_dashes(mask: np.ndarray, lines: np.ndarray, width: float) -> n
         return mask
     pen = max(width, 1.0)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-    height, width_px = mask.shape
+    long_side = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    short_side = np.minimum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    shaped = (
+        (long_side >= _DASH_PENS * pen)
+        & (short_side <= _DASH_THICK * pen + 2)
+        & (long_side >= _DASH_ELONGATION * short_side)
+    )
+    shaped[0] = False
     drop = np.zeros(count, dtype=bool)
-    for k in range(1, count):
-        x, y, w, h, area = (int(v) for v in stats[k])
-        along, across = (w, h) if w >= h else (h, w)
-        if along < _DASH_PENS * pen or across > _DASH_THICK * pen + 2 or along < _DASH_ELONGATION * across:
-            continue
+    for k in np.flatnonzero(shaped):
+        x, y, w, h = (int(v) for v in stats[k, :4])
+        along = max(w, h)
         piece = labels[y : y + h, x : x + w] == k
         horizontal = w >= h
         view, removed = (piece, lines) if horizontal else (piece.T, lines.T)
