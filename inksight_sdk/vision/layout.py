@@ -820,12 +820,17 @@ def _cjk_statistics(plans: Sequence[_LinePlan], pen_width: float) -> bool | None
     sized = np.percentile(ratios, 25) >= 0.85 and np.percentile(aspects, 25) >= 0.65 and np.median(aspects) <= 1.6
     if not sized:
         return False
-    if np.median(strokes) < _CAPITAL_STROKE and np.median(aspects) < _CAPITAL_ASPECT:
+    stroke, narrow = float(np.median(strokes)), bool(np.median(aspects) < _CAPITAL_ASPECT)
+    if stroke < _CAPITAL_STROKE and narrow:
         return False
-    # a bold heading's capitals are drawn with a broader pen than the page's handwriting, and wide: counted in
-    # the page's pen width, they pass for characters of many strokes
+    # a heading's capitals are often drawn with a broader pen than the page's handwriting: counted in the page's
+    # pen width, they pass for characters of many strokes. Counted in their own, narrow ones are capitals
+    # whenever it is the broader (a character is about as wide as high), wide ones only when it is clearly
+    # broader (a bold heading), as a dense character's own pen width measures broader than it is
     own = _own_pen_width(plans)
-    return not (own >= _BOLD * pen_width and np.median(strokes) * pen_width / own < _CAPITAL_STROKE)
+    in_own = stroke * pen_width / max(own, 1.0)
+    broader = own > pen_width if narrow else own >= _BOLD * pen_width
+    return not (broader and in_own < _CAPITAL_STROKE)
 
 
 def _own_pen_width(plans: Sequence[_LinePlan]) -> float:

@@ -20,7 +20,7 @@ from inksight_sdk import Pipeline, load
 from inksight_sdk.evaluation import load_wacom_strokes
 from inksight_sdk.evaluation.conditions import CONDITIONS, render_condition
 from inksight_sdk.formats import jsonink
-from inksight_sdk.vision import detect_layout
+from inksight_sdk.vision import detect_layout, extract_ink
 from inksight_sdk.vision.printed import aligned_starts, print_evidence, printed_by_colour, printed_words
 from tests.conftest import run_cli, shared
 from tests.drawing import write
@@ -543,3 +543,22 @@ def test_a_blurred_label_in_a_column_of_labels_is_print():
     written = [w for w in words if np.asarray(w.quad)[:, 0].min() >= 290]
     assert len(labels) >= 6 and all(w.kind == "printed" for w in labels)
     assert written and all(w.kind == "handwritten" for w in written)
+
+
+@pytest.mark.parametrize(("size", "sigma"), [(24, 1.2), (30, 0.0), (30, 0.8), (36, 0.8)])
+def test_a_heading_set_broader_than_the_page_pen_is_capitals_not_characters(size, sigma):
+    """A form's heading in capitals, set with strokes about 1.4 times the hand's pen: counted in the page's pen
+    width its letters hold three strokes' worth of ink, as a character does, and the heading was cut into one
+    word per capital and traced (16 of the synthetic forms' labels). Counted in their own pen width they hold
+    two; a capital is narrower than high, a character about square."""
+    from inksight_sdk.vision.layout import _cjk_statistics, _components, _LinePlan
+
+    heading = Image.new("RGB", (900, 120), (246, 244, 238))
+    font = ImageFont.load_default(size=size)
+    ImageDraw.Draw(heading).text((20, 30), "PATIENT INTAKE FORM", font=font, fill=(25, 25, 30))
+    image = np.array(heading)
+    if sigma:
+        image = cv2.GaussianBlur(image, (0, 0), sigma)
+    ink = extract_ink(image)
+    components, _ = _components(ink.mask, ink.stroke_width)
+    assert _cjk_statistics((_LinePlan.of(components, 0.0),), 0.7 * ink.stroke_width) is False
