@@ -43,7 +43,14 @@ import numpy as np
 from ..filters import gaussian_1d
 from ..stages import DetectedWord, Layout
 from .ink_mask import InkMask, extract_ink, stroke_width
-from .printed import aligned_starts, printed_by_colour, printed_words, profile_near_type, profile_printed
+from .printed import (
+    aligned_starts,
+    print_evidence,
+    printed_by_colour,
+    printed_words,
+    profile_near_type,
+    profile_printed,
+)
 from .stamps import find_stamps
 
 __all__ = ["detect_layout"]
@@ -190,7 +197,7 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
     starts: list[_LineStart] = []
     for block_index, block in enumerate(blocks):
         for line_index, plan in enumerate(block.lines):
-            cjk = block.columns or (not latin_page and _looks_cjk((plan,), ink.stroke_width))
+            cjk = block.columns or (not latin_page and _looks_cjk((plan,), ink.stroke_width) and not _set_in_type(plan))
             split = plan.split(page_gap, joined_up=joined_up, cjk=cjk)
             if not cjk:
                 starts.append(_LineStart.of(plan, split, len(typeset)))
@@ -317,6 +324,14 @@ def _printed(
     if first and outlines:
         outlines[0] = True
     return printed_words(boxes, plan.scale, outlines, cut)
+
+
+def _set_in_type(plan: _LinePlan) -> bool:
+    """Whether a line's letters stand on type's levels (:func:`.printed.print_evidence`, judged as several
+    words): a heading in wide bold capitals (``ORDER FORM``) is as square, as tall and as inky as a line of
+    characters, but its letters' bottoms and tops are level to the pixel, as no hand sets them."""
+    boxes = [c.extent(plan.angle) for c in plan.components if c.main]
+    return print_evidence(boxes, plan.scale, whole_pixels=False).printed
 
 
 def _profile(letters: Sequence[_Component], angle: float) -> tuple[np.ndarray, np.ndarray] | None:

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from inksight_sdk.evaluation import load_myscript_strokes, load_unipen_strokes, render_page
-from inksight_sdk.vision import detect_layout
+from inksight_sdk.vision import detect_layout, extract_ink
 from tests.conftest import shared
-from tests.drawing import pen_mask, scaled_to
+from tests.drawing import pen_mask, scaled_to, write
 
 PEN = 3.5
 
@@ -93,3 +93,26 @@ def test_a_line_with_tight_word_gaps_is_cut_into_words(style, seed):
     assert 6 <= len(layout.words) <= 14
     xs = [float(word.quad[:, 0].mean()) for word in layout.words]
     assert xs == sorted(xs) and all(word.line == 0 for word in layout.words)
+
+
+def test_a_row_of_handwritten_characters_is_not_set_in_type():
+    """手書 written three times in a row: square, full height and inky like a heading in wide bold capitals,
+    but its characters' bottoms and tops wander as a hand sets them; a line of type's capitals stands level."""
+    from inksight_sdk.vision.layout import _components, _LinePlan, _set_in_type
+
+    pair = scaled_to(_column(), 40.0)
+    middle = float(np.concatenate(pair)[:, 1].mean())
+    first = [s for s in pair if s[:, 1].mean() < middle]
+    second = [s for s in pair if s[:, 1].mean() >= middle]
+    lift = float(np.concatenate(second)[:, 1].min() - np.concatenate(first)[:, 1].min())
+    step = 1.3 * float(np.ptp(np.concatenate(pair)[:, 0]))
+    both = first + [s + (step, -lift) for s in second]
+    row = [s + (2 * k * step, 0.0) for k in range(3) for s in both]
+    ink = extract_ink(_page(row))
+    components, _ = _components(ink.mask, ink.stroke_width)
+    assert not _set_in_type(_LinePlan.of(components, 0.0))
+    capitals = np.full((120, 900), 255, np.uint8)
+    write(capitals, "WOMB CODE DOOM", (20, 80), font="futural", size=40, pen=5.0, color=0)
+    ink = extract_ink(capitals)
+    components, _ = _components(ink.mask, ink.stroke_width)
+    assert _set_in_type(_LinePlan.of(components, 0.0))
