@@ -197,7 +197,11 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
     starts: list[_LineStart] = []
     for block_index, block in enumerate(blocks):
         for line_index, plan in enumerate(block.lines):
-            cjk = block.columns or (not latin_page and _looks_cjk((plan,), ink.stroke_width) and not _set_in_type(plan))
+            cjk = block.columns or (
+                not latin_page
+                and _looks_cjk((plan,), ink.stroke_width)
+                and not _capitals_in_type(plan, ink.stroke_width)
+            )
             split = plan.split(page_gap, joined_up=joined_up, cjk=cjk)
             if not cjk:
                 starts.append(_LineStart.of(plan, split, len(typeset)))
@@ -326,10 +330,15 @@ def _printed(
     return printed_words(boxes, plan.scale, outlines, cut)
 
 
-def _set_in_type(plan: _LinePlan) -> bool:
-    """Whether a line's letters stand on type's levels (:func:`.printed.print_evidence`, judged as several
-    words): a heading in wide bold capitals (``ORDER FORM``) is as square, as tall and as inky as a line of
-    characters, but its letters' bottoms and tops are level to the pixel, as no hand sets them."""
+def _capitals_in_type(plan: _LinePlan, pen_width: float) -> bool:
+    """Whether a line that looks like characters is capitals set in type: drawn with little stroke (as kana
+    are, see :func:`_cjk_statistics`) and standing on type's levels (:func:`.printed.print_evidence`, judged
+    as several words). A heading in wide bold capitals (``ORDER FORM``) is as square and as tall as a line of
+    kana, but its letters' bottoms and tops are level to the pixel, as no hand sets them; a character of many
+    strokes stays a character, printed or not."""
+    units = _main_units(plan)
+    if not units or np.median([ink / (max(pen_width, 1.0) * h) for _, h, ink in units]) >= _CAPITAL_STROKE:
+        return False
     boxes = [c.extent(plan.angle) for c in plan.components if c.main]
     return print_evidence(boxes, plan.scale, whole_pixels=False).printed
 
@@ -818,11 +827,7 @@ def _cjk_statistics(plans: Sequence[_LinePlan], pen_width: float) -> bool | None
     """
     ratios, aspects, strokes = [], [], []
     for plan in plans:
-        units = [
-            (b - a + 1, h, sum(len(plan.components[i].xs) for i in unit))
-            for (a, b), h, main, unit in zip(plan.spans, plan.heights, plan.main, plan.units)
-            if main
-        ]
+        units = _main_units(plan)
         if len(units) < 3:
             continue
         tallest = max(h for _, h, _ in units)
@@ -846,6 +851,15 @@ def _cjk_statistics(plans: Sequence[_LinePlan], pen_width: float) -> bool | None
     in_own = stroke * pen_width / max(own, 1.0)
     broader = own > pen_width if narrow else own >= _BOLD * pen_width
     return not (broader and in_own < _CAPITAL_STROKE)
+
+
+def _main_units(plan: _LinePlan) -> list[tuple[float, float, int]]:
+    """Each main unit of a line: its width along the line, its height across it, and its ink (pixels)."""
+    return [
+        (b - a + 1, h, sum(len(plan.components[i].xs) for i in unit))
+        for (a, b), h, main, unit in zip(plan.spans, plan.heights, plan.main, plan.units)
+        if main
+    ]
 
 
 def _own_pen_width(plans: Sequence[_LinePlan]) -> float:

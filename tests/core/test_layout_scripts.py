@@ -95,10 +95,11 @@ def test_a_line_with_tight_word_gaps_is_cut_into_words(style, seed):
     assert xs == sorted(xs) and all(word.line == 0 for word in layout.words)
 
 
-def test_a_row_of_handwritten_characters_is_not_set_in_type():
-    """手書 written three times in a row: square, full height and inky like a heading in wide bold capitals,
-    but its characters' bottoms and tops wander as a hand sets them; a line of type's capitals stands level."""
-    from inksight_sdk.vision.layout import _components, _LinePlan, _set_in_type
+def test_a_row_of_characters_is_not_capitals_in_type():
+    """手書 written three times in a row is square and full height like a heading in wide bold capitals, but its
+    characters' bottoms and tops wander as a hand sets them; a line of type's capitals stands level, drawn with
+    little stroke (a row of one printed character stamped six times is level too, but inky: characters)."""
+    from inksight_sdk.vision.layout import _capitals_in_type, _components, _LinePlan
 
     pair = scaled_to(_column(), 40.0)
     middle = float(np.concatenate(pair)[:, 1].mean())
@@ -110,9 +111,9 @@ def test_a_row_of_handwritten_characters_is_not_set_in_type():
     row = [s + (2 * k * step, 0.0) for k in range(3) for s in both]
     ink = extract_ink(_page(row))
     components, _ = _components(ink.mask, ink.stroke_width)
-    assert not _set_in_type(_LinePlan.of(components, 0.0))
+    assert not _capitals_in_type(_LinePlan.of(components, 0.0), ink.stroke_width)
     capitals = np.full((120, 900), 255, np.uint8)
     write(capitals, "WOMB CODE DOOM", (20, 80), font="futural", size=40, pen=5.0, color=0)
     ink = extract_ink(capitals)
     components, _ = _components(ink.mask, ink.stroke_width)
-    assert _set_in_type(_LinePlan.of(components, 0.0))
+    assert _capitals_in_type(_LinePlan.of(components, 0.0), ink.stroke_width)
