@@ -40,6 +40,8 @@ _FORM_LINE_PENS = 40
 _RULED_SPAN = 0.25
 _RULED_WOBBLE_PX = 1.0
 _RULED_WOBBLE = 0.3
+#: ... or collinear pieces, each that straight, covering this share of such a span (a faint line in a photo fades)
+_PIECES_COVER = 0.5
 #: ... and either this long with another such line beside it (a table's borders), or not drawn with the pen: a
 #: width this far from the pen's (share of it)
 _TABLE_SPAN = 0.5
@@ -431,6 +433,30 @@ def _ruled(group: list[_Line], width: int, ink: _Ink) -> _Line | None:
     return max(ruled, key=lambda line: line.w) if ruled else None
 
 
+def _ruled_in_pieces(group: list[_Line], width: int, ink: _Ink) -> _Line | None:
+    """A faint ruled line thresholded into collinear pieces, none long enough alone: the longest piece, standing
+    for the whole (its span); ``None`` unless every piece is as straight as a ruled one, thinner than the pen
+    and paler than the ink, and together they cover at least _PIECES_COVER of a span as long as a ruled line's.
+
+    A phone photo's thin table row fades in and out along its length; each piece is straight to the pixel.
+    """
+    if len(group) < 2 or not ink.sheet:
+        return None
+    start, end = min(line.x for line in group), max(line.x + line.w for line in group)
+    span = end - start
+    straight = max(_RULED_WOBBLE_PX, _RULED_WOBBLE * ink.width)
+    if span < _RULED_SPAN * width or span < _FORM_LINE_PENS * ink.width:
+        return None
+    if any(line.wobble > straight for line in group) or sum(line.w for line in group) < _PIECES_COVER * span:
+        return None
+    # a printed row's pieces, not a hand's bars that happen to line up: each thinner than the pen, and paler
+    thin = all(line.thickness < (1.0 - _OTHER_WIDTH) * ink.width for line in group)
+    if not thin or any(line.darkness >= _FAINT_PIECE * ink.darkness for line in group):
+        return None
+    longest = max(group, key=lambda line: line.w)
+    return attrs.evolve(longest, x=start, w=span)
+
+
 def _is_ruled(line: _Line, width: int, ink: _Ink) -> bool:
     """One piece, on a whole page, long and straighter than any hand holds a pen over that length."""
     return (
@@ -486,6 +512,8 @@ def _is_printed(group: list[_Line], width: int, ink: _Ink, table: bool = False, 
     if _framed(group, ink):
         return True
     piece = _ruled(group, width, ink)
+    if piece is None and table:  # a table's faint row, thresholded into pieces
+        piece = _ruled_in_pieces(group, width, ink)
     if piece is not None and (
         (table and (piece.w >= _TABLE_SPAN * width or aligned))
         or abs(piece.thickness - ink.width) > _OTHER_WIDTH * ink.width

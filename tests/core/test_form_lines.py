@@ -257,3 +257,21 @@ def test_a_tables_rows_go_once_its_columns_have_gone():
     for x in dividers:
         assert ink.mask[105:296, x - 3 : x + 4].any(axis=1).mean() < 0.05, x
     assert ink.mask[writing].mean() > 0.9
+
+
+def test_a_tables_faint_rows_faded_into_pieces_are_structure():
+    """A phone photo's table: its borders as dark as print, its inner rows thin and grey, thresholded into
+    collinear pieces none of which spans a quarter of the sheet. Each piece is straight to the pixel, thinner
+    than the pen and paler than the ink: together they are a row of the table, and go with it."""
+    page = np.full((500, 900, 3), (246, 244, 238), np.uint8)
+    cv2.line(page, (40, 100), (860, 100), (40, 40, 45), 2)
+    cv2.line(page, (40, 420), (860, 420), (40, 40, 45), 2)
+    rows = [180, 260, 340]
+    for y in rows:
+        for x in range(40, 860, 90):
+            cv2.line(page, (x, y), (x + 60, y), (130, 130, 130), 1)
+    writing = write(page, "one more", (80, 160), size=40, pen=3.0)
+    writing |= write(page, "and again", (300, 320), size=40, pen=3.0)
+    mask = extract_ink(page).mask
+    assert sum(int(mask[y - 1 : y + 2, 40:860].sum()) for y in rows) < 150  # what the writing's strokes cross
+    assert (mask & writing).sum() >= 0.98 * writing.sum()
