@@ -70,6 +70,9 @@ _FAINT_RATIO = 0.45
 #: off the piece's centre line, within three times as far along it from the piece's end (a faint line's corner
 #: may have a gap)
 _FRAME_REACH = 2.0
+#: ... and it is at least _FORM_LINE_PENS pen widths long, or this many when it is thinner than the pen and paler
+#: than the ink (a table's header cell between two faint rows; a letter's stem between rules is neither)
+_SHORT_SIDE_PENS = 8.0
 #: ... and its pieces, broken where it fades, leave gaps of at most this many pen widths, or of this many where a
 #: removed line crosses it (both pieces end on it)
 _FRAME_GAP = 2.0
@@ -359,10 +362,13 @@ def _framed(group: list[_Line], ink: _Ink) -> bool:
         if gap > _FRAME_GAP * ink.width and not crossing:
             runs.append([])
         runs[-1].append(after)
-    return all(
-        run[0].starts_on and run[-1].ends_on and run[-1].x + run[-1].w - run[0].x >= _FORM_LINE_PENS * ink.width
-        for run in runs
+    # a letter's stem between two rules is the pen's width and the ink's darkness: a short side must be neither
+    printed_looking = all(
+        line.thickness < (1.0 - _OTHER_WIDTH) * ink.width and line.darkness < _FAINT_PIECE * ink.darkness
+        for line in pieces
     )
+    least = (_SHORT_SIDE_PENS if printed_looking else _FORM_LINE_PENS) * ink.width
+    return all(run[0].starts_on and run[-1].ends_on and run[-1].x + run[-1].w - run[0].x >= least for run in runs)
 
 
 def _heavy_rule(counts: np.ndarray, thickness: float, length: int, side: int, ink: _Ink) -> bool:

@@ -275,3 +275,22 @@ def test_a_tables_faint_rows_faded_into_pieces_are_structure():
     mask = extract_ink(page).mask
     assert sum(int(mask[y - 1 : y + 2, 40:860].sum()) for y in rows) < 150  # what the writing's strokes cross
     assert (mask & writing).sum() >= 0.98 * writing.sum()
+
+
+def test_a_tables_short_faint_cell_sides_are_structure():
+    """The header cells' sides of such a table, thin and grey from the top border to the first row: shorter than
+    a form line, but from one removed line to another, thinner than the pen and paler than the ink, where a
+    letter's stem standing between two rules is neither."""
+    page = np.full((500, 900, 3), (246, 244, 238), np.uint8)
+    cv2.line(page, (40, 100), (860, 100), (40, 40, 45), 2)
+    cv2.line(page, (40, 420), (860, 420), (40, 40, 45), 2)
+    for y in (180, 260, 340):
+        for x in range(40, 860, 90):
+            cv2.line(page, (x, y), (x + 60, y), (130, 130, 130), 1)
+    sides = [300, 600]
+    for x in sides:
+        cv2.line(page, (x, 100), (x, 180), (130, 130, 130), 1)
+    writing = write(page, "one more", (80, 240), size=40, pen=3.0)
+    mask = extract_ink(page).mask
+    assert sum(int(mask[110:170, x - 1 : x + 2].sum()) for x in sides) < 20
+    assert (mask & writing).sum() >= 0.98 * writing.sum()
