@@ -602,11 +602,16 @@ def _across_outline(
     """
     across = np.zeros(candidates.shape, dtype=bool)
     long_side = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
-    depth = cv2.distanceTransform(sheet.astype(np.uint8), cv2.DIST_L2, 3)
+    # depths measured around each piece only: it lies in the bands, within this of the outline
+    pad = 4 * (_BASE_WINDOW // _CELLS_PER_WINDOW) + 2
+    height, width_px = sheet.shape
     for k in np.flatnonzero(candidates & (long_side >= _ACROSS_PENS * max(width, 1.0))):
-        x, y, w, h = stats[k, :4]
-        box = (slice(y, y + h), slice(x, x + w))
-        lo, hi = np.percentile(depth[box][labels[box] == k], (5, 95))
+        x, y, w, h = (int(v) for v in stats[k, :4])
+        top, left = max(0, y - pad), max(0, x - pad)
+        around = sheet[top : min(height, y + h + pad), left : min(width_px, x + w + pad)]
+        depth = cv2.distanceTransform(around.astype(np.uint8), cv2.DIST_L2, 3)
+        piece = labels[top : top + around.shape[0], left : left + around.shape[1]] == k
+        lo, hi = np.percentile(depth[piece], (5, 95))
         across[k] = hi - lo > _ACROSS_DEPTH * long_side[k]
     return across
 
