@@ -602,8 +602,9 @@ def _across_outline(
     """
     across = np.zeros(candidates.shape, dtype=bool)
     long_side = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
-    # depths measured around each piece only: it lies in the bands, within this of the outline
-    pad = 4 * (_BASE_WINDOW // _CELLS_PER_WINDOW) + 2
+    # depths measured around each piece only: it lies in the bands, within a cell and a half and twice that
+    # again of the outline (see _without_sheet_edge)
+    pad = 2 * (3 * (_BASE_WINDOW // _CELLS_PER_WINDOW) + 1)
     height, width_px = sheet.shape
     for k in np.flatnonzero(candidates & (long_side >= _ACROSS_PENS * max(width, 1.0))):
         x, y, w, h = (int(v) for v in stats[k, :4])
