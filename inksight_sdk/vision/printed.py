@@ -316,9 +316,9 @@ def aligned_starts(starts: Sequence[tuple[float, float, float]], printed: Sequen
     within _ALIGNED_SHARE of its height (at least _ALIGNED_PIXELS) of an
     upright line through _ALIGNED_COLUMN printed starts of other lines
     (upright to within _ALIGNED_SLANT: a photo's slight turn); two could
-    line up by chance. Type set flush left
-    starts its lines to the pixel, its letters' sidebearings aside; a hand
-    starts each line where the pen comes down.
+    line up by chance. Type set flush left starts its lines to the pixel,
+    its letters' sidebearings aside; a hand starts each line where the pen
+    comes down.
     """
     out = [False] * len(starts)
     anchors = np.array([start for start, p in zip(starts, printed) if p], dtype=np.float64).reshape(-1, 3)

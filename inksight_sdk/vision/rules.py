@@ -363,11 +363,7 @@ def _framed(group: list[_Line], ink: _Ink) -> bool:
             runs.append([])
         runs[-1].append(after)
     # a letter's stem between two rules is the pen's width and the ink's darkness: a short side must be neither
-    printed_looking = all(
-        line.thickness < (1.0 - _OTHER_WIDTH) * ink.width and line.darkness < _FAINT_PIECE * ink.darkness
-        for line in pieces
-    )
-    least = (_SHORT_SIDE_PENS if printed_looking else _FORM_LINE_PENS) * ink.width
+    least = (_SHORT_SIDE_PENS if all(_unlike_the_pen(line, ink) for line in pieces) else _FORM_LINE_PENS) * ink.width
     return all(run[0].starts_on and run[-1].ends_on and run[-1].x + run[-1].w - run[0].x >= least for run in runs)
 
 
@@ -455,12 +451,17 @@ def _ruled_in_pieces(group: list[_Line], width: int, ink: _Ink) -> _Line | None:
         return None
     if any(line.wobble > straight for line in group) or sum(line.w for line in group) < _PIECES_COVER * span:
         return None
-    # a printed row's pieces, not a hand's bars that happen to line up: each thinner than the pen, and paler
-    thin = all(line.thickness < (1.0 - _OTHER_WIDTH) * ink.width for line in group)
-    if not thin or any(line.darkness >= _FAINT_PIECE * ink.darkness for line in group):
+    # a printed row's pieces, not a hand's bars that happen to line up
+    if not all(_unlike_the_pen(line, ink) for line in group):
         return None
     longest = max(group, key=lambda line: line.w)
     return attrs.evolve(longest, x=start, w=span)
+
+
+def _unlike_the_pen(line: _Line, ink: _Ink) -> bool:
+    """A piece thinner than the pen's line (by _OTHER_WIDTH of it) and paler than the ink (below _FAINT_PIECE of
+    its darkness): a thin printed line's, not a stroke of the pen."""
+    return line.thickness < (1.0 - _OTHER_WIDTH) * ink.width and line.darkness < _FAINT_PIECE * ink.darkness
 
 
 def _is_ruled(line: _Line, width: int, ink: _Ink) -> bool:
