@@ -243,9 +243,7 @@ def extract_ink(
     if whole_page:
         # remnants of printed lines only: an object's rims are its own (objects.py), and the part of a letter
         # that a sagging string runs beside is writing
-        mask = _without_rule_remnants(mask, lines_gone, done.width)
-        mask = _without_stubs(mask, lines_gone, done.width)
-        mask = _without_line_dashes(mask, lines_gone, done.width)
+        mask = _without_line_leftovers(mask, lines_gone, done.width)
     structure = done.mask & ~mask & ~objects if explain else mask
     if not whole_page:
         mask = _without_edge_bands(mask)
@@ -401,34 +399,47 @@ def _without_hairlines(mask: np.ndarray, darkness: np.ndarray, width: float) -> 
     return mask & ~hairline[labels] if hairline.any() else mask
 
 
-def _without_rule_remnants(mask: np.ndarray, removed: np.ndarray, width: float) -> np.ndarray:
-    """``mask`` without the bits of removed printed lines that were kept where other lines cross them.
+def _without_line_leftovers(mask: np.ndarray, lines: np.ndarray, width: float) -> np.ndarray:
+    """``mask`` without the pieces that removed printed lines (``lines``) leave behind.
+
+    Each piece of the ink is judged on its own, once labelled: a rule's
+    remnant between crossings (:func:`_rule_remnants`), a short printed stub
+    standing on a removed line (:func:`_stubs`), a dash of a faded line on
+    its course (:func:`_line_dashes`).
+    """
+    if not lines.any() or not mask.any():
+        return mask
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return mask
+    reach = 2 * max(1, int(round(width))) + 1
+    near = cv2.dilate(lines.astype(np.uint8), np.ones((reach, reach), np.uint8)).astype(bool)
+    drop = _rule_remnants(labels, stats, near, width) | _stubs(labels, stats, near, width)
+    drop |= _line_dashes(labels, stats, lines, width)
+    drop[0] = False
+    return mask & ~drop[labels] if drop.any() else mask
+
+
+def _rule_remnants(labels: np.ndarray, stats: np.ndarray, near: np.ndarray, width: float) -> np.ndarray:
+    """Which pieces are the bits of removed printed lines that were kept where other lines cross them (``near``:
+    within a pen width or two of a removed line).
 
     Where a grid line or a column line crosses a removed rule, the rule's
     pixels are kept as a crossing stroke, and the pieces left between crossings
     would be traced as short strokes along the rule. A piece lying mostly on a
     removed line is such a remnant; a letter touching a rule reaches well off it.
     """
-    if not removed.any():
-        return mask
-    reach = 2 * max(1, int(round(width))) + 1
-    near = cv2.dilate(removed.astype(np.uint8), np.ones((reach, reach), np.uint8)).astype(bool)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-    if count <= 1:
-        return mask
-    on_line = np.bincount(labels[near], minlength=count)
+    on_line = np.bincount(labels[near], minlength=len(stats))
     # a dot on the line (a full stop, an i's dot) is round; a remnant runs along the line
     long = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) >= _REMNANT_PENS * max(width, 1.0)
     # ... and is thin across: a small word written on a form line lies within the reach too, but its letters
     # stand up off it
     thin = np.minimum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) <= _REMNANT_THICK * max(width, 1.0)
-    remnant = long & thin & (on_line >= _REMNANT_SHARE * np.maximum(stats[:, cv2.CC_STAT_AREA], 1))
-    remnant[0] = False
-    return mask & ~remnant[labels] if remnant.any() else mask
+    return long & thin & (on_line >= _REMNANT_SHARE * np.maximum(stats[:, cv2.CC_STAT_AREA], 1))
 
 
-def _without_line_dashes(mask: np.ndarray, lines: np.ndarray, width: float) -> np.ndarray:
-    """``mask`` without straight dashes lying on the continuation of a removed printed line.
+def _line_dashes(labels: np.ndarray, stats: np.ndarray, lines: np.ndarray, width: float) -> np.ndarray:
+    """Which pieces are straight dashes lying on the continuation of a removed printed line (``lines``).
 
     A thin printed line in a phone photo is thresholded into dashes where it
     fades; the collinear ones are put together and removed with the line,
@@ -437,10 +448,7 @@ def _without_line_dashes(mask: np.ndarray, lines: np.ndarray, width: float) -> n
     line's own course within a pixel: extended either way, it runs along the
     removed line's pixels for several of its lengths.
     """
-    if not lines.any() or not mask.any():
-        return mask
     pen = max(width, 1.0)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     long_side = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
     short_side = np.minimum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
     shaped = (
@@ -449,7 +457,7 @@ def _without_line_dashes(mask: np.ndarray, lines: np.ndarray, width: float) -> n
         & (long_side >= _DASH_ELONGATION * short_side)
     )
     shaped[0] = False
-    drop = np.zeros(count, dtype=bool)
+    dash = np.zeros(len(stats), dtype=bool)
     for k in np.flatnonzero(shaped):
         x, y, w, h = (int(v) for v in stats[k, :4])
         along = max(w, h)
@@ -466,12 +474,13 @@ def _without_line_dashes(mask: np.ndarray, lines: np.ndarray, width: float) -> n
         inside = (rows >= 1) & (rows < removed.shape[0] - 1)
         span, rows = span[inside], rows[inside]
         on_line = removed[rows, span] | removed[rows - 1, span] | removed[rows + 1, span]
-        drop[k] = np.count_nonzero(on_line) >= _DASH_COVER * along
-    return mask & ~drop[labels] if drop.any() else mask
+        dash[k] = np.count_nonzero(on_line) >= _DASH_COVER * along
+    return dash
 
 
-def _without_stubs(mask: np.ndarray, lines: np.ndarray, width: float) -> np.ndarray:
-    """``mask`` without straight printed stubs standing on a removed printed line (``lines``).
+def _stubs(labels: np.ndarray, stats: np.ndarray, near: np.ndarray, width: float) -> np.ndarray:
+    """Which pieces are straight printed stubs standing on a removed printed line (``near``: within a pen width
+    or two of one).
 
     A form's header divides its strip with short column lines that end on
     the header's removed border; too short to be judged as lines of the
@@ -481,20 +490,13 @@ def _without_stubs(mask: np.ndarray, lines: np.ndarray, width: float) -> np.ndar
     straight and thin); an underline or a hand-drawn line crossing a rule
     touches it along the way, not at an end.
     """
-    if not lines.any() or not mask.any():
-        return mask
     pen = max(width, 1.0)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     w, h = stats[:, cv2.CC_STAT_WIDTH].astype(np.float64), stats[:, cv2.CC_STAT_HEIGHT].astype(np.float64)
     long, thin = np.maximum(w, h), np.minimum(w, h)
     # its box: the pen's width across, plus what a slight slant adds over its length
     shaped = (long >= _STUB_PENS * pen) & (thin <= _STUB_THICK * pen + _STUB_SLANT * long)
     shaped[0] = False
-    if not shaped.any():
-        return mask
-    reach = 2 * max(1, int(round(pen))) + 1
-    near = cv2.dilate(lines.astype(np.uint8), np.ones((reach, reach), np.uint8)).astype(bool)
-    stub = np.zeros(count, dtype=bool)
+    stub = np.zeros(len(stats), dtype=bool)
     for k in np.flatnonzero(shaped):
         x, y, bw, bh = (int(v) for v in stats[k][:4])
         piece = labels[y : y + bh, x : x + bw] == k
@@ -504,7 +506,7 @@ def _without_stubs(mask: np.ndarray, lines: np.ndarray, width: float) -> np.ndar
         along = touching[0] if bh >= bw else touching[1]  # positions along the stub's length
         end = 2.0 * pen
         stub[k] = bool(along.max() <= end or along.min() >= max(bh, bw) - 1 - end)
-    return mask & ~stub[labels] if stub.any() else mask
+    return stub
 
 
 def _without_sheet_edge(

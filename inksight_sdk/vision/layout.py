@@ -355,8 +355,8 @@ def _profile(letters: Sequence[_Component], angle: float) -> tuple[np.ndarray, n
 
 @attrs.frozen
 class _LineStart:
-    """A line's first word: where its ink starts (working pixels), its letter height, whether its outline comes
-    near type's, and where the line's words sit in the page's list (``first``: the index of its first)."""
+    """A line's first word: where its ink starts (working pixels) and its letter height, and where the line's
+    words sit in the page's list (``first``: the index of its first)."""
 
     plan: _LinePlan
     words: tuple[tuple[int, ...], ...]
@@ -364,14 +364,12 @@ class _LineStart:
     x: float
     y: float
     height: float
-    near_type: bool
 
     @classmethod
     def of(cls, plan: _LinePlan, words: Sequence[Sequence[int]], first: int) -> _LineStart:
         ink = [plan.components[i] for i in words[0]]
         letters = [c for c in ink if c.main] or ink
         heights = [e[3] - e[2] + 1 for e in (c.extent(plan.angle) for c in letters)]
-        profile = _profile(letters, plan.angle)
         return cls(
             plan=plan,
             words=tuple(tuple(w) for w in words),
@@ -379,8 +377,13 @@ class _LineStart:
             x=min(float(c.xs.min()) for c in ink),
             y=float(np.mean([float(np.mean(c.ys)) for c in ink])),
             height=float(np.median(heights)),
-            near_type=profile is not None and profile_near_type(*profile, plan.scale),
         )
+
+    def near_type(self) -> bool:
+        """Whether the word's column outline comes near type's (:func:`.printed.profile_near_type`)."""
+        ink = [self.plan.components[i] for i in self.words[0]]
+        profile = _profile([c for c in ink if c.main] or ink, self.plan.angle)
+        return profile is not None and profile_near_type(*profile, self.plan.scale)
 
 
 def _labels_in_columns(starts: Sequence[_LineStart], typeset: list[bool], lines: np.ndarray | None) -> list[bool]:
@@ -395,7 +398,7 @@ def _labels_in_columns(starts: Sequence[_LineStart], typeset: list[bool], lines:
     aligned = aligned_starts([(start.x, start.y, start.height) for start in starts], printed)
     out = list(typeset)
     for start, in_column in zip(starts, aligned):
-        if in_column and start.near_type:
+        if in_column and start.near_type():
             out[start.first : start.first + len(start.words)] = _printed(start.plan, start.words, lines, first=True)
     return out
 
