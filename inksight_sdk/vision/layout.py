@@ -337,7 +337,7 @@ def _capitals_in_type(plan: _LinePlan, pen_width: float) -> bool:
     kana, but its letters' bottoms and tops are level to the pixel, as no hand sets them; a character of many
     strokes stays a character, printed or not."""
     units = _main_units(plan)
-    if not units or np.median([ink / (max(pen_width, 1.0) * h) for _, h, ink in units]) >= _CAPITAL_STROKE:
+    if not units or np.median(_strokes(units, pen_width)) >= _CAPITAL_STROKE:
         return False
     boxes = [c.extent(plan.angle) for c in plan.components if c.main]
     return print_evidence(boxes, plan.scale, whole_pixels=False).printed
@@ -836,7 +836,7 @@ def _cjk_statistics(plans: Sequence[_LinePlan], pen_width: float) -> bool | None
         tallest = max(h for _, h, _ in units)
         ratios += [h / tallest for _, h, _ in units]
         aspects += [w / h for w, h, _ in units]
-        strokes += [ink / (max(pen_width, 1.0) * h) for _, h, ink in units]
+        strokes += _strokes(units, pen_width)
     if len(ratios) < 3:
         return None
     # nearly all units full height (no x-height letters) and none narrow (no l, i, t)
@@ -863,6 +863,12 @@ def _main_units(plan: _LinePlan) -> list[tuple[float, float, int]]:
         for (a, b), h, main, unit in zip(plan.spans, plan.heights, plan.main, plan.units)
         if main
     ]
+
+
+def _strokes(units: Sequence[tuple[float, float, int]], pen_width: float) -> list[float]:
+    """Each unit's ink counted in strokes of the pen across its height (a capital two or three, a character four
+    or more)."""
+    return [ink / (max(pen_width, 1.0) * h) for _, h, ink in units]
 
 
 def _own_pen_width(plans: Sequence[_LinePlan]) -> float:
