@@ -181,6 +181,10 @@ def derender_crop(job: tuple[WordCrop, SkeletonOptions]) -> DerenderedWord:
 #: a crop keeping less than this share of the page's ink there misread it (on real pages and the rendered
 #: conditions a crop keeps 0.43 of it or more)
 _CROP_AGREES = 0.2
+#: a piece the crop took for a printed line that strays this many pen widths from a straight line, with this
+#: share of it on the page's ink, is the word's own (see _bent)
+_BENT_PENS = 3.0
+_BENT_ON_INK = 0.4
 
 
 def _within_page_ink(
@@ -197,6 +201,7 @@ def _within_page_ink(
     ``extract_ink`` layer) are the word's where the page saw ink: a string
     across a character's image lent the crop its colour, and the
     character's strokes, crossing the whole crop, passed for printed lines.
+    Otherwise only the bent ones among those lines are the word's (:func:`_bent`).
     """
     import cv2
 
@@ -204,9 +209,40 @@ def _within_page_ink(
     reach = 2 * max(1, int(round(stroke_width / 2))) + 1
     near = cv2.dilate(hint, np.ones((reach, reach), np.uint8)).astype(bool)
     kept = mask & near
-    if structure is not None and np.count_nonzero(kept) < _CROP_AGREES * np.count_nonzero(hint):
-        kept |= structure & near
-    return kept
+    if structure is None:
+        return kept
+    if np.count_nonzero(kept) < _CROP_AGREES * np.count_nonzero(hint):
+        return kept | (structure & near)
+    return kept | (_bent(structure, near, stroke_width) & near)
+
+
+def _bent(structure: np.ndarray, near: np.ndarray, stroke_width: float) -> np.ndarray:
+    """The pieces of the crop's ``structure`` that no printed line is: bent, and partly on the page's ink.
+
+    A string of another colour than a character's strokes can lend a small
+    crop its colour: the strokes joined to the string then go out with it,
+    as a "line" waving across the crop. A printed line (or a rule the page
+    missed) keeps within a pen width or so of a straight line, and a table's
+    corner runs along the crop's rows and columns.
+    """
+    import cv2
+
+    from ..vision.objects import along_rows_or_columns
+
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(structure.astype(np.uint8), connectivity=8)
+    on_ink = np.bincount(labels[near], minlength=count)
+    pen = max(stroke_width, 1.0)
+    bent = np.zeros(count, dtype=bool)
+    partly = on_ink >= _BENT_ON_INK * stats[:, cv2.CC_STAT_AREA]
+    partly[0] = False  # the paper
+    for k in np.flatnonzero(partly):
+        x, y, w, h = (int(v) for v in stats[k, :4])
+        piece = labels[y : y + h, x : x + w] == k
+        ys, xs = np.nonzero(piece)
+        vx, vy, x0, y0 = cv2.fitLine(np.column_stack([xs, ys]).astype(np.float32), cv2.DIST_L2, 0, 0.01, 0.01).ravel()
+        straying = float(np.abs((xs - x0) * vy - (ys - y0) * vx).max())
+        bent[k] = straying >= _BENT_PENS * pen and not along_rows_or_columns(piece, pen)
+    return bent[labels]
 
 
 def _within_content(mask: np.ndarray, content: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ writing is its shape against the pen's:
   the pen, of a nearly constant width, and long: many times as long as it is
   wide. No pen stroke is that wide; a broad marker word is as wide but short
   and turns at every letter. A band of another colour than the pen's may
-  bend more (a cord waving across a character's small image);
+  bend more and be shorter (a cord waving across a character's small image);
 - a **blob** (a fingertip, a clip, a moth under tape): far thicker than any
   stroke;
 - a **thread** (a register's binding thread in its gutter): a band only two
@@ -47,7 +47,7 @@ from ..filters import distance_to_paper
 from ..filters import median as median_of
 from ..tracing.skeleton import skeletonize  # the compiled thinning, without importing all of scikit-image
 
-__all__ = ["bridge_cut_strokes", "find_objects"]
+__all__ = ["along_rows_or_columns", "bridge_cut_strokes", "find_objects"]
 
 #: the opening's disk is this many pen widths across: wider than any stroke of the pen, halo included
 _DISK_PENS = 1.35
@@ -55,6 +55,8 @@ _DISK_PENS = 1.35
 _BAND_ELONGATION = 6.0
 #: ... and at least this many pen widths long (a fat full stop or a filled loop is no band)
 _BAND_PENS = 25.0
+#: ... or this many for a band of another colour than the pen's (a cord across a character's small image)
+_BAND_PENS_COLOURED = 12.0
 #: ... and at least this share of its middle keeps within _BAND_WIDTH_SPREAD of its median width (a marker word
 #: swells and thins at every turn; a string or a pencil keeps its width, except where writing crosses it)
 _BAND_EVEN = 0.6
@@ -142,7 +144,7 @@ def find_objects(
     widths = np.zeros(count)
     # a band is _BAND_PENS pen widths long and at least two pixels wide; a blob is far bigger: most pieces of
     # the opening (a loop filled in, strokes crossing) are too small to measure
-    least = 2.0 * _BAND_PENS * pen_width
+    least = 2.0 * min(_BAND_PENS, _BAND_PENS_COLOURED) * pen_width
     candidates = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= least) + 1
     # once the printed lines are out, threads too narrow for the disk are looked for among the ink's own pieces
     # (only where the disk is wider than such a band can be: the disk is never under five pixels, so for a fine pen)
@@ -155,10 +157,10 @@ def find_objects(
     pen = None if lab is None else _pen_lab(lab, mask & ~thick.astype(bool))
     for k in candidates:
         # a band of its own colour may bend more: a cord's waves across a character's small image
-        straight = _BAND_STRAIGHT
+        straight, pens = _BAND_STRAIGHT, _BAND_PENS
         if pen is not None and _apart(lab, labels, stats[k], k, pen):
-            straight = _BAND_STRAIGHT_COLOURED
-        objects[k], widths[k] = _is_object(stats[k], labels, k, mask, pen_width, printed_lines, straight)
+            straight, pens = _BAND_STRAIGHT_COLOURED, _BAND_PENS_COLOURED
+        objects[k], widths[k] = _is_object(stats[k], labels, k, mask, pen_width, printed_lines, straight, pens)
     thin, thin_width = np.zeros(mask.shape, dtype=bool), 0.0
     if long_pieces is not None and pen is not None:
         thin, thin_width = _thin_bands(long_pieces, lab, pen, pen_width, radius)
@@ -264,6 +266,7 @@ def _is_object(
     pen_width: float,
     printed_lines: bool = False,
     straight: float = _BAND_STRAIGHT,
+    pens: float = _BAND_PENS,
 ) -> tuple[bool, float]:
     """Whether piece ``k`` of the opening is a long even band or a thick blob, and its median width.
 
@@ -285,9 +288,9 @@ def _is_object(
     width = median_of(widths)
     if float(widths.max()) >= _BLOB_PENS * pen_width:
         return not printed_lines, width
-    if not _long_even_band(widths, width, area, pen_width):
+    if not _long_even_band(widths, width, area, pen_width, pens):
         return False, width
-    if printed_lines and _along_rows_or_columns(piece, width):
+    if printed_lines and along_rows_or_columns(piece, width):
         return False, width
     return _straight_share(piece, width) >= straight and not _printed_line(piece, width), width
 
@@ -355,14 +358,14 @@ def _ridge_widths(distance: np.ndarray) -> np.ndarray:
     return np.where(distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8)), 2.0 * distance, 0.0)
 
 
-def _long_even_band(widths: np.ndarray, width: float, area: int, pen_width: float) -> bool:
+def _long_even_band(widths: np.ndarray, width: float, area: int, pen_width: float, pens: float = _BAND_PENS) -> bool:
     """Whether a piece of ``area`` pixels whose middle is ``widths`` wide (median ``width``) is a band: long for
     its width and the pen's, and most of its middle within _BAND_WIDTH_SPREAD of that width."""
-    elongated = area / max(width, 1.0) >= max(_BAND_ELONGATION * width, _BAND_PENS * pen_width)
+    elongated = area / max(width, 1.0) >= max(_BAND_ELONGATION * width, pens * pen_width)
     return elongated and float(np.mean(np.abs(widths - width) <= _BAND_WIDTH_SPREAD * width)) >= _BAND_EVEN
 
 
-def _along_rows_or_columns(piece: np.ndarray, width: float) -> bool:
+def along_rows_or_columns(piece: np.ndarray, width: float) -> bool:
     """Whether most of the piece's middle line runs straight along the page's rows or columns (printed lines)."""
     line = cv2.dilate(skeletonize(piece).astype(np.uint8), np.ones((3, 3), np.uint8))
     run = max(3, int(round(_RUN_WIDTHS * width)))
