@@ -104,6 +104,8 @@ _SLIVER_WIDTHS = 3.0
 _COLOUR_APART = 20.0
 #: ... and a pixel of the object is writing when it is this much nearer the pen's colour than the object's
 _PEN_NEARER = 0.6
+#: ... and its piece reaches this many pen widths from its edge somewhere (a cord's dark streaks are thinner)
+_STREAK_DEPTH = 0.3
 #: a stroke cut by an object points this way: from its pixels within this many pen widths of the cut to the cut
 _CUT_REACH = 2.0
 #: two cuts are one stroke crossing the object when each points at the other within this many degrees, they are
@@ -178,16 +180,18 @@ def find_objects(
     found |= _slivers(mask & ~found, body, widest, pen_width)
     if lab is None:
         return found
-    return found & ~_pen_coloured(lab, mask & ~found, found)
+    return found & ~_pen_coloured(lab, mask & ~found, found, pen_width)
 
 
-def _pen_coloured(lab: np.ndarray, ink: np.ndarray, found: np.ndarray) -> np.ndarray:
+def _pen_coloured(lab: np.ndarray, ink: np.ndarray, found: np.ndarray, pen_width: float) -> np.ndarray:
     """The pixels of ``found`` nearer in colour to the pen than to the object: writing on it.
 
     The pen's colour is the median (CIELAB) of the middle of the strokes off
     the objects, the objects' the median of their pixels. An object of about
     the pen's own colour (a blue cord under blue ink) gives nothing back: its
-    shading spans the pen's colour.
+    shading spans the pen's colour. Nor do the dark streaks of a shaded cord
+    near the pen's colour (a blue cord under darker blue ink): no piece of
+    them is as broad as the pen.
     """
     lab = lab.astype(np.float32)  # ``lab``: the page in CIELAB (uint8)
     pen = _pen_lab(lab, ink)
@@ -198,7 +202,14 @@ def _pen_coloured(lab: np.ndarray, ink: np.ndarray, found: np.ndarray) -> np.nda
         return np.zeros(found.shape, dtype=bool)
     to_pen = np.linalg.norm(lab - pen, axis=2)
     to_thing = np.linalg.norm(lab - thing, axis=2)
-    return found & (to_pen < _PEN_NEARER * to_thing)
+    nearer = found & (to_pen < _PEN_NEARER * to_thing)
+    # writing is about as broad as the pen somewhere; the dark streaks of a shaded cord are thin lines
+    count, labels = cv2.connectedComponents(nearer.astype(np.uint8), connectivity=8)
+    depth = cv2.distanceTransform(nearer.astype(np.uint8), cv2.DIST_L2, 3)
+    broad = np.zeros(count, dtype=bool)
+    broad[np.unique(labels[depth >= _STREAK_DEPTH * pen_width])] = True
+    broad[0] = False
+    return nearer & broad[labels]
 
 
 def _grown(mask: np.ndarray, reach: float) -> np.ndarray:

@@ -280,6 +280,19 @@ def test_a_short_cord_of_another_colour_across_a_characters_image_is_found(seed)
     assert ink.mask[page.ink > 0.5].mean() > 0.95
 
 
+@pytest.mark.parametrize(("seed", "most"), [(16, 0.1), (39, 0.01)])
+def test_the_dark_streaks_of_a_shaded_cord_are_not_given_back_as_writing(seed, most):
+    """丄 in a 128 px box under a cord whose shading runs darker than its median, near the pen's colour: the
+    pixels of the cord nearer the pen's colour were all given back as writing lying on it, and its streaks were
+    traced along it (0.18 and 0.03 of the cord kept before). Writing crossing the cord is as broad as the pen."""
+    corners = ([(512, 150), (512, 800)], [(512, 450), (720, 450)], [(150, 820), (880, 820)])
+    strokes = [np.column_stack([np.linspace(a[0], b[0], 80), np.linspace(a[1], b[1], 80)]) for a, b in corners]
+    page = render_condition(strokes, "string", pen_width=5.0, scale=0.125, seed=seed, rules=(1100.0, 930.0))
+    ink = extract_ink(page.image)
+    assert ink.mask[(page.distractor > 0.5) & (page.ink < 0.1)].mean() <= most
+    assert ink.mask[page.ink > 0.5].mean() > 0.95
+
+
 def test_a_thread_two_pen_widths_across_is_an_object_but_a_broad_pen_of_another_colour_is_not():
     """A register's binding thread at working resolution: a tan band about two pen widths across, twisted, too
     narrow for the opening's disk to fit it whole. Found among the ink's own pieces by its colour and its shape
