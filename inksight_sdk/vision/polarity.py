@@ -19,6 +19,10 @@ median is pulled toward the ink, and the paper between close strokes stands
 out lighter, only ever a pixel or two from them; the same holds for the gaps
 between dense chalk strokes. Chalk on a board, or a pen's line on paper,
 stands alone.
+
+A page read as unclear is looked at again with a window three times as
+wide: broad strokes alone in a small image (a bold heading, a marker) are
+as wide as the first window, which they pull toward the ink.
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ _LIGHT_MARGIN = 1.5
 #: between these ratios of light to dark energy the page could be read either way: it is read by the margin
 #: above, with a warning (every tuning photo lies outside, both as it is and turned over: 0.26 and 3.9 at most)
 _UNCLEAR = (0.5, 3.0)
+#: an unclear page is looked at again with a window this many times as wide (at most half the copy's short side)
+_WIDER = 3
 #: a pixel stands out of its ground by more than this many noise levels (MAD), and at least _MIN_STEP levels
 _NOISE_LEVELS = 4.0
 _MIN_STEP = 10.0
@@ -66,6 +72,25 @@ def page_polarity(image: np.ndarray) -> Polarity:
     if factor > 1:
         gray = cv2.resize(gray, (width // factor, height // factor), interpolation=cv2.INTER_AREA)
     size = int(np.clip(int(_WINDOW_SHARE * math.sqrt(gray.size)) | 1, _MIN_WINDOW, _MAX_WINDOW))
+    light, dark = _energies(gray, size)
+    wider = min(_WIDER * size, min(gray.shape) // 2) | 1
+    if _unclear(light, dark) and wider > size:
+        # bold type or a broad marker in a small image: the window must be much wider than a stroke, or the
+        # ground's median is pulled toward the ink and the paper between strokes stands out
+        light, dark = _energies(gray, wider)
+    polarity = "light" if light > _LIGHT_MARGIN * max(dark, 1.0) else "dark"
+    ratio = light / max(dark, 1.0)
+    if _unclear(light, dark):
+        log.warning(
+            "the page's polarity is unclear (light marks carry %.0f%% of the dark ones' contrast); read as %s",
+            100 * ratio,
+            "light writing on a dark ground" if polarity == "light" else "dark writing on a light ground",
+        )
+    return polarity
+
+
+def _energies(gray: np.ndarray, size: int) -> tuple[float, float]:
+    """The light and the dark marks' contrast against the ground's median over ``size`` pixels (odd)."""
     ground = cv2.medianBlur(gray, size)
     deviation = gray.astype(np.float32) - ground.astype(np.float32)
     noise = 1.4826 * float(np.median(np.abs(deviation)))
@@ -73,15 +98,12 @@ def page_polarity(image: np.ndarray) -> Polarity:
     lighter, darker = deviation > level, deviation < -level
     light = float(deviation[lighter & ~_near(darker)].sum())
     dark = -float(deviation[darker & ~_near(lighter)].sum())
-    polarity = "light" if light > _LIGHT_MARGIN * max(dark, 1.0) else "dark"
-    ratio = light / max(dark, 1.0)
-    if dark > 0 and _UNCLEAR[0] <= ratio <= _UNCLEAR[1]:
-        log.warning(
-            "the page's polarity is unclear (light marks carry %.0f%% of the dark ones' contrast); read as %s",
-            100 * ratio,
-            "light writing on a dark ground" if polarity == "light" else "dark writing on a light ground",
-        )
-    return polarity
+    return light, dark
+
+
+def _unclear(light: float, dark: float) -> bool:
+    """Whether the light marks' share of the dark ones' contrast lies in :data:`_UNCLEAR`."""
+    return dark > 0 and _UNCLEAR[0] <= light / dark <= _UNCLEAR[1]
 
 
 def _near(marks: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 from PIL import Image
 
 from inksight_sdk import Pipeline
@@ -319,6 +320,20 @@ def test_the_paper_between_the_close_strokes_of_a_dense_mark_is_no_light_writing
             assert page_polarity(page) == "dark"
         assert not caplog.records
         assert page_polarity(255 - page) == "light"
+
+
+@pytest.mark.parametrize(("size", "pen"), [(50, 10), (60, 12), (80, 16), (100, 20)])
+def test_a_bold_heading_alone_in_a_small_image_is_read_either_way_round(size, pen, caplog):
+    """A heading in broad strokes cropped alone (700 x 130): its strokes are as broad as the ground's median
+    window (15 px) and pull it toward the ink, so its counters and gaps stood out as much as the ink: read as
+    ink on paper with a warning, and turned over (white on black) read the same, wrongly. An unclear page is
+    looked at again with a window three times as wide."""
+    page = np.full((130, 700, 3), 245, np.uint8)
+    write(page, "INTAKE FORM", (20, 110), font="futural", size=size, pen=pen, color=(20, 20, 20))
+    with caplog.at_level("WARNING", logger="inksight_sdk.vision.polarity"):
+        assert page_polarity(page) == "dark"
+    assert not caplog.records
+    assert page_polarity(255 - page) == "light"
 
 
 def test_writing_just_below_an_object_taped_on_the_page_stays_on_the_sheet():
