@@ -7,7 +7,9 @@ What tells a printed rule from a hand-drawn line or an underline:
   forms runs), horizontal for ruling and vertical for margins; the pieces of
   a rule that fades in places are put back together by collinearity;
 * it spans much of the sheet, and it is much fainter than the ink (a pale
-  blue rule under a ballpoint) or of another colour (a red margin).
+  blue rule under a ballpoint) or of another colour (a red margin);
+* it is straight to the pixel, or, on a sheet curling toward the camera,
+  bent gently and once along its length (a hand's line wanders).
 
 A line as dark as the ink is kept unless one piece of it crosses (nearly)
 the whole sheet, so underlines, strike-throughs and hand-drawn fill lines
@@ -40,6 +42,8 @@ _FORM_LINE_PENS = 40
 _RULED_SPAN = 0.25
 _RULED_WOBBLE_PX = 1.0
 _RULED_WOBBLE = 0.3
+#: ... measured from a gentle bow when the line sags at most this share of its length (a bowed page)
+_BOW_SHARE = 0.02
 #: ... or collinear pieces, each that straight, covering this share of such a span (a faint line in a photo fades)
 _PIECES_COVER = 0.5
 #: ... and either this long with another such line beside it (a table's borders), or not drawn with the pen: a
@@ -107,7 +111,7 @@ class _Line:
     thickness: float
     darkness: float
     chroma: np.ndarray = attrs.field(eq=False)
-    wobble: float = 0.0  # RMS distance of the centre line's points from the fitted straight line (pixels)
+    wobble: float = 0.0  # RMS distance of the centre line's points from the fitted straight line or gentle bow (px)
     core: float = 0.0  # what "darker than the line" means: its median darkness, or a thin line's darkest row
     starts_on: bool = False  # it starts on a removed printed line across it (a table's or a frame's side) ...
     ends_on: bool = False  # ... and ends on one
@@ -292,6 +296,12 @@ def _measure(
     else:
         slope, offset = 0.0, float(centres.mean() + y)
     wobble = float(np.sqrt(np.mean((centres + y - (slope * (columns + x) + offset)) ** 2)))
+    if len(columns) >= 3 and np.ptp(columns) > 0:
+        # a page bowed before the camera bends a printed line gently, once, along its length
+        bow = np.polyfit(columns, centres, 2)
+        sag = abs(bow[0]) * (np.ptp(columns) / 2) ** 2
+        if sag <= _BOW_SHARE * np.ptp(columns):
+            wobble = min(wobble, float(np.sqrt(np.mean((centres - np.polyval(bow, columns)) ** 2))))
     rule = band & thin[None, :]
     median = median_of(darkness[y : y + h, x : x + w][rule])
     # a thin line is often one strong row and one or two weak ones: its median darkness is the weak rows',
