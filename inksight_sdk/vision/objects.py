@@ -158,7 +158,7 @@ def find_objects(
     lab = cv2.cvtColor(np.asarray(colour), cv2.COLOR_RGB2LAB) if coloured else None
     pen = None if lab is None else _pen_lab(lab, mask & ~thick.astype(bool))
     for k in candidates:
-        # a band of its own colour may bend more: a cord's waves across a character's small image
+        # a band of its own colour may bend more and be shorter: a cord's waves across a character's small image
         straight, pens = _BAND_STRAIGHT, _BAND_PENS
         if pen is not None and _apart(lab, labels, stats[k], k, pen):
             straight, pens = _BAND_STRAIGHT_COLOURED, _BAND_PENS_COLOURED
