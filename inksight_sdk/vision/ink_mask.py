@@ -68,6 +68,8 @@ _NARROW_PENS = 2.5
 _MIN_WINDOW = 16
 #: the working image is reduced by this much for the background estimate
 _CELLS_PER_WINDOW = 6
+#: the band along the sheet's outline where its edge may still lie: a cell and a half inside it (pixels)
+_EDGE_BAND = 3 * (_BASE_WINDOW // _CELLS_PER_WINDOW) + 1
 #: thresholds never go below these darkness levels (0..255): ink is at least this much darker than paper
 _MIN_LOW = 18
 _MIN_HIGH = 40
@@ -528,7 +530,7 @@ def _without_sheet_edge(
     line written under a strip of tape): a run lying mostly there is the top
     of a letter standing just under the object, not its edge.
     """
-    reach = 3 * (_BASE_WINDOW // _CELLS_PER_WINDOW) + 1  # the band: a cell and a half inside the outline
+    reach = _EDGE_BAND
     inner = cv2.erode(sheet.astype(np.uint8), np.ones((reach, reach), np.uint8), borderType=cv2.BORDER_REPLICATE)
     band = sheet & ~inner.astype(bool)
     if not (band & mask).any():
@@ -606,7 +608,7 @@ def _across_outline(
     long_side = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
     # depths measured around each piece only: it lies in the bands, within a cell and a half and twice that
     # again of the outline (see _without_sheet_edge)
-    pad = 2 * (3 * (_BASE_WINDOW // _CELLS_PER_WINDOW) + 1)
+    pad = 2 * _EDGE_BAND
     height, width_px = sheet.shape
     for k in np.flatnonzero(candidates & (long_side >= _ACROSS_PENS * max(width, 1.0))):
         x, y, w, h = (int(v) for v in stats[k, :4])
