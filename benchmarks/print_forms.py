@@ -3,6 +3,7 @@
     python benchmarks/print_forms.py                 # 12 forms (about 30 s on 2 cores)
     python benchmarks/print_forms.py --forms 40 --show 3   # more forms; save 3 overlays to /tmp
     python benchmarks/print_forms.py --bow 12 --out /tmp/bowed.md   # the sheet curling toward the camera
+    python benchmarks/print_forms.py --bands --out /tmp/bands.md    # shaded section bands with headings
 
 A form is drawn at 150 dpi: a heading in bold capitals, rows of printed
 labels (``Date of birth:``) each with a field line that real handwriting fills
@@ -21,7 +22,12 @@ With ``--bow PX`` the sheet also curls toward the camera before it is
 photographed: its rows sag by up to PX pixels (of the 1240 x 1600 drawing)
 along a half sine across it, more toward the bottom (a tuning instrument:
 the committed results are drawn flat). The words' boxes move with the sag
-at their centres.
+at their centres. With ``--bands`` two section headings in bold capitals
+(``MEDICAL HISTORY``) stand on bands across the form, one before the first
+label and one halfway down: dark (50-95 of 255) with white letters, mid
+grey (140-175) or light (200-225) with black ones, drawn from a draw of
+their own so the rest of the form keeps its draws (it moves down two rows).
+A band counts as printed structure, its words as print.
 
 Scored per form, from :func:`inksight_sdk.vision.detect_layout` (the
 default detector) and the default pipeline:
@@ -79,6 +85,7 @@ LABELS = (
     "Current medications:", "Allergies:", "Reason for visit:", "Occupation:", "Signature:", "Date:",
 )  # fmt: skip
 TABLES = (("Medication", "Dose", "How often"), ("Name", "Relationship", "Phone"), ("Item", "Quantity", "Price"))
+SECTIONS = ("PERSONAL DETAILS", "MEDICAL HISTORY", "CONTACT", "INSURANCE")
 TICKS = ("Smoker:", "Returning visitor:", "Newsletter:")
 FOOTERS = (
     "Please write clearly in ink and complete every field. Office use only below this line.",
@@ -131,8 +138,9 @@ def _face(path: str | None, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.load_default(size=size)  # Aileron, shipped with Pillow
 
 
-def draw_form(seed: int, words: list[list[np.ndarray]], bow: float = 0.0) -> Form:
-    """One form, its words' boxes in the photographed image's pixels; ``bow``: see the module docstring."""
+def draw_form(seed: int, words: list[list[np.ndarray]], bow: float = 0.0, bands: bool = False) -> Form:
+    """One form, its words' boxes in the photographed image's pixels; ``bow``, ``bands``: see the module
+    docstring."""
     rng = np.random.default_rng(seed)
     width, height = 1240, 1600
     page = Image.new("RGB", (width, height), (248, 247, 243))
@@ -212,7 +220,31 @@ def draw_form(seed: int, words: list[list[np.ndarray]], bow: float = 0.0) -> For
     y = 200.0
     spacing = size * rng.uniform(2.6, 3.4)
     rule = int(rng.integers(1, 3))
+    sections = list(SECTIONS)
+    bands_rng = np.random.default_rng(seed + 10_000)
+
+    def band(y: float) -> float:
+        """A section heading on a shaded band whose foot is at ``y``; the y of the next row."""
+        tone = int(bands_rng.integers(3))
+        level = (int(bands_rng.integers(50, 96)), int(bands_rng.integers(140, 176)), int(bands_rng.integers(200, 226)))
+        fill = tuple(int(np.clip(level[tone] + t, 0, 255)) for t in bands_rng.integers(-12, 13, 3))
+        tall = 1.7 * size
+        draw.rectangle([70, y - tall, width - 70, y], fill=fill)
+        lines_draw.rectangle([70, y - tall, width - 70, y], fill=255)
+        font = _face(bold[int(bands_rng.integers(len(bold)))], size)
+        x = 80.0
+        for word in sections.pop(int(bands_rng.integers(len(sections)))).split():
+            box = draw.textbbox((x, y - 0.35 * tall), word, font=font, anchor="ls")
+            draw.text(
+                (x, y - 0.35 * tall), word, font=font, fill=(250, 250, 250) if tone == 0 else (30, 30, 34), anchor="ls"
+            )
+            printed.append(tuple(float(v) for v in box))
+            x = box[2] + font.getlength(" ")
+        return y + spacing
+
     for k, label in enumerate(labels):
+        if bands and k in (0, len(labels) // 2):
+            y = band(y)
         # some rows hold two fields side by side, each with its own short line
         if k + 1 < len(labels) and rng.random() < 0.25:
             fields = [(80, width / 2 - 20, label), (width / 2 + 20, width - 80, labels[k + 1])]
@@ -375,6 +407,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--show", type=int, default=0, help="save this many overlays to /tmp/print_forms_<k>.png")
     parser.add_argument("--bow", type=float, default=0.0, help="the sheet curls toward the camera by this many px")
+    parser.add_argument("--bands", action="store_true", help="section headings on shaded bands")
     parser.add_argument("--out", type=Path, default=RESULTS / "print_forms.md")
     args = parser.parse_args()
     words = handwritten_words()
@@ -382,7 +415,7 @@ def main() -> int:
     rows = []
     start = time.perf_counter()
     for k in range(args.forms):
-        form = draw_form(args.seed + k, words, args.bow)
+        form = draw_form(args.seed + k, words, args.bow, args.bands)
         r, strokes = score(form, pipeline)
         rows.append([args.seed + k] + list(r.values()))
         print(f"form {args.seed + k}: " + " ".join(f"{key}={v:.3f}" for key, v in r.items()), flush=True)
@@ -409,6 +442,7 @@ def main() -> int:
         "",
         f"Generated by `python benchmarks/print_forms.py --forms {args.forms} --seed {args.seed}"
         + (f" --bow {args.bow:g}" if args.bow else "")
+        + (" --bands" if args.bands else "")
         + "` (definitions in its "
         "docstring). Synthetic forms: printed labels in the machine's TrueType faces, handwriting cut from tuning "
         "pen recordings, photographed (light, perspective, blur, noise, JPEG).",

@@ -9,7 +9,8 @@ about one adaptive threshold):
    ground for every later step; :attr:`InkMask.polarity` says so.
 1. **Background**: a max filter on a downsampled copy, blurred and scaled back
    up, is the paper without ink; dividing by it removes shadows, uneven light
-   and the paper's tint.
+   and the paper's tint. Within a printed fill (a form's shaded or dark band,
+   :mod:`.fills`) the paper is the fill's own colour.
 2. **Darkness**: per pixel, the strongest relative darkening over the three
    channels (``1 - min_c I_c / B_c``), so blue, violet and red inks are as
    visible as black, each in the channel that absorbs them.
@@ -49,6 +50,8 @@ import numpy as np
 
 from ..filters import distance_to_paper, label_any_order, label_members
 from ..filters import median as median_of
+from .darkness import relative_darkness
+from .fills import Fills, find_fills
 from .holes import find_holes
 from .objects import bridge_cut_strokes, find_objects
 from .paper import paper_region, refine_fill_edge, refine_holes
@@ -66,6 +69,8 @@ _BASE_WINDOW = 48
 #: with a fine pen the window narrows to this many pen widths (never below _MIN_WINDOW pixels)
 _NARROW_PENS = 2.5
 _MIN_WINDOW = 16
+#: the window that bridges a printed fill (a shaded band a few letters tall), in base windows
+_WIDE = 8
 #: the working image is reduced by this much for the background estimate
 _CELLS_PER_WINDOW = 6
 #: the band along the sheet's outline where its edge may still lie: a cell and a half inside it (pixels)
@@ -215,14 +220,25 @@ def extract_ink(
     polarity = page_polarity(original) if whole_page else "dark"
     work = cv2.bitwise_not(original) if polarity == "light" else original
     sheet, cut, redrawn = _sheet(work) if whole_page else (None, None, None)
-    done = _threshold(work, _BASE_WINDOW, sheet)
+    window = _BASE_WINDOW
+    done = _threshold(work, window, sheet)
     if done.width * 3 > _BASE_WINDOW:
         # a broad pen (marker, or a large word crop): the window must hold paper beside each stroke
-        done = _threshold(work, int(done.width * 4), sheet)
+        window = int(done.width * 4)
+        done = _threshold(work, window, sheet)
     elif 0 < _NARROW_PENS * done.width <= _BASE_WINDOW / 2:
         # a fine pen (the window can at least halve): a few pen widths still hold paper beside each stroke,
         # and the narrow window follows a shadow's edge or a vignette that the wide one takes for ink
-        done = _threshold(work, max(_MIN_WINDOW, int(_NARROW_PENS * done.width)), sheet)
+        window = max(_MIN_WINDOW, int(_NARROW_PENS * done.width))
+        done = _threshold(work, window, sheet)
+    fills = None
+    if whole_page and done.width > 0:
+        # a printed band far wider than the window: its own tone is the paper within it (fills.py)
+        fills = find_fills(work, _background(work, _WIDE * _BASE_WINDOW, sheet), done.width, done.low, sheet)
+        if fills is not None:
+            if sheet is not None:  # a dark band may have been cut out of the sheet like a desk
+                sheet = sheet | fills.region
+            done = _threshold(work, window, sheet, fills)
     darkness, width = done.darkness, done.width
     # things lying on the page (a string, a cable, a blob) are no writing: out before the words are looked for,
     # and before the printed lines are (a string lying along an underline to the page's edge would make it a
@@ -247,6 +263,8 @@ def extract_ink(
         # that a sagging string runs beside is writing
         mask = _without_line_leftovers(mask, lines_gone, done.width)
     structure = done.mask & ~mask & ~objects if explain else mask
+    if explain and fills is not None:
+        structure = structure | (fills.region & ~mask)
     if not whole_page:
         mask = _without_edge_bands(mask)
     else:
@@ -298,6 +316,7 @@ class _Pass:
     darkness: np.ndarray
     normalized: np.ndarray
     strong: np.ndarray | None
+    low: int
     high: int
     width: float
     paper: np.ndarray | None
@@ -329,19 +348,21 @@ def _sheet(work: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None, np.n
     return sheet, cut, redrawn if redrawn.any() else None
 
 
-def _threshold(work: np.ndarray, window: int, paper: np.ndarray | None = None) -> _Pass:
+def _threshold(work: np.ndarray, window: int, paper: np.ndarray | None = None, fills: Fills | None = None) -> _Pass:
     """Hysteresis ink mask, darkness image and pen width of a working-resolution image, for one window.
 
-    ``paper`` is the sheet (``None``: all of the image): nothing outside it is ink.
+    ``paper`` is the sheet (``None``: all of the image): nothing outside it is ink. Within ``fills``
+    (:func:`.fills.find_fills`) the paper is the fill's own colour.
     """
     background = _background(work, window, paper)
-    normalized = cv2.divide(work, background, scale=255)
-    darkness = 255 - (normalized if normalized.ndim == 2 else _channel_min(normalized))
+    if fills is not None:
+        background[fills.region] = fills.colour[fills.region]
+    normalized, darkness = relative_darkness(work, background)
     if paper is not None:
         darkness[~paper] = 0
     thresholds = _thresholds(darkness, paper)
     if thresholds is None:
-        return _Pass(np.zeros(darkness.shape, dtype=bool), darkness, normalized, None, 0, 0.0, paper)
+        return _Pass(np.zeros(darkness.shape, dtype=bool), darkness, normalized, None, 0, 0, 0.0, paper)
     low, high = thresholds
     strong = darkness >= high
     count, labels, stats, _ = cv2.connectedComponentsWithStats((darkness >= low).astype(np.uint8), connectivity=8)
@@ -350,7 +371,7 @@ def _threshold(work: np.ndarray, window: int, paper: np.ndarray | None = None) -
     keep[0] = False
     width = stroke_width(keep[labels])
     keep &= stats[:, cv2.CC_STAT_AREA] >= max(3.0, 0.3 * width * width)
-    return _Pass(keep[labels], darkness, normalized, strong, high, width, paper)
+    return _Pass(keep[labels], darkness, normalized, strong, low, high, width, paper)
 
 
 def _without_printed_lines(done: _Pass, whole_page: bool, objects: np.ndarray) -> np.ndarray:
@@ -646,11 +667,6 @@ def _without_edge_bands(mask: np.ndarray) -> np.ndarray:
             else:
                 out[band, :] = False
     return out
-
-
-def _channel_min(image: np.ndarray) -> np.ndarray:
-    r, g, b = cv2.split(image)
-    return cv2.min(cv2.min(r, g), b)
 
 
 def _background(work: np.ndarray, window: int, paper: np.ndarray | None) -> np.ndarray:
