@@ -189,8 +189,10 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
     page_gap = _word_gap([g for plan in plans for g in plan.relative_gaps()], joined_up)
     pad = max(1.0, 0.5 * ink.stroke_width)
     # lines of Latin letters counted on the page, and none of CJK characters: a line too short to count
-    # is a Latin word whose letters happen to look like a glyph (``By`` on a list of words)
-    counted = [v for v in (_cjk_statistics((plan,), ink.stroke_width) for plan in plans) if v is not None]
+    # is a Latin word whose letters happen to look like a glyph (``By`` on a list of words). Lines standing on
+    # type's levels do not count as CJK: a form's bold capital headings are as square as characters
+    verdicts = [_cjk_statistics((plan,), ink.stroke_width) for plan in plans]
+    counted = [v for v, plan in zip(verdicts, plans) if v is not None and not (v and _on_type_levels(plan))]
     latin_page = bool(counted) and not any(counted)
     found: list[tuple[DetectedWord, np.ndarray, np.ndarray]] = []  # each word with its ink's pixels
     typeset: list[bool] = []
@@ -341,6 +343,13 @@ def _capitals_in_type(plan: _LinePlan, pen_width: float) -> bool:
         return False
     boxes = [c.extent(plan.angle) for c in plan.components if c.main]
     return print_evidence(boxes, plan.scale, whole_pixels=False).printed
+
+
+def _on_type_levels(plan: _LinePlan) -> bool:
+    """Whether a line's letters stand on type's levels (:func:`.printed.print_evidence`), however unevenly
+    sized or spaced (a bold heading's letters run together into blobs)."""
+    evidence = print_evidence([c.extent(plan.angle) for c in plan.components if c.main], plan.scale)
+    return attrs.evolve(evidence, sized=True, even=True).printed
 
 
 def _profile(letters: Sequence[_Component], angle: float) -> tuple[np.ndarray, np.ndarray] | None:

@@ -562,3 +562,46 @@ def test_a_heading_set_broader_than_the_page_pen_is_capitals_not_characters(size
     ink = extract_ink(image)
     components, _ = _components(ink.mask, ink.stroke_width)
     assert _cjk_statistics((_LinePlan.of(components, 0.0),), 0.7 * ink.stroke_width) is False
+
+
+def _headed_form(size: int, bold: int, pen: float, heading: float) -> tuple[np.ndarray, list[int]]:
+    """A form with a heading and two section headings in bold capitals (Pillow's face thickened by ``bold``
+    px), labels, and handwriting with a ``pen`` as broad as the headings' strokes; the headings' rows."""
+    labels = ("Occupation:", "Allergies:", "Signature:", "Emergency contact:", "Date of birth:", "Policy number:")
+    hand = ("the quick brown fox", "jumps over it", "a lazy dog", "by the river", "in the morning", "nine twelve")
+    step = 3 * size
+    page = Image.new("RGB", (1100, step * 10 + 2 * size), (246, 244, 238))
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.load_default(size=size)
+    thick = {"fill": (25, 25, 30), "stroke_width": bold, "stroke_fill": (25, 25, 30)}
+    draw.text((24, size), "MEMBERSHIP APPLICATION", font=ImageFont.load_default(size=int(heading * size)), **thick)
+    rows, spots, y = [size], [], size + step
+    for k, text in enumerate(labels):
+        if k in (0, 3):
+            draw.text((24, y), "PERSONAL DETAILS" if k == 0 else "MEDICAL HISTORY", font=font, **thick)
+            rows.append(y)
+            y += step
+        draw.text((24, y), text, font=font, fill=(25, 25, 30))
+        spots.append(y)
+        y += step
+    image = np.array(page)
+    for k, (text, y) in enumerate(zip(hand, spots)):
+        write(image, text, (330 + 7 * k, y + 0.85 * size), size=1.6 * size, pen=pen)
+    return cv2.GaussianBlur(image, (0, 0), 0.8), rows
+
+
+@pytest.mark.parametrize(("size", "bold", "pen", "heading"), [(26, 1, 3.0, 1.0), (30, 1, 4.0, 1.6), (22, 2, 3.0, 1.6)])
+def test_bold_section_headings_do_not_make_a_latin_page_cjk(size, bold, pen, heading):
+    """A bold section heading in capitals may pass for a line of CJK characters by its units' sizes and ink;
+    one such line made the whole page a CJK page, and every heading and short line of it was then cut into
+    characters and traced. A line standing on type's levels casts no CJK vote (20 of 64 forms drawn so failed)."""
+    image, rows = _headed_form(size, bold, pen, heading)
+    words = detect_layout(image).words
+    headings = [
+        w
+        for w in words
+        if np.asarray(w.quad)[:, 0].min() < 300
+        and any(y - 4 < np.asarray(w.quad)[:, 1].mean() < y + 1.6 * heading * size for y in rows)
+    ]
+    assert 3 <= len(headings) <= 7  # a word or two a heading (bolder, its words run together), not a letter each
+    assert all(w.kind == "printed" and w.script == "latin" for w in headings)
