@@ -196,6 +196,7 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
     latin_page = bool(counted) and not any(counted)
     found: list[tuple[DetectedWord, np.ndarray, np.ndarray]] = []  # each word with its ink's pixels
     typeset: list[bool] = []
+    boxes: list[bool] = []  # a box to tick made a word of its own: the hand's, whatever stands beside it
     starts: list[_LineStart] = []
     for block_index, block in enumerate(blocks):
         for line_index, plan in enumerate(block.lines):
@@ -205,9 +206,13 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
                 and not _capitals_in_type(plan, ink.stroke_width)
             )
             split = plan.split(page_gap, joined_up=joined_up, cjk=cjk)
+            boxed = [False] * len(split)
             if not cjk:
+                split, boxed = _boxes_apart(plan, split, ink.stroke_width)
                 starts.append(_LineStart.of(plan, split, len(typeset)))
-            typeset += [False] * len(split) if cjk else _printed(plan, split, ink.lines)
+            line_typeset = [False] * len(split) if cjk else _printed(plan, split, ink.lines)
+            typeset += [printed and not box for printed, box in zip(line_typeset, boxed)]
+            boxes += boxed
             for members in split:
                 xs = np.concatenate([plan.components[i].xs for i in members]).astype(np.intp)
                 ys = np.concatenate([plan.components[i].ys for i in members]).astype(np.intp)
@@ -224,7 +229,7 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
                 )
                 found.append((word, xs, ys))
 
-    typeset = _labels_in_columns(starts, typeset, ink.lines)
+    typeset = [printed and not box for printed, box in zip(_labels_in_columns(starts, typeset, ink.lines), boxes)]
 
     def colour_of(k: int) -> np.ndarray | None:
         word, xs, ys = found[k]
@@ -232,7 +237,8 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
 
     words = []
     handwriting = mask  # without the printed words' ink: a handwritten word's box may reach over a label
-    for (word, xs, ys), printed in zip(found, printed_by_colour(typeset, colour_of)):
+    for (word, xs, ys), printed, box in zip(found, printed_by_colour(typeset, colour_of), boxes):
+        printed = printed and not box
         if printed:
             handwriting = handwriting.copy() if handwriting is mask else handwriting
             handwriting[ys, xs] = False
@@ -343,6 +349,67 @@ def _capitals_in_type(plan: _LinePlan, pen_width: float) -> bool:
         return False
     boxes = [c.extent(plan.angle) for c in plan.components if c.main]
     return print_evidence(boxes, plan.scale, whole_pixels=False).printed
+
+
+def _boxes_apart(
+    plan: _LinePlan, words: Sequence[Sequence[int]], pen_width: float
+) -> tuple[list[list[int]], list[bool]]:
+    """The line's words with a box to tick at a word's start made a word of its own (ticked or not), and
+    which words are such boxes.
+
+    A form's box stands a letter's width before its printed answer
+    (``[x] Yes``): taken as one word with it, the box (and the tick in it)
+    hid the answer's levels, and the answer was traced. Apart, the answer is
+    judged as type beside the question it answers, and the box with its
+    tick is the hand's word, never taken for print (the tick says which
+    answer was given).
+    """
+    out: list[list[int]] = []
+    boxed: list[bool] = []
+    for members in words:
+        first = min(members, key=lambda i: float(plan.components[i].xs.min()))
+        rest = [i for i in members if i != first]
+        if rest and plan.components[first].main and _tick_box(plan.components[first], plan.scale, pen_width):
+            out += [[first], rest]
+            boxed += [True, False]
+        else:
+            out.append(list(members))
+            boxed.append(False)
+    return out, boxed
+
+
+def _tick_box(component: _Component, letter_height: float, pen_width: float) -> bool:
+    """Whether a piece of ink holds a square outline at its lower left, taller than its line's letters: a box to tick
+    (a tick in it may reach above and beyond it). Each side of the square is inked along most of it."""
+    x0, y1 = int(component.xs.min()), int(component.ys.max())
+    band = max(2, int(round(pen_width)) + 1)
+    bottom = np.zeros(int(component.xs.max()) - x0 + 1, bool)
+    low = component.ys >= y1 - band + 1
+    bottom[component.xs[low].astype(np.intp) - x0] = True
+    side = int(np.argmin(bottom)) if not bottom.all() else len(bottom)  # the bottom's run from the left corner
+    if not (_BOX_SIZE[0] * letter_height <= side <= _BOX_SIZE[1] * letter_height) or side < 3 * band:
+        return False
+    y0 = y1 - side + 1
+    inside = (component.xs < x0 + side) & (component.ys >= y0)
+    xs, ys = component.xs[inside].astype(np.intp) - x0, component.ys[inside].astype(np.intp) - y0
+    square = np.zeros((side, side), bool)
+    square[ys, xs] = True
+    edges = (
+        square[:band].any(axis=0),
+        square[-band:].any(axis=0),
+        square[:, :band].any(axis=1),
+        square[:, -band:].any(axis=1),
+    )
+    if not all(float(e.mean()) >= _BOX_SIDES for e in edges):
+        return False
+    # its left and bottom sides are straight (a tick may cross the others): an o's or a b's bowl curves
+    middle = slice(side // 5, side - side // 5)
+    rows, columns = square[middle], square[:, middle]
+    if not rows.any(axis=1).all() or not columns.any(axis=0).all():
+        return False
+    left = np.argmax(rows, axis=1)
+    foot = side - 1 - np.argmax(columns[::-1], axis=0)
+    return int(np.ptp(left)) <= _BOX_STRAIGHT and int(np.ptp(foot)) <= _BOX_STRAIGHT
 
 
 def _on_type_levels(plan: _LinePlan) -> bool:
@@ -889,6 +956,12 @@ def _own_pen_width(plans: Sequence[_LinePlan]) -> float:
     return stroke_width(mask)
 
 
+#: a box to tick is this many of its line's letter heights wide (taller than an o: boxes on the synthetic forms
+#: 1.24-1.42, printed o's taken for boxes 0.69-0.9), and its outline inked along this share of each side
+_BOX_SIZE = (1.1, 2.0)
+_BOX_SIDES = 0.85
+#: ... its left and bottom sides straight: their middle three fifths within this many pixels of a row or column
+_BOX_STRAIGHT = 1
 #: a glyph is square when its width / height lies in this range
 _SQUARE = (0.65, 1.6)
 #: a line's units are capitals, not characters, when their median stroke (ink over pen width, in unit heights)

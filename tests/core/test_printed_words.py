@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
@@ -606,3 +607,81 @@ def test_bold_section_headings_do_not_make_a_latin_page_cjk(size, bold, pen, hea
     ]
     assert 3 <= len(headings) <= 7  # a word or two a heading (bolder, its words run together), not a letter each
     assert all(w.kind == "printed" and w.script == "latin" for w in headings)
+
+
+def _tick_rows(size: int, sigma: float, gap: int = 10) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+    """Questions answered by ticking one of two boxes (``Smoker: [x] Yes [ ] No``), each answer ``gap`` px
+    after its box, blurred and saved as JPEG; the ticks' boxes (x0, y0, x1, y1)."""
+    questions = ("Smoker:", "Returning visitor:", "Newsletter:", "Allergies:")
+    step = 3 * size
+    page = Image.new("RGB", (900, step * len(questions) + 2 * size), (246, 244, 238))
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.load_default(size=size)
+    ticks = []
+    for k, question in enumerate(questions):
+        y = 2 * size + step * k  # the baseline
+        x = draw.textbbox((40, y), question, font=font, anchor="ls")[2] + 20
+        for j, answer in enumerate(("Yes", "No")):
+            box = round(0.9 * size)
+            draw.rectangle([x, y - box, x + box, y], outline=(40, 40, 44), width=2)
+            if j == k % 2:
+                tick = [(x + 0.15 * box, y - 0.5 * box), (x + 0.4 * box, y - 0.1 * box), (x + 1.2 * box, y - 1.3 * box)]
+                draw.line(tick, fill=(28, 48, 150), width=3)
+                ticks.append((x, round(y - 1.3 * box), round(x + 1.2 * box), y))
+            end = draw.textbbox((x + box + gap, y), answer, font=font, anchor="ls")[2]
+            draw.text((x + box + gap, y), answer, font=font, fill=(25, 25, 30), anchor="ls")
+            x = end + 40
+        draw.text((40, y), question, font=font, fill=(25, 25, 30), anchor="ls")
+    image = cv2.GaussianBlur(np.array(page), (0, 0), sigma)
+    _, encoded = cv2.imencode(".jpg", image[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 80])
+    return np.ascontiguousarray(cv2.imdecode(encoded, cv2.IMREAD_COLOR)[..., ::-1]), ticks
+
+
+@pytest.mark.parametrize(("size", "sigma", "gap"), [(20, 1.0, 4), (24, 0.6, 4), (24, 1.0, 6)])
+def test_a_ticked_box_is_the_hands_and_its_answer_is_print(size, sigma, gap):
+    """A ticked box stands a letter's width before its printed answer: taken as one word with it, the box
+    and its tick hid the answer's levels and the answer was traced. The box is made a word of its own, kept
+    as the hand's (the tick says which answer was given), and the answers are print beside their questions
+    (1 to 3 of the 8 answers were, and no tick stood apart)."""
+    image, ticks = _tick_rows(size, sigma, gap)
+    words = detect_layout(image).words
+    answers = [w for w in words if np.asarray(w.quad)[:, 0].min() > 100 and not _over_any(w, ticks)]
+    ticked = [w for w in words if _over_any(w, ticks)]
+    assert len(answers) >= 8 and sum(w.kind == "printed" for w in answers) >= 7
+    assert len(ticked) == len(ticks) and all(w.kind == "handwritten" for w in ticked)
+
+
+def _over_any(word, boxes: list[tuple[int, int, int, int]]) -> bool:
+    centre = np.asarray(word.quad).mean(axis=0)
+    return any(x0 <= centre[0] <= x1 and y0 <= centre[1] <= y1 for x0, y0, x1, y1 in boxes)
+
+
+def _line_of(parts: Sequence[str], size: int) -> np.ndarray:
+    """One line of type; each ``"[]"`` part is a box to tick, 0.9 of the type's size, in its place."""
+    font = ImageFont.load_default(size=size)
+    page = Image.new("RGB", (600, 3 * size), (246, 244, 238))
+    draw = ImageDraw.Draw(page)
+    x, y = 20.0, 2 * size  # the baseline
+    for part in parts:
+        if part == "[]":
+            box = round(0.9 * size)
+            draw.rectangle([x, y - box, x + box, y], outline=(40, 40, 44), width=2)
+            x += box + 0.5 * size
+        else:
+            draw.text((x, y), part, font=font, fill=(25, 25, 30), anchor="ls")
+            x = draw.textbbox((x, y), part, font=font, anchor="ls")[2] + 0.5 * size
+    return cv2.GaussianBlur(np.array(page), (0, 0), 0.7)
+
+
+@pytest.mark.parametrize("size", [20, 28, 32])
+def test_a_printed_o_is_no_box_to_tick_but_a_box_is(size):
+    """Blurred, a printed o (an e, a d, a 0) holds a square ring with straight sides; but a box to tick
+    stands taller than its line's letters, and an o is one of them (at 28 and 32 px, 5 and 8 of the line's
+    letters passed for boxes when a box needed only 0.6 of the letters' height)."""
+    from inksight_sdk.vision.layout import _components, _LinePlan, _tick_box
+
+    for parts, boxes in ((["of office code 0 or so"], 0), (["Smoker:", "[]", "Yes", "[]", "No"], 2)):
+        ink = extract_ink(_line_of(parts, size))
+        components, _ = _components(ink.mask, ink.stroke_width)
+        plan = _LinePlan.of(components, 0.0)
+        assert sum(_tick_box(c, plan.scale, ink.stroke_width) for c in plan.components if c.main) == boxes
