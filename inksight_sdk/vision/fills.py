@@ -15,8 +15,10 @@ is long. Measured against the paper of a window many times wider (which
 bridges a band but still follows the light), such a region shows as one
 dark, thick, rectangular piece. Within it (and a pen width round it) the
 paper is the fill's own tone: writing on a light fill is still darker than
-that, a dark band's white letters and its rim are not, and a shadow, whose
-edge is soft and whose outline is no rectangle, is left to the narrow window.
+that, a dark band's white letters and its rim are not. A shadow is left to
+the narrow window: it is cast from beyond the page, so it reaches the
+image's border or what lies beyond the sheet, where print keeps a margin;
+and it rarely is as even, as rectangular and as narrow as a band.
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ __all__ = ["Fills", "find_fills"]
 #: a fill is at least this many pen widths thick (no stroke, nor a marker's, is) and this many long
 _THICK_PENS = 4.0
 _LONG_PENS = 20.0
-#: ... and never thinner than this many working pixels (a fine pen's four widths are a blurred stroke's
-#: crossing)
+#: ... and never thinner than this many working pixels (four widths of a fine pen are no more than where
+#: blurred strokes cross)
 _THICK_MIN_PX = 8
 #: ... and at most this share of the image's shorter side thick: a band, not a shadow over half the page
 _THICK_SHARE = 0.15
