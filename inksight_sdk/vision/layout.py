@@ -210,8 +210,7 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
             if not cjk:
                 split, boxed = _boxes_apart(plan, split, ink.stroke_width)
                 starts.append(_LineStart.of(plan, split, len(typeset)))
-            line_typeset = [False] * len(split) if cjk else _printed(plan, split, ink.lines)
-            typeset += [printed and not box for printed, box in zip(line_typeset, boxed)]
+            typeset += [False] * len(split) if cjk else _printed(plan, split, ink.lines)
             boxes += boxed
             for members in split:
                 xs = np.concatenate([plan.components[i].xs for i in members]).astype(np.intp)
@@ -229,6 +228,7 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
                 )
                 found.append((word, xs, ys))
 
+    # a box's ink is no evidence of the print's colour, whatever its neighbours lent it
     typeset = [printed and not box for printed, box in zip(_labels_in_columns(starts, typeset, ink.lines), boxes)]
 
     def colour_of(k: int) -> np.ndarray | None:
