@@ -103,24 +103,27 @@ def find_fills(
             or len(xs) < _RECTANGULAR * short * long
         ):
             continue
-        here = np.zeros(work.shape[:2], np.uint8)
-        cv2.fillConvexPoly(here, np.rint((cv2.boxPoints(rect) + 0.5) * factor - 0.5).astype(np.int32), 1)
-        if _solid(work, background, here > 0, level):
+        corners = np.rint((cv2.boxPoints(rect) + 0.5) * factor - 0.5).astype(np.int32)
+        reach = grow.shape[0] // 2 + 1
+        (x0, y0), (x1, y1) = np.maximum(corners.min(axis=0) - reach, 0), corners.max(axis=0) + reach + 1
+        around = (slice(int(y0), int(y1)), slice(int(x0), int(x1)))  # the fill's box at full scale, grown
+        here = np.zeros(work[around].shape[:2], np.uint8)
+        cv2.fillConvexPoly(here, corners - [x0, y0], 1)
+        if _solid(work[around], background[around], here > 0, level):
             here = cv2.dilate(here, grow) > 0
-            region[here] = 1
-            colour[here] = np.maximum(np.median(small[box][piece], axis=0), 1).astype(work.dtype)
+            region[around][here] = 1
+            colour[around][here] = np.maximum(np.median(small[box][piece], axis=0), 1).astype(work.dtype)
     return Fills(region > 0, colour) if region.any() else None
 
 
 def _solid(work: np.ndarray, background: np.ndarray, region: np.ndarray, level: float) -> bool:
-    """Whether ``region`` is solid and even at full resolution: at least :data:`_SOLID` of it at least
-    ``level`` dark, and the spread of its darkness (median absolute deviation) at most :data:`_EVEN` of its
-    median. A dark band's white letters are a small part of it; a word in bold type, solid at the reduced
-    scale, is letters and the gaps between them and above its short letters."""
-    ys, xs = np.nonzero(region)
-    box = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))
-    _, darkness = relative_darkness(work[box], background[box])
-    values = darkness[region[box]].astype(np.float32)
+    """Whether ``region`` of ``work`` (a crop of the working image) is solid and even at full scale: at
+    least :data:`_SOLID` of it at least ``level`` dark, and the spread of its darkness (median absolute
+    deviation) at most :data:`_EVEN` of its median. A dark band's white letters are a small part of it; a
+    word in bold type, solid at the reduced scale, is letters and the gaps between them and above its short
+    letters."""
+    _, darkness = relative_darkness(work, background)
+    values = darkness[region].astype(np.float32)
     median = float(np.median(values))
     even = float(np.median(np.abs(values - median))) <= _EVEN * median
     return even and float(np.mean(values >= level)) >= _SOLID
