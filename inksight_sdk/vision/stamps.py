@@ -44,6 +44,9 @@ _MIN_PENS = 5.0
 _MAX_PAGE_SHARE = 0.75
 #: a stamp smaller than _MIN_SIZE letters holds at least this share of its layer's ink
 _ALONE = 0.5
+#: ... or at least this many times the ink of any other group of its layer (a coloured pen's words that a
+#: colour cast moves into the stamp's hue are smaller pieces)
+_DOMINANT = 1.5
 #: a stamp is round or boxy: its rotated box at most this many times as long as wide
 _MAX_ASPECT = 3.0
 #: at least this share of a stamp's ink lies well inside its outline (its text), or its text covers this share
@@ -202,6 +205,9 @@ def _stamps_in(
     grouped |= cv2.dilate(layer, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (bridge, bridge))) & halo
     count, labels, stats, _ = cv2.connectedComponentsWithStats(grouped, connectivity=8)
     side = _MAX_PAGE_SHARE * max(layer.shape)
+    inks = np.bincount(labels[layer > 0], minlength=count)
+    inks[0] = 0
+    runner_up = np.sort(inks)[-2] if count > 2 else 0
     for k in range(1, count):
         x, y, w, h = (int(v) for v in stats[k, :4])
         if min(w, h) < smallest:
@@ -216,7 +222,8 @@ def _stamps_in(
         (short, long) = sorted(cv2.minAreaRect(points)[1])
         if short < smallest or long > _MAX_ASPECT * short:
             continue  # a strip (a column's edge, a fold) is no stamp
-        if short < _MIN_SIZE * letter_height and len(points) < _ALONE * total:
+        alone = len(points) >= _ALONE * total or inks[k] >= _DOMINANT * max(runner_up, 1)
+        if short < _MIN_SIZE * letter_height and not alone:
             continue
         page = (-x, -y, layer.shape[1] - x, layer.shape[0] - y)  # the page's edges in the box's frame
         joined = len(np.unique(pieces[box][ink])) > 1

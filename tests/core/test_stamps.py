@@ -16,6 +16,7 @@ from inksight_sdk.evaluation import compare_ink, load_wacom_strokes
 from inksight_sdk.evaluation.conditions import CONDITIONS, render_condition
 from inksight_sdk.vision import detect_layout
 from tests.conftest import shared
+from tests.drawing import write
 
 
 def _photo(name: str) -> np.ndarray:
@@ -233,3 +234,21 @@ def test_a_word_circled_in_a_coloured_pen_is_no_stamp(name, centre, axes, rgb):
     pale stamp round the scan's faint writing.)"""
     page = _circled(_photo(name), centre, axes, rgb)
     assert "stamp" not in [w.kind for w in detect_layout(page).words]
+
+
+@pytest.mark.parametrize("words", [1, 3])
+def test_a_small_stamp_sharing_its_hue_with_a_few_words_is_found(words):
+    """The squared page's printed logo (smaller than three letters) stands alone in its hue; a colour cast
+    moved a green pen's words into that hue, the logo no longer held half of it, and it was traced. It still
+    holds far more than any other piece of its hue (the words drawn here in its own colour hid it before)."""
+    page = _photo("grid_yellow_pencil_pens_en.jpg").copy()
+    for k in range(words):
+        write(page, "green pen", (1400, 1800 + 180 * k), size=80, pen=8.0, color=(86, 128, 81))
+    layout = detect_layout(page)
+    stamps = [w for w in layout.words if w.kind == "stamp"]
+    assert len(stamps) == 1
+    centre = np.asarray(stamps[0].quad).mean(axis=0)
+    assert centre[0] < 400 and centre[1] > 3100  # the logo at the sheet's lower left
+    corners = [np.asarray(w.quad) for w in layout.words]
+    written = [w for w, q in zip(layout.words, corners) if q[:, 0].min() > 1300 and 1650 < q[:, 1].min() < 2400]
+    assert written and all(w.kind == "handwritten" for w in written)
