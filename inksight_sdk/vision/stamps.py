@@ -205,9 +205,9 @@ def _stamps_in(
     grouped |= cv2.dilate(layer, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (bridge, bridge))) & halo
     count, labels, stats, _ = cv2.connectedComponentsWithStats(grouped, connectivity=8)
     side = _MAX_PAGE_SHARE * max(layer.shape)
-    inks = np.bincount(labels[layer > 0], minlength=count)
+    inks = np.bincount(labels[layer > 0], minlength=count)  # each group's own ink
     inks[0] = 0
-    runner_up = np.sort(inks)[-2] if count > 2 else 0
+    runner_up = int(np.sort(inks)[-2]) if count > 2 else 0  # the second most: a group dwarfs all others past it
     for k in range(1, count):
         x, y, w, h = (int(v) for v in stats[k, :4])
         if min(w, h) < smallest:
@@ -222,7 +222,7 @@ def _stamps_in(
         (short, long) = sorted(cv2.minAreaRect(points)[1])
         if short < smallest or long > _MAX_ASPECT * short:
             continue  # a strip (a column's edge, a fold) is no stamp
-        alone = len(points) >= _ALONE * total or inks[k] >= _DOMINANT * max(runner_up, 1)
+        alone = len(points) >= _ALONE * total or len(points) >= _DOMINANT * max(runner_up, 1)
         if short < _MIN_SIZE * letter_height and not alone:
             continue
         page = (-x, -y, layer.shape[1] - x, layer.shape[0] - y)  # the page's edges in the box's frame
