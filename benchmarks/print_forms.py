@@ -4,6 +4,7 @@
     python benchmarks/print_forms.py --forms 40 --show 3   # more forms; save 3 overlays to /tmp
     python benchmarks/print_forms.py --bow 12 --out /tmp/bowed.md   # the sheet curling toward the camera
     python benchmarks/print_forms.py --bands --out /tmp/bands.md    # shaded section bands with headings
+    python benchmarks/print_forms.py --capitals --out /tmp/caps.md  # fields filled in with block capitals
 
 A form is drawn at 150 dpi: a heading in bold capitals, rows of printed
 labels (``Date of birth:``) each with a field line that real handwriting fills
@@ -27,7 +28,12 @@ at their centres. With ``--bands`` two section headings in bold capitals
 label and one halfway down: dark (50-95 of 255) with white letters, mid
 grey (140-175) or light (200-225) with black ones, drawn from a draw of
 their own so the rest of the form keeps its draws (it moves down two rows).
-A band counts as printed structure, its words as print.
+A band counts as printed structure, its words as print. With ``--capitals``
+the fields are filled in with block capitals instead
+(:func:`inksight_sdk.evaluation.write_capitals`: a small single-stroke
+alphabet, each letter with its own size, tilt, lift and wobble, 0.85-1.1 of
+the cursive's letter height) from a draw of their own; the rest of the form
+draws differently from the cursive form of its seed.
 
 Scored per form, from :func:`inksight_sdk.vision.detect_layout` (the
 default detector) and the default pipeline:
@@ -65,7 +71,7 @@ from _common import RESULTS, machine_line, markdown_table, save_png, shared
 from PIL import Image, ImageDraw, ImageFont
 
 from inksight_sdk import Pipeline
-from inksight_sdk.evaluation import load_unipen_strokes, load_wacom_strokes, text_lines
+from inksight_sdk.evaluation import load_unipen_strokes, load_wacom_strokes, text_lines, write_capitals
 from inksight_sdk.vision import detect_layout
 
 FACES = (
@@ -91,6 +97,13 @@ FOOTERS = (
     "Please write clearly in ink and complete every field. Office use only below this line.",
     "Form 12-B rev. 2023. The information you give is kept confidential under our privacy policy.",
 )
+#: what a form's fields are filled in with, with ``--capitals``
+ANSWERS = (
+    "JOHN SMITH", "MARIA GARCIA", "12 OAK STREET", "SPRINGFIELD 62704", "555-0142", "03/11/1984", "PENICILLIN",
+    "NONE", "ASPIRIN", "TEACHER", "BLUE CROSS", "A1234567", "HEADACHE", "FATHER", "JANE DOE", "ROBERT KING",
+    "LONDON W1 4XY", "NURSE", "TWICE DAILY", "100 MG", "07/22/1990", "PETER QUINZ", "LAKE VIEW", "MOTHER",
+    "BACK PAIN", "HAY FEVER", "ENGINEER", "J. DOE",
+)  # fmt: skip
 INKS = ((28, 48, 150), (32, 32, 38))
 #: the tuning recordings the handwriting is cut from (docs/quality-split.md)
 UNIPEN = ("jwsr102.dat", "wcdr101.dat", "app2200.dat")
@@ -138,10 +151,13 @@ def _face(path: str | None, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.load_default(size=size)  # Aileron, shipped with Pillow
 
 
-def draw_form(seed: int, words: list[list[np.ndarray]], bow: float = 0.0, bands: bool = False) -> Form:
-    """One form, its words' boxes in the photographed image's pixels; ``bow``, ``bands``: see the module
-    docstring."""
+def draw_form(
+    seed: int, words: list[list[np.ndarray]], bow: float = 0.0, bands: bool = False, capitals: bool = False
+) -> Form:
+    """One form, its words' boxes in the photographed image's pixels; ``bow``, ``bands``, ``capitals``: see the
+    module docstring."""
     rng = np.random.default_rng(seed)
+    capitals_rng = np.random.default_rng(seed + 20_000)
     width, height = 1240, 1600
     page = Image.new("RGB", (width, height), (248, 247, 243))
     draw = ImageDraw.Draw(page)
@@ -172,8 +188,28 @@ def draw_form(seed: int, words: list[list[np.ndarray]], bow: float = 0.0, bands:
             x = box[2] + font.getlength(" ")
         return x
 
+    def pen_down(strokes: list[np.ndarray], pen: float) -> None:
+        """Draw a handwritten word's strokes and keep its box."""
+        for s in strokes:
+            points = np.rint(s * 16).astype(np.int32)
+            cv2.polylines(ink_layer, [points], False, 1.0, int(round(pen)), cv2.LINE_AA, shift=4)
+        every = np.concatenate(strokes)
+        handwritten.append((*every.min(axis=0), *every.max(axis=0)))
+
     def write(x: float, baseline: float, x_end: float, letter: float) -> None:
         """Handwritten words from ``x`` along ``baseline`` until ``x_end``, ascenders about ``letter`` px."""
+        if capitals:
+            pen = float(capitals_rng.uniform(2.0, 3.2))
+            answer = ANSWERS[int(capitals_rng.integers(len(ANSWERS)))]
+            height = letter * float(capitals_rng.uniform(0.85, 1.1))
+            for word in write_capitals(answer, height, capitals_rng):
+                w = max(float(s[:, 0].max()) for s in word)
+                if x + w > x_end:
+                    return
+                dy = baseline + float(capitals_rng.uniform(-2, 2))
+                pen_down([s + [x, dy] for s in word], pen)
+                x += w + capitals_rng.uniform(0.6, 1.0) * height
+            return
         pen = float(rng.uniform(2.0, 3.2))
         while True:
             word = words[int(rng.integers(len(words)))]
@@ -184,13 +220,7 @@ def draw_form(seed: int, words: list[list[np.ndarray]], bow: float = 0.0, bands:
             if x + w > x_end:
                 return
             dy = baseline - bottom * scale + rng.uniform(-2, 2)
-            placed = [(s - [pts[:, 0].min(), 0.0]) * scale + [x, dy] for s in word]
-            for s in placed:
-                cv2.polylines(
-                    ink_layer, [np.rint(s * 16).astype(np.int32)], False, 1.0, int(round(pen)), cv2.LINE_AA, shift=4
-                )
-            every = np.concatenate(placed)
-            handwritten.append((*every.min(axis=0), *every.max(axis=0)))
+            pen_down([(s - [pts[:, 0].min(), 0.0]) * scale + [x, dy] for s in word], pen)
             x += w + rng.uniform(0.6, 1.2) * letter
 
     def table(top: float, font: ImageFont.FreeTypeFont, thickness: int) -> float:
@@ -408,6 +438,7 @@ def main() -> int:
     parser.add_argument("--show", type=int, default=0, help="save this many overlays to /tmp/print_forms_<k>.png")
     parser.add_argument("--bow", type=float, default=0.0, help="the sheet curls toward the camera by this many px")
     parser.add_argument("--bands", action="store_true", help="section headings on shaded bands")
+    parser.add_argument("--capitals", action="store_true", help="fields filled in with block capitals")
     parser.add_argument("--out", type=Path, default=RESULTS / "print_forms.md")
     args = parser.parse_args()
     words = handwritten_words()
@@ -415,7 +446,7 @@ def main() -> int:
     rows = []
     start = time.perf_counter()
     for k in range(args.forms):
-        form = draw_form(args.seed + k, words, args.bow, args.bands)
+        form = draw_form(args.seed + k, words, args.bow, args.bands, args.capitals)
         r, strokes = score(form, pipeline)
         rows.append([args.seed + k] + list(r.values()))
         print(f"form {args.seed + k}: " + " ".join(f"{key}={v:.3f}" for key, v in r.items()), flush=True)
@@ -443,6 +474,7 @@ def main() -> int:
         f"Generated by `python benchmarks/print_forms.py --forms {args.forms} --seed {args.seed}"
         + (f" --bow {args.bow:g}" if args.bow else "")
         + (" --bands" if args.bands else "")
+        + (" --capitals" if args.capitals else "")
         + "` (definitions in its "
         "docstring). Synthetic forms: printed labels in the machine's TrueType faces, handwriting cut from tuning "
         "pen recordings, photographed (light, perspective, blur, noise, JPEG).",
