@@ -45,6 +45,7 @@ from ..stages import DetectedWord, Layout
 from .ink_mask import InkMask, extract_ink, stroke_width
 from .printed import (
     aligned_starts,
+    capitals_against_type,
     print_evidence,
     printed_by_colour,
     printed_words,
@@ -329,13 +330,14 @@ def _printed(
     letters = [[plan.components[i] for i in members if plan.components[i].main] for members in words]
     boxes = [[letter.extent(plan.angle) for letter in word] for word in letters]
     cut = [_on_removed_line(word, lines) for word in letters]
-    outlines = []
-    for word in letters:
+    outlines, against = [], []
+    for word, word_boxes in zip(letters, boxes):
         profile = _profile(word, plan.angle)
         outlines.append(profile is not None and profile_printed(*profile, plan.scale))
+        against.append(profile is not None and capitals_against_type(word_boxes, *profile, plan.scale))
     if first and outlines:
-        outlines[0] = True
-    return printed_words(boxes, plan.scale, outlines, cut)
+        outlines[0], against[0] = True, False
+    return printed_words(boxes, plan.scale, outlines, cut, against)
 
 
 def _capitals_in_type(plan: _LinePlan, pen_width: float) -> bool:

@@ -26,7 +26,9 @@ letters' sidebearings and vary by a pixel or two, while a hand printing
 separate letters (a round display hand in a register) spaces them as it
 goes. A word whose gaps spread by more than a sixth of the letter height
 is not type by its letters, however level they stand: at a few pixels to
-the letter, the pixel grid alone lines a neat hand up.
+the letter, the pixel grid alone lines a neat hand up. Block capitals of a
+hand stand as level in their boxes, all a capital's height; along each
+letter their tops wander where type's run flat (:func:`capitals_against_type`).
 
 Small type in a phone photo is blurred into a blob or two per word: no
 letters to count. Its outline still shows what type is. Along the word,
@@ -55,6 +57,7 @@ import numpy as np
 __all__ = [
     "PrintEvidence",
     "aligned_starts",
+    "capitals_against_type",
     "print_evidence",
     "printed_by_colour",
     "printed_words",
@@ -131,6 +134,11 @@ _PROFILE_COLUMN_SHARE = 0.4
 #: ... and the tops of a word with this many times as many inked columns as it is tall on three levels (x-height,
 #: capitals, ascenders)
 _PROFILE_LONG = 6.0
+#: a word of letters all at least this share of its tallest letter's height whose columns' tops lie on type's top
+#: levels in fewer than this share of them is no type, whatever its letters' boxes show (on the synthetic forms
+#: filled in with block capitals: 19 of 31 handwritten words taken for print by their letters, none of 145 printed)
+_ALL_AS_TALL = 0.75
+_PROFILE_TOPS_AGAINST = 0.72
 #: a word comes near type when this share of its columns end on one baseline and this share start on three top
 #: levels (on the synthetic forms, seeds 0 and 100: 71 of 99 labels missed at the start of a line aligned with
 #: printed ones, 3 handwritten words there, table cells written flush with their header)
@@ -264,6 +272,26 @@ def profile_printed(u: np.ndarray, v: np.ndarray, letter_height: float) -> bool:
     return on_base >= _PROFILE_BASE and on_tops >= _PROFILE_TOPS
 
 
+def capitals_against_type(boxes: Sequence[Box], u: np.ndarray, v: np.ndarray, letter_height: float) -> bool:
+    """Whether a word of letters all about as tall (capitals: ``boxes`` as for :func:`print_evidence`) shows by
+    its column profile (``u``, ``v``: :func:`profile_printed`) that it is not type, though its boxes stand level.
+
+    A hand printing block capitals sets five of them with their bottoms
+    within a pixel and their tops on two levels by chance (the boxes are all
+    a capital's height), but along each letter its tops wander: an A's
+    apex, an M's two peaks and the V between, a bar drawn with a tremor.
+    Type's capitals run flat along their tops. Words with letters of several
+    heights are left alone (an italic face's dots and t's scatter their
+    columns' tops over more levels than two), and so are words too short to
+    show type by their letters (an L's foot is a third level of ``LOG``).
+    """
+    heights = [v1 - v0 + 1 for _, _, v0, v1 in boxes]
+    if len(heights) < _MIN_LETTERS or min(heights) < _ALL_AS_TALL * max(heights):
+        return False
+    levels = _profile_levels(u, v, letter_height)
+    return levels is not None and levels[1] < _PROFILE_TOPS_AGAINST
+
+
 def profile_near_type(u: np.ndarray, v: np.ndarray, letter_height: float) -> bool:
     """Whether a word's column profile comes near type's (:func:`profile_printed`), short of proving it.
 
@@ -353,6 +381,7 @@ def printed_words(
     letter_height: float,
     outlines: Sequence[bool] | None = None,
     cut: Sequence[bool] | None = None,
+    against: Sequence[bool] | None = None,
 ) -> list[bool]:
     """Which words of one line (in order along it) are printed: by their own evidence, or beside print.
 
@@ -368,15 +397,19 @@ def printed_words(
     (:func:`profile_printed`): a word blurred into too few letters to count
     is printed by it. ``cut`` says per word whether its letters stand on a
     removed printed line, which cut their bottoms level: such a word shows
-    no baseline of its own, and lends none to its neighbours.
+    no baseline of its own, and lends none to its neighbours. ``against``
+    says per word whether its outline shows it is no type
+    (:func:`capitals_against_type`): such a word is not printed, by its
+    letters or its neighbours', and lends no letters either.
     """
     tolerance = _tolerance(letter_height)
     out = [print_evidence(boxes, letter_height).printed for boxes in words]
     if outlines is not None:
         out = [own or bool(outline) for own, outline in zip(out, outlines)]
-    if cut is not None:
-        out = [own and not on_line for own, on_line in zip(out, cut)]
-        words = [[] if on_line else boxes for boxes, on_line in zip(words, cut)]
+    for mute in (cut, against):
+        if mute is not None:
+            out = [own and not silent for own, silent in zip(out, mute)]
+            words = [[] if silent else boxes for boxes, silent in zip(words, mute)]
     for k, boxes in enumerate(words):
         # short words of type side by side show together what none shows alone: first with the words next to
         # it, then, held to a stricter share, with those two away (more words hold more chance alignments)
