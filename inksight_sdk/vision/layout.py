@@ -211,7 +211,12 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
             if not cjk:
                 split, boxed = _boxes_apart(plan, split, ink.stroke_width)
                 starts.append(_LineStart.of(plan, split, len(typeset)))
-            typeset += [False] * len(split) if cjk else _printed(plan, split, ink.lines)
+            if cjk:
+                typeset += [False] * len(split)
+            else:
+                printed = _printed(plan, split, ink.lines)
+                answers = _box_answers(plan, split, ink.stroke_width, beside_print=any(printed))
+                typeset += _printed(plan, split, ink.lines, known=answers) if any(answers) else printed
             boxes += boxed
             for members in split:
                 xs = np.concatenate([plan.components[i].xs for i in members]).astype(np.intp)
@@ -317,15 +322,20 @@ def _upright_corners(box: np.ndarray) -> np.ndarray:
 
 
 def _printed(
-    plan: _LinePlan, words: Sequence[Sequence[int]], lines: np.ndarray | None = None, *, first: bool = False
+    plan: _LinePlan,
+    words: Sequence[Sequence[int]],
+    lines: np.ndarray | None = None,
+    *,
+    known: Sequence[bool] | None = None,
 ) -> list[bool]:
     """Which words of a line are set in type (:mod:`.printed`), from their main components and their outline.
 
     ``lines`` are the printed lines taken out of the page's ink
     (:attr:`.InkMask.lines`): a word whose letters stand on one had their
     bottoms cut level with it, a baseline that a hand did not draw.
-    ``first``: the line's first word is known to be printed (a label in a
-    column of labels), and lends its levels to its neighbours.
+    ``known``: which words are known to be printed by other evidence (a
+    label in a column of labels, a box's answer); they lend their levels to
+    their neighbours.
     """
     letters = [[plan.components[i] for i in members if plan.components[i].main] for members in words]
     boxes = [[letter.extent(plan.angle) for letter in word] for word in letters]
@@ -335,8 +345,9 @@ def _printed(
         profile = _profile(word, plan.angle)
         outlines.append(profile is not None and profile_printed(*profile, plan.scale))
         against.append(profile is not None and capitals_against_type(word_boxes, *profile, plan.scale))
-    if first and outlines:
-        outlines[0], against[0] = True, False
+    for k, sure in enumerate(known or ()):
+        if sure:
+            outlines[k], against[k] = True, False
     return printed_words(boxes, plan.scale, outlines, cut, against)
 
 
@@ -380,9 +391,48 @@ def _boxes_apart(
     return out, boxed
 
 
+def _box_answers(
+    plan: _LinePlan, words: Sequence[Sequence[int]], pen_width: float, *, beside_print: bool
+) -> list[bool]:
+    """Which words of a line are the printed answers of its boxes to tick (``[x] Yes  [ ] No``).
+
+    A word that begins right of a box (beyond the box's right side, not a
+    tick inside it), within _ANSWER_REACH of the box's sides, and no taller
+    than _ANSWER_HEIGHT of them, on a line where at least two boxes are each
+    followed so, or one on a line with print (``beside_print``: the
+    question; blur fills a ticked box so that it no longer shows as one): a
+    hand's own words rarely stand after a printed box. The answers' letters
+    are too few (``No``) and often too blurred to show type's levels, and
+    the question before them may be too far for its levels to reach them.
+    """
+    answers = [False] * len(words)
+    found = []
+    for k in range(len(words) - 1):
+        first = min(words[k], key=lambda i: float(plan.components[i].xs.min()))
+        box = plan.components[first]
+        side = _tick_box_side(box, plan.scale, pen_width) if box.main else 0
+        if not side:
+            continue
+        right = float(box.xs.min()) + side
+        after = words[k + 1]
+        xs = np.concatenate([plan.components[i].xs for i in after])
+        ys = np.concatenate([plan.components[i].ys for i in after])
+        if right <= xs.min() <= right + _ANSWER_REACH * side and np.ptp(ys) + 1 <= _ANSWER_HEIGHT * side:
+            found.append(k + 1)
+    if len(found) >= 2 or (found and beside_print):
+        for k in found:
+            answers[k] = True
+    return answers
+
+
 def _tick_box(component: _Component, letter_height: float, pen_width: float) -> bool:
     """Whether a piece of ink holds a square outline at its lower left, taller than its line's letters: a box to tick
     (a tick in it may reach above and beyond it). Each side of the square is inked along most of it."""
+    return _tick_box_side(component, letter_height, pen_width) > 0
+
+
+def _tick_box_side(component: _Component, letter_height: float, pen_width: float) -> int:
+    """The side of the box to tick at a piece's lower left (pixels; see :func:`_tick_box`), 0 when none."""
     x0, y1 = int(component.xs.min()), int(component.ys.max())
     band = max(2, int(round(pen_width)) + 1)
     bottom = np.zeros(int(component.xs.max()) - x0 + 1, bool)
@@ -390,7 +440,7 @@ def _tick_box(component: _Component, letter_height: float, pen_width: float) -> 
     bottom[component.xs[low].astype(np.intp) - x0] = True
     side = int(np.argmin(bottom)) if not bottom.all() else len(bottom)  # the bottom's run from the left corner
     if not (_BOX_SIZE[0] * letter_height <= side <= _BOX_SIZE[1] * letter_height) or side < 3 * band:
-        return False
+        return 0
     y0 = y1 - side + 1
     inside = (component.xs < x0 + side) & (component.ys >= y0)
     xs, ys = component.xs[inside].astype(np.intp) - x0, component.ys[inside].astype(np.intp) - y0
@@ -403,15 +453,15 @@ def _tick_box(component: _Component, letter_height: float, pen_width: float) -> 
         square[:, -band:].any(axis=1),
     )
     if not all(float(e.mean()) >= _BOX_SIDES for e in edges):
-        return False
+        return 0
     # its left and bottom sides are straight (a tick may cross the others): an o's or a b's bowl curves
     middle = slice(side // 5, side - side // 5)
     rows, columns = square[middle], square[:, middle]
     if not rows.any(axis=1).all() or not columns.any(axis=0).all():
-        return False
+        return 0
     left = np.argmax(rows, axis=1)
     foot = side - 1 - np.argmax(columns[::-1], axis=0)
-    return int(np.ptp(left)) <= _BOX_STRAIGHT and int(np.ptp(foot)) <= _BOX_STRAIGHT
+    return side if int(np.ptp(left)) <= _BOX_STRAIGHT and int(np.ptp(foot)) <= _BOX_STRAIGHT else 0
 
 
 def _on_type_levels(plan: _LinePlan) -> bool:
@@ -477,7 +527,10 @@ def _labels_in_columns(starts: Sequence[_LineStart], typeset: list[bool], lines:
     out = list(typeset)
     for start, in_column in zip(starts, aligned):
         if in_column and start.near_type():
-            out[start.first : start.first + len(start.words)] = _printed(start.plan, start.words, lines, first=True)
+            line = slice(start.first, start.first + len(start.words))
+            # what the line showed before stays (a box's answer), the first word lends its levels to the rest
+            known = [k == 0 or printed for k, printed in enumerate(typeset[line])]
+            out[line] = _printed(start.plan, start.words, lines, known=known)
     return out
 
 
@@ -964,6 +1017,9 @@ _BOX_SIZE = (1.1, 2.0)
 _BOX_SIDES = 0.85
 #: ... its left and bottom sides straight: their middle three fifths within this many pixels of a row or column
 _BOX_STRAIGHT = 1
+#: a box's printed answer begins within this many of the box's sides after it, and is at most this many tall
+_ANSWER_REACH = 2.0
+_ANSWER_HEIGHT = 1.5
 #: a glyph is square when its width / height lies in this range
 _SQUARE = (0.65, 1.6)
 #: a line's units are capitals, not characters, when their median stroke (ink over pen width, in unit heights)

@@ -440,8 +440,11 @@ def printed_words(
 
 
 def _on_levels(boxes: Sequence[Box], printed: Sequence[Box], tolerance: float) -> bool:
-    """Whether letters sit on the baseline and top levels of nearby printed letters (a page may bend)."""
-    if len(printed) < 2:
+    """Whether letters sit on the baseline and top levels of nearby printed letters (a page may bend).
+
+    One printed piece will do (a label blurred into a blob): its bottom is the baseline and its top a level.
+    """
+    if not printed:
         return False
     ref = np.asarray(printed, dtype=np.float64)
     centre = 0.5 * (ref[:, 0] + ref[:, 1])

@@ -363,6 +363,14 @@ def test_neat_handwriting_sitting_on_ruling_is_not_type(condition):
     assert [w.kind for w in detect_layout(page.image).words if w.kind != "handwritten"] == []
 
 
+def test_a_label_blurred_into_one_blob_lends_its_levels():
+    """``Smoker:`` blurred into one piece is print by its outline; ``Yes`` beside it, one piece too, sits on its
+    baseline and reaches its top: print too (one piece lent no levels before). Three pixels lower, it is not."""
+    label = [(0.0, 60.0, 0.0, 12.0)]
+    assert printed_words([label, [(80.0, 104.0, 0.4, 12.4)]], 12.0, [True, False]) == [True, True]
+    assert printed_words([label, [(80.0, 104.0, 3.0, 15.0)]], 12.0, [True, False]) == [True, False]
+
+
 def test_letters_merged_by_blur_are_excused_only_in_a_long_word():
     """A phone's blur joins two or three letters of small type; a word of six or more still shows its baseline."""
     letters = [(20.0 * i, 20.0 * i + 12, 0.0 if i % 2 else 6.0, 20.0) for i in range(6)]
@@ -665,18 +673,23 @@ def test_bold_section_headings_do_not_make_a_latin_page_cjk(size, bold, pen, hea
     assert all(w.kind == "printed" and w.script == "latin" for w in headings)
 
 
-def _tick_rows(size: int, sigma: float, gap: int = 10) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+Boxes = list[tuple[int, int, int, int]]
+
+
+def _tick_rows(size: int, sigma: float, gap: int = 10, drop: int = 0) -> tuple[np.ndarray, Boxes, Boxes]:
     """Questions answered by ticking one of two boxes (``Smoker: [x] Yes [ ] No``), each answer ``gap`` px
-    after its box, blurred and saved as JPEG; the ticks' boxes (x0, y0, x1, y1)."""
+    after its box, the boxes and answers ``drop`` px below the question's baseline, blurred and saved as JPEG;
+    the ticks' boxes and the answers' boxes (x0, y0, x1, y1)."""
     questions = ("Smoker:", "Returning visitor:", "Newsletter:", "Allergies:")
     step = 3 * size
     page = Image.new("RGB", (900, step * len(questions) + 2 * size), (246, 244, 238))
     draw = ImageDraw.Draw(page)
     font = ImageFont.load_default(size=size)
-    ticks = []
+    ticks, answers = [], []
     for k, question in enumerate(questions):
-        y = 2 * size + step * k  # the baseline
-        x = draw.textbbox((40, y), question, font=font, anchor="ls")[2] + 20
+        question_y = 2 * size + step * k  # the baseline
+        x = draw.textbbox((40, question_y), question, font=font, anchor="ls")[2] + 20
+        y = question_y + drop
         for j, answer in enumerate(("Yes", "No")):
             box = round(0.9 * size)
             draw.rectangle([x, y - box, x + box, y], outline=(40, 40, 44), width=2)
@@ -684,13 +697,13 @@ def _tick_rows(size: int, sigma: float, gap: int = 10) -> tuple[np.ndarray, list
                 tick = [(x + 0.15 * box, y - 0.5 * box), (x + 0.4 * box, y - 0.1 * box), (x + 1.2 * box, y - 1.3 * box)]
                 draw.line(tick, fill=(28, 48, 150), width=3)
                 ticks.append((x, round(y - 1.3 * box), round(x + 1.2 * box), y))
-            end = draw.textbbox((x + box + gap, y), answer, font=font, anchor="ls")[2]
+            answers.append(draw.textbbox((x + box + gap, y), answer, font=font, anchor="ls"))
             draw.text((x + box + gap, y), answer, font=font, fill=(25, 25, 30), anchor="ls")
-            x = end + 40
-        draw.text((40, y), question, font=font, fill=(25, 25, 30), anchor="ls")
+            x = answers[-1][2] + 40
+        draw.text((40, question_y), question, font=font, fill=(25, 25, 30), anchor="ls")
     image = cv2.GaussianBlur(np.array(page), (0, 0), sigma)
     _, encoded = cv2.imencode(".jpg", image[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 80])
-    return np.ascontiguousarray(cv2.imdecode(encoded, cv2.IMREAD_COLOR)[..., ::-1]), ticks
+    return np.ascontiguousarray(cv2.imdecode(encoded, cv2.IMREAD_COLOR)[..., ::-1]), ticks, answers
 
 
 @pytest.mark.parametrize(("size", "sigma", "gap"), [(20, 1.0, 4), (24, 0.6, 4), (24, 1.0, 6)])
@@ -699,12 +712,25 @@ def test_a_ticked_box_is_the_hands_and_its_answer_is_print(size, sigma, gap):
     and its tick hid the answer's levels and the answer was traced. The box is made a word of its own, kept
     as the hand's (the tick says which answer was given), and the answers are print beside their questions
     (1 to 3 of the 8 answers were, and no tick stood apart)."""
-    image, ticks = _tick_rows(size, sigma, gap)
+    image, ticks, _ = _tick_rows(size, sigma, gap)
     words = detect_layout(image).words
     answers = [w for w in words if np.asarray(w.quad)[:, 0].min() > 100 and not _over_any(w, ticks)]
     ticked = [w for w in words if _over_any(w, ticks)]
     assert len(answers) >= 8 and sum(w.kind == "printed" for w in answers) >= 7
     assert len(ticked) == len(ticks) and all(w.kind == "handwritten" for w in ticked)
+
+
+@pytest.mark.parametrize(("size", "sigma", "drop"), [(22, 0.8, 3), (24, 1.0, 4), (20, 0.8, -3)])
+def test_the_answers_after_a_row_of_boxes_are_print_off_their_questions_levels(size, sigma, drop):
+    """A word right after a box to tick, no taller than it, is the box's printed answer when the line holds two
+    such boxes or print: a hand's words rarely follow a printed box. Set a few pixels off their question's
+    baseline (a column of boxes set apart, a bent sheet) the answers share no levels with it, and all 8 were
+    traced."""
+    image, ticks, answers = _tick_rows(size, sigma, gap=6, drop=drop)
+    words = detect_layout(image).words
+    kinds = [w.kind for w in words if _over_any(w, answers)]
+    assert len(kinds) == 8 and kinds.count("printed") >= 7
+    assert all(w.kind == "handwritten" for w in words if _over_any(w, ticks))
 
 
 def _over_any(word, boxes: list[tuple[int, int, int, int]]) -> bool:
