@@ -340,15 +340,16 @@ def _printed(
     letters = [[plan.components[i] for i in members if plan.components[i].main] for members in words]
     boxes = [[letter.extent(plan.angle) for letter in word] for word in letters]
     cut = [_on_removed_line(word, lines) for word in letters]
-    outlines, against = [], []
+    outlines, against, profiles = [], [], []
     for word, word_boxes in zip(letters, boxes):
         profile = _profile(word, plan.angle)
         outlines.append(profile is not None and profile_printed(*profile, plan.scale))
         against.append(profile is not None and capitals_against_type(word_boxes, *profile, plan.scale))
+        profiles.append(profile)
     for k, sure in enumerate(known or ()):
         if sure:
             outlines[k], against[k] = True, False
-    return printed_words(boxes, plan.scale, outlines, cut, against)
+    return printed_words(boxes, plan.scale, outlines, cut, against, profiles)
 
 
 def _capitals_in_type(plan: _LinePlan, pen_width: float) -> bool:

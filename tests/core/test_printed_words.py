@@ -371,6 +371,28 @@ def test_a_label_blurred_into_one_blob_lends_its_levels():
     assert printed_words([label, [(80.0, 104.0, 3.0, 15.0)]], 12.0, [True, False]) == [True, False]
 
 
+def _ink_of_columns(start: int, tops: Sequence[float], bottoms: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    """The ink (``u``, ``v``) of a word whose column ``start + k`` is inked from ``tops[k]`` down to ``bottoms[k]``."""
+    pixels = [(start + k, v) for k, (t, b) in enumerate(zip(tops, bottoms)) for v in np.arange(t, b + 1)]
+    u, v = np.asarray(pixels, np.float64).T
+    return u, v
+
+
+def test_a_word_blurred_into_one_blob_beside_type_is_type_by_its_columns():
+    """``contact:`` blurred into one piece beside ``Emergency``: one piece as wide as a word is no letter to set
+    on its neighbour's levels, but its columns end on the neighbour's baseline (a descender aside) and start on
+    its x-height and ascender levels. A hand's columns, wandering up and down its loops, do not."""
+    levels = [8.0 if (k // 6) % 3 == 0 else 12.0 for k in range(60)]  # ascenders among x-height letters
+    label = _ink_of_columns(0, levels, [20.0] * 60)
+    blob = _ink_of_columns(80, levels, [24.0 if 20 <= k < 26 else 20.0 for k in range(60)])
+    loops = _ink_of_columns(80, [10.0 + 3.5 * np.sin(k / 4.0) for k in range(60)], [20.0] * 60)
+    letters = [(6.0 * k, 6.0 * k + 4, levels[6 * k], 20.0) for k in range(10)]
+    for word, printed in ((blob, True), (loops, False)):
+        boxes = [(80.0, 139.0, float(word[1].min()), float(word[1].max()))]
+        assert printed_words([letters, boxes], 12.0, [True, False]) == [True, False]
+        assert printed_words([letters, boxes], 12.0, [True, False], profiles=[label, word]) == [True, printed]
+
+
 def test_letters_merged_by_blur_are_excused_only_in_a_long_word():
     """A phone's blur joins two or three letters of small type; a word of six or more still shows its baseline."""
     letters = [(20.0 * i, 20.0 * i + 12, 0.0 if i % 2 else 6.0, 20.0) for i in range(6)]
