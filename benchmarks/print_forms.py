@@ -5,6 +5,7 @@
     python benchmarks/print_forms.py --bow 12 --out /tmp/bowed.md   # the sheet curling toward the camera
     python benchmarks/print_forms.py --bands --out /tmp/bands.md    # shaded section bands with headings
     python benchmarks/print_forms.py --capitals --out /tmp/caps.md  # fields filled in with block capitals
+    python benchmarks/print_forms.py --boxed --out /tmp/boxed.md    # fields as cells, labels at their tops
 
 A form is drawn at 150 dpi: a heading in bold capitals, rows of printed
 labels (``Date of birth:``) each with a field line that real handwriting fills
@@ -33,7 +34,11 @@ the fields are filled in with block capitals instead
 (:func:`inksight_sdk.evaluation.write_capitals`: a small single-stroke
 alphabet, each letter with its own size, tilt, lift and wobble, 0.85-1.1 of
 the cursive's letter height) from a draw of their own; the rest of the form
-draws differently from the cursive form of its seed.
+draws differently from the cursive form of its seed. With ``--boxed`` the
+labels stand in a grid of bordered cells instead of rows with field lines:
+two or three cells a row, each label in small print (0.75 of the labels'
+size) at its cell's upper left and the answer written in the cell under it,
+starting where the label starts (a draw of its own).
 
 Scored per form, from :func:`inksight_sdk.vision.detect_layout` (the
 default detector) and the default pipeline:
@@ -152,10 +157,15 @@ def _face(path: str | None, size: int) -> ImageFont.FreeTypeFont:
 
 
 def draw_form(
-    seed: int, words: list[list[np.ndarray]], bow: float = 0.0, bands: bool = False, capitals: bool = False
+    seed: int,
+    words: list[list[np.ndarray]],
+    bow: float = 0.0,
+    bands: bool = False,
+    capitals: bool = False,
+    boxed: bool = False,
 ) -> Form:
-    """One form, its words' boxes in the photographed image's pixels; ``bow``, ``bands``, ``capitals``: see the
-    module docstring."""
+    """One form, its words' boxes in the photographed image's pixels; ``bow``, ``bands``, ``capitals``, ``boxed``:
+    see the module docstring."""
     rng = np.random.default_rng(seed)
     capitals_rng = np.random.default_rng(seed + 20_000)
     width, height = 1240, 1600
@@ -272,6 +282,31 @@ def draw_form(
             x = box[2] + font.getlength(" ")
         return y + spacing
 
+    def boxed_fields(top: float) -> float:
+        """The labels as a grid of bordered cells, each label small at its cell's upper left and the answer
+        written below it; the y of the next row."""
+        small = _face(face, max(11, int(0.75 * size)))
+        columns = int(boxed_rng.integers(2, 4))
+        tall = size * float(boxed_rng.uniform(3.4, 4.2))
+        rows = -(-len(labels) // columns)
+        left, right = 70.0, width - 70.0
+        for r in range(rows + 1):
+            line([(left, top + r * tall), (right, top + r * tall)], rule)
+        for r in range(rows):
+            cells = labels[r * columns : (r + 1) * columns]
+            edges = [left + (right - left) * c / len(cells) for c in range(len(cells) + 1)]
+            for x in edges:
+                line([(x, top + r * tall), (x, top + (r + 1) * tall)], rule)
+            for name, x0, x1 in zip(cells, edges, edges[1:]):
+                text(x0 + 6, top + r * tall + small.size + 3, name, small)
+                if boxed_rng.random() < 0.85:
+                    write(x0 + 12, top + (r + 0.85) * tall, x1 - 12, size * float(boxed_rng.uniform(1.1, 1.4)))
+        return top + rows * tall + spacing
+
+    boxed_rng = np.random.default_rng(seed + 30_000)
+    if boxed:
+        y = boxed_fields(y - size)
+        labels = []
     for k, label in enumerate(labels):
         if bands and k in (0, len(labels) // 2):
             y = band(y)
@@ -439,6 +474,7 @@ def main() -> int:
     parser.add_argument("--bow", type=float, default=0.0, help="the sheet curls toward the camera by this many px")
     parser.add_argument("--bands", action="store_true", help="section headings on shaded bands")
     parser.add_argument("--capitals", action="store_true", help="fields filled in with block capitals")
+    parser.add_argument("--boxed", action="store_true", help="fields as bordered cells, labels at their tops")
     parser.add_argument("--out", type=Path, default=RESULTS / "print_forms.md")
     args = parser.parse_args()
     words = handwritten_words()
@@ -446,7 +482,7 @@ def main() -> int:
     rows = []
     start = time.perf_counter()
     for k in range(args.forms):
-        form = draw_form(args.seed + k, words, args.bow, args.bands, args.capitals)
+        form = draw_form(args.seed + k, words, args.bow, args.bands, args.capitals, args.boxed)
         r, strokes = score(form, pipeline)
         rows.append([args.seed + k] + list(r.values()))
         print(f"form {args.seed + k}: " + " ".join(f"{key}={v:.3f}" for key, v in r.items()), flush=True)
@@ -475,6 +511,7 @@ def main() -> int:
         + (f" --bow {args.bow:g}" if args.bow else "")
         + (" --bands" if args.bands else "")
         + (" --capitals" if args.capitals else "")
+        + (" --boxed" if args.boxed else "")
         + "` (definitions in its "
         "docstring). Synthetic forms: printed labels in the machine's TrueType faces, handwriting cut from tuning "
         "pen recordings, photographed (light, perspective, blur, noise, JPEG).",
