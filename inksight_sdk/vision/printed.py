@@ -149,8 +149,10 @@ _NEAR_TOPS = 0.8
 _ALIGNED_SHARE = 0.1
 _ALIGNED_PIXELS = 1.5
 _ALIGNED_SLANT = 0.1
-#: ... holding at least this many printed line starts of other lines
+#: ... holding at least this many printed line starts of other lines, whose letters are at least the start's
+#: letter height over this
 _ALIGNED_COLUMN = 3
+_ALIGNED_TALLER = 1.3
 #: a word next to a printed word of its line is printed when its letters (at least this many) sit on
 #: the printed words' baseline and top levels
 _MIN_LETTERS_BESIDE_PRINT = 1
@@ -411,6 +413,9 @@ def aligned_starts(starts: Sequence[tuple[float, float, float]], printed: Sequen
         if printed[k] or len(slant) == 0:
             continue
         other_row = np.abs(anchors[:, 1] - y) > 0.5 * height  # the column is made by other lines' starts
+        # ... and not much smaller than the start: a cell's answer, written large under its small label, starts
+        # where the labels start (a footer's small print set flush with the labels is print)
+        other_row &= height <= _ALIGNED_TALLER * anchors[:, 2]
         tolerance = max(_ALIGNED_PIXELS, _ALIGNED_SHARE * height)
         through = np.flatnonzero(
             other_row[first] & other_row[second] & (np.abs(xi + slant * (y - yi) - x) <= tolerance)

@@ -605,6 +605,17 @@ def test_a_line_start_in_a_column_of_printed_line_starts_is_aligned():
     assert aligned_starts(starts[:2] + starts[3:4], [True, True, False]) == [False, False, False]
 
 
+def test_a_column_of_labels_vouches_for_small_print_but_not_for_a_large_hand():
+    """Cells of a form hold a small label at their top left and the answer written under it, large, starting
+    where the label starts: the answer is no label (block capitals so were taken for print, their ink lost). A
+    footer's small print set flush with the labels is print."""
+    labels = [(50.0, 100.0 + 60 * k, 10.0) for k in range(4)]
+    answer, footer = (50.8, 130.0, 20.0), (50.4, 400.0, 7.0)
+    assert aligned_starts([*labels, answer, footer], [True] * 4 + [False, False]) == [False] * 4 + [False, True]
+    neat = (50.8, 130.0, 12.0)  # a line start as tall as the labels' or a little taller is judged as before
+    assert aligned_starts([*labels, neat], [True] * 4 + [False]) == [False] * 4 + [True]
+
+
 def _labels_beside_a_hand(size: int, sigma: float) -> np.ndarray:
     """Labels set flush left, each followed on its line by joined-up handwriting, blurred and saved as JPEG."""
     labels = ("Occupation:", "Allergies:", "Signature:", "Emergency contact:", "Date of birth:", "Policy number:")
