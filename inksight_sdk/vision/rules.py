@@ -447,10 +447,12 @@ def _ruled(group: list[_Line], width: int, ink: _Ink) -> _Line | None:
 
 def _ruled_in_pieces(group: list[_Line], width: int, ink: _Ink) -> _Line | None:
     """A faint ruled line thresholded into collinear pieces, none long enough alone: the longest piece, standing
-    for the whole (its span); ``None`` unless every piece is as straight as a ruled one, thinner than the pen
-    and paler than the ink, and together they cover at least _PIECES_COVER of a span as long as a ruled line's.
+    for the whole (its span); ``None`` unless the pieces as straight as a ruled one, thinner than the pen and
+    paler than the ink cover at least _PIECES_COVER of a span as long as a ruled line's.
 
     A phone photo's thin table row fades in and out along its length; each piece is straight to the pixel.
+    Where a letter touches the row (a cell's label hangs just under its top border), its piece is thicker
+    and as dark as the ink; the other pieces still show the row.
     """
     if len(group) < 2 or not ink.sheet:
         return None
@@ -459,12 +461,11 @@ def _ruled_in_pieces(group: list[_Line], width: int, ink: _Ink) -> _Line | None:
     straight = max(_RULED_WOBBLE_PX, _RULED_WOBBLE * ink.width)
     if span < _RULED_SPAN * width or span < _FORM_LINE_PENS * ink.width:
         return None
-    if any(line.wobble > straight for line in group) or sum(line.w for line in group) < _PIECES_COVER * span:
-        return None
     # a printed row's pieces, not a hand's bars that happen to line up
-    if not all(_unlike_the_pen(line, ink) for line in group):
+    printed = [line for line in group if line.wobble <= straight and _unlike_the_pen(line, ink)]
+    if len(printed) < 2 or sum(line.w for line in printed) < _PIECES_COVER * span:
         return None
-    longest = max(group, key=lambda line: line.w)
+    longest = max(printed, key=lambda line: line.w)
     return attrs.evolve(longest, x=start, w=span)
 
 

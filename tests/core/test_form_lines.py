@@ -304,6 +304,26 @@ def test_a_tables_faint_rows_faded_into_pieces_are_structure():
     assert (mask & writing).sum() >= 0.98 * writing.sum()
 
 
+def test_a_faint_row_that_a_label_touches_is_still_structure():
+    """A grid of cells, each with a small label hanging just under the row above it: blurred, the label's letters
+    join the row, and that piece of the row is thick and as dark as the ink. The row's other pieces, thin, pale
+    and straight, still show a printed row (print_forms.py --boxed: rows so traced whole). Pieces as the rule
+    finder measured them on such a form."""
+    from inksight_sdk.vision.rules import _Ink, _is_printed, _Line
+
+    chroma = np.array([0.31, 0.33, 0.36])
+    ink = _Ink(chroma=chroma, darkness=168.0, width=2.0, sheet=True)
+
+    def piece(x: int, w: int, thickness: float, darkness: float, wobble: float = 0.0) -> _Line:
+        return _Line(0, x, 93, w, 6, 0.0, 95.0, thickness, darkness, chroma, wobble=wobble, core=darkness)
+
+    row = [piece(54 + 110 * k, 80, 1.0, 0.55 * 168.0) for k in range(5)]
+    labelled = piece(604, 100, 6.0, 0.63 * 168.0, wobble=0.37)
+    assert _is_printed([*row, labelled], 765, ink, table=True)
+    # pale, thin and straight pieces covering too little of the span are no row
+    assert not _is_printed([row[0], row[4], labelled], 765, ink, table=True)
+
+
 def test_a_tables_short_faint_cell_sides_are_structure():
     """The header cells' sides of such a table, thin and grey from the top border to the first row: shorter than
     a form line, but from one removed line to another, thinner than the pen and paler than the ink, where a
