@@ -95,6 +95,12 @@ _SHAPELESS_SIZE = 3.0
 _SHAPELESS_RATIO = 2.0
 #: ink that is not elongated is turned at most this much (degrees) from the page axes
 _ROUND_SKEW = 12.0
+#: upright lines must project this many times more sharply than across lines: columns of characters, and
+#: lines of other writing turned up the page (block capitals' posts project sharply upright too)
+_COLUMNS = 1.2
+_UPRIGHT_LINES = 2.0
+#: ... the latter in a block of at most this many pieces, whose projections a few letters' posts sway
+_FEW_PIECES = 100
 #: a lone word written at an angle reaches at least this many times as far along it as across it
 _LINE_LENGTH = 2.5
 #: a CJK character is at most this many line heights wide, and its parts at most this far apart
@@ -169,6 +175,11 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
         else:
             angle, vertical = _orientation(block, text_height)
             plans = tuple(_LinePlan.of(line, angle) for line in _lines(block, angle, text_height))
+            if vertical and len(block) <= _FEW_PIECES and not _columns_of_glyphs(plans, ink.stroke_width):
+                # no CJK columns: in a block of few pieces, lines running up the page must stand out more clearly
+                # (a cell's small label over block capitals, whose posts make the upright projection sharp)
+                angle, vertical = _orientation(block, text_height, margin=_UPRIGHT_LINES)
+                plans = tuple(_LinePlan.of(line, angle) for line in _lines(block, angle, text_height))
         if len(plans) > 1 and not vertical and _shapeless_block(block, text_height):
             # a character stacked from parts (亭, 享) has a peak per part: if the whole looks like one
             # CJK glyph, it is one line of one character
@@ -180,7 +191,7 @@ def detect_layout(image: np.ndarray, *, ink: InkMask | None = None) -> Layout:
             _Block(
                 key=(round(top / (2 * text_height)), left),
                 lines=plans,
-                columns=vertical and (_looks_cjk(plans, ink.stroke_width) or _stacked_glyphs(plans)),
+                columns=vertical and _columns_of_glyphs(plans, ink.stroke_width),
                 weight=sum(len(c.xs) for c in block),
             )
         )
@@ -602,13 +613,20 @@ def _blocks(shape: tuple[int, ...], components: Sequence[_Component], text_heigh
     return list(blocks.values())
 
 
-def _orientation(components: Sequence[_Component], text_height: float) -> tuple[float, bool]:
+def _columns_of_glyphs(plans: Sequence[_LinePlan], pen_width: float) -> bool:
+    """Whether a block's upright lines are columns of CJK characters."""
+    return _looks_cjk(plans, pen_width) or _stacked_glyphs(plans)
+
+
+def _orientation(
+    components: Sequence[_Component], text_height: float, *, margin: float = _COLUMNS
+) -> tuple[float, bool]:
     """The block's line direction (radians) and whether its lines are vertical columns.
 
     The ink is projected across candidate directions; lines are where the
     projection is most concentrated (largest sum of squared histogram bins).
-    Vertical columns must beat horizontal lines clearly, and need a few
-    components (a lone ``l`` is not a column).
+    Vertical columns must beat horizontal lines clearly (by ``margin``), and
+    need a few components (a lone ``l`` is not a column).
     """
     xs = np.concatenate([c.xs for c in components])
     ys = np.concatenate([c.ys for c in components])
@@ -646,7 +664,7 @@ def _orientation(components: Sequence[_Component], text_height: float) -> tuple[
     if lone:
         return horizontal, False
     vertical, v_score = best(60.0, 120.0)
-    if v_score > 1.2 * h_score:
+    if v_score > margin * h_score:
         return vertical, True
     return horizontal, False
 

@@ -616,6 +616,44 @@ def test_a_column_of_labels_vouches_for_small_print_but_not_for_a_large_hand():
     assert aligned_starts([*labels, neat], [True] * 4 + [False]) == [False] * 4 + [True]
 
 
+def _cells_column(size: int, tall: float, seed: int) -> tuple[np.ndarray, Boxes]:
+    """A column of a form's cells, each with a small label at its upper left and block capitals ``tall`` px high
+    written under it, blurred; the labels' boxes."""
+    labels = ("Signature:", "Phone number:", "Address:", "Occupation:", "Email address:")
+    answers = ("ASPIRIN", "A1234567", "MOTHER", "ASPIRIN", "BLUE CROSS")
+    rng = np.random.default_rng(seed)
+    cell = int(3.8 * size / 0.75)
+    page = Image.new("RGB", (420, cell * len(labels) + 60), (246, 244, 238))
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.load_default(size=size)
+    strokes, boxes = [], []
+    for k, (label, answer) in enumerate(zip(labels, answers)):
+        top = 30 + k * cell
+        draw.line([(20, top), (400, top)], fill=(60, 60, 66), width=1)
+        boxes.append(draw.textbbox((26, top + size + 3), label, font=font, anchor="ls"))
+        draw.text((26, top + size + 3), label, font=font, fill=(25, 25, 30), anchor="ls")
+        x = 32.0
+        for word in write_capitals(answer, tall, rng):
+            strokes += [s + [x, top + 0.85 * cell] for s in word]
+            x = float(np.concatenate(strokes[-len(word) :])[:, 0].max()) + 0.8 * tall
+    bottom = 30 + len(labels) * cell
+    draw.line([(20, bottom), (400, bottom)], fill=(60, 60, 66), width=1)
+    for x in (20, 400):
+        draw.line([(x, 30), (x, bottom)], fill=(60, 60, 66), width=1)
+    image = over(np.asarray(page, np.float32), stroke_coverage(strokes, 2.6, (page.height, page.width)), INK_BLACK)
+    return np.clip(cv2.GaussianBlur(image, (0, 0), 0.8), 0, 255).astype(np.uint8), boxes
+
+
+@pytest.mark.parametrize(("size", "tall", "seed"), [(13, 22.0, 1), (15, 22.0, 0), (15, 26.0, 1)])
+def test_a_column_of_cells_is_read_in_lines_across(size, tall, seed):
+    """Small labels over block capitals, cell under cell: the capitals' posts project so sharply up the page that
+    the column was read as lines running upwards, each label cut into pieces with the capitals below them
+    (none printed). Few pieces that are no CJK columns must stand out upright more clearly than that."""
+    image, labels = _cells_column(size, tall, seed)
+    words = [w for w in detect_layout(image).words if _over_any(w, labels)]
+    assert len(words) >= 5 and all(w.kind == "printed" for w in words)
+
+
 def _labels_beside_a_hand(size: int, sigma: float) -> np.ndarray:
     """Labels set flush left, each followed on its line by joined-up handwriting, blurred and saved as JPEG."""
     labels = ("Occupation:", "Allergies:", "Signature:", "Emergency contact:", "Date of birth:", "Policy number:")
