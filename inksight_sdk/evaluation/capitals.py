@@ -99,7 +99,7 @@ def write_capitals(text: str, height: float, rng: np.random.Generator) -> list[l
         x = 0.0
         for char in word:
             glyph = GLYPHS.get(char)
-            if glyph is None:  # a dot, an @: a small loop
+            if glyph is None:  # a full stop (or any other mark): a small loop on the baseline
                 glyph = [(_arc(0.1, 0.9, 0.08, 0.08, 0, 360, 8), False)]
             size = height * rng.uniform(0.88, 1.12)
             tilt = np.radians(rng.uniform(-3, 3))

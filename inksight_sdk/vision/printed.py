@@ -354,9 +354,9 @@ def _outline_beside(
 
     A word blurred into one blob (``contact:``), or whose x-height letters
     run together while its neighbour's letters stand apart, shows no letters
-    to set on the neighbour's levels; its columns do. Most of its columns'
-    bottoms lie on the print's baseline (descenders leave it) and nearly all
-    their tops on the print's top levels (x-height, capitals, ascenders), as
+    to set on the neighbour's levels; its columns do. Three in five of its
+    columns end on the print's baseline (descenders leave it) and four in
+    five start on the print's top levels (x-height, capitals, ascenders), as
     the print's own columns show them. A hand's columns wander up and down
     its loops and joins.
     """
