@@ -1153,9 +1153,13 @@ def _joined_up(plans: Sequence[_LinePlan]) -> bool:
 
 
 def _line_word_gap(relative_gaps: Sequence[float], page_gap: float, joined_up: bool) -> float:
-    """A line with enough clearly two-sized gaps sets its own word gap; others use the page's."""
+    """A line with enough clearly two-sized gaps sets its own word gap; others use the page's.
+
+    One wide gap is no class: a line of small print blurred into a blob a word has only word gaps, and one
+    gap to a stray mark above them would set its word gap above them all.
+    """
     split = _otsu_split(relative_gaps, joined_up) if len(relative_gaps) >= 6 else None
-    if split is None or split[1] < _LINE_SEPARATION:
+    if split is None or split[1] < _LINE_SEPARATION or sum(g > split[0] for g in relative_gaps) < 2:
         return page_gap
     return float(np.clip(split[0], *_WORD_GAP_RANGE))
 

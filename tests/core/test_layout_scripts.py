@@ -117,3 +117,15 @@ def test_a_row_of_characters_is_not_capitals_in_type():
     ink = extract_ink(capitals)
     components, _ = _components(ink.mask, ink.stroke_width)
     assert _capitals_in_type(_LinePlan.of(components, 0.0), ink.stroke_width)
+
+
+def test_one_wide_gap_does_not_set_a_lines_own_word_gap():
+    """A footer's small print blurred into a blob a word: its gaps are all word gaps, and one gap to a stray mark
+    stands far above them. Taken for two classes, the line set its word gap above every word gap and stayed one
+    word; one gap is no class, and the page's word gap holds. Two or more wide gaps still set the line's own."""
+    from inksight_sdk.vision.layout import _line_word_gap
+
+    footer = [0.19, 0.37, 0.38, 0.38, 0.39, 0.39, 0.39, 0.48, 0.48, 0.48, 0.48, 0.48, 0.48, 2.62]
+    assert _line_word_gap(footer, 0.25, False) == 0.25
+    letters = [0.1, 0.12, 0.15, 0.11, 0.13, 0.14, 0.9, 1.0, 1.1]  # separate letters, three word gaps
+    assert 0.15 < _line_word_gap(letters, 0.3, False) < 0.9
