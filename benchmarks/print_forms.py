@@ -38,7 +38,7 @@ draws differently from the cursive form of its seed. With ``--boxed`` the
 labels stand in a grid of bordered cells instead of rows with field lines:
 two or three cells a row, each label in small print (0.75 of the labels'
 size) at its cell's upper left and the answer written in the cell under it,
-starting where the label starts (a draw of its own).
+starting 6 px right of the label (a draw of its own; no bands then).
 
 Scored per form, from :func:`inksight_sdk.vision.detect_layout` (the
 default detector) and the default pipeline:
@@ -282,6 +282,8 @@ def draw_form(
             x = box[2] + font.getlength(" ")
         return y + spacing
 
+    boxed_rng = np.random.default_rng(seed + 30_000)
+
     def boxed_fields(top: float) -> float:
         """The labels as a grid of bordered cells, each label small at its cell's upper left and the answer
         written below it; the y of the next row."""
@@ -303,24 +305,26 @@ def draw_form(
                     write(x0 + 12, top + (r + 0.85) * tall, x1 - 12, size * float(boxed_rng.uniform(1.1, 1.4)))
         return top + rows * tall + spacing
 
-    boxed_rng = np.random.default_rng(seed + 30_000)
-    if boxed:
-        y = boxed_fields(y - size)
-        labels = []
-    for k, label in enumerate(labels):
-        if bands and k in (0, len(labels) // 2):
-            y = band(y)
-        # some rows hold two fields side by side, each with its own short line
-        if k + 1 < len(labels) and rng.random() < 0.25:
-            fields = [(80, width / 2 - 20, label), (width / 2 + 20, width - 80, labels[k + 1])]
-        else:
-            fields = [(80, width - 80, label)]
-        for x0, x1, name in fields:
-            end = text(x0, y, name, font)
-            line([(end + 10, y + 3), (x1, y + 3)], rule)
-            if rng.random() < 0.85:
-                write(end + 20, y, x1 - 20, size * rng.uniform(1.1, 1.6))
-        y += spacing
+    def field_rows(y: float) -> float:
+        """The labels in rows, each followed by its field line (two to a row now and then), a band before the
+        first and halfway down with ``bands``; the y of the next row."""
+        for k, label in enumerate(labels):
+            if bands and k in (0, len(labels) // 2):
+                y = band(y)
+            # some rows hold two fields side by side, each with its own short line
+            if k + 1 < len(labels) and rng.random() < 0.25:
+                fields = [(80, width / 2 - 20, label), (width / 2 + 20, width - 80, labels[k + 1])]
+            else:
+                fields = [(80, width - 80, label)]
+            for x0, x1, name in fields:
+                end = text(x0, y, name, font)
+                line([(end + 10, y + 3), (x1, y + 3)], rule)
+                if rng.random() < 0.85:
+                    write(end + 20, y, x1 - 20, size * rng.uniform(1.1, 1.6))
+            y += spacing
+        return y
+
+    y = boxed_fields(y - size) if boxed else field_rows(y)
     if rng.random() < 0.7:
         y = table(y, font, rule)
     for label in rng.permutation(TICKS)[:2]:
